@@ -1,0 +1,202 @@
+"""The mentorship portal: create_app builds the Flask application."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, Response, g, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import database  # noqa: F401  (registers the SQLite engine events)
+from portal.config import from_environment
+from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, error pages and headers.
+
+    ``config`` overrides what the environment says (tests use it).
+    """
+    app = Flask(__name__, instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    if app.config["PROXY_FIX"]:
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+    _register_blueprints(app)
+    _register_login(app)
+    _register_errors(app)
+    _register_headers(app)
+    _register_template_helpers(app)
+    _register_mail(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts import bp as accounts_bp
+    from portal.main import bp as main_bp
+    from portal.notifications import bp as notifications_bp
+    from portal.onboarding import bp as onboarding_bp
+    from portal.profiles import bp as profiles_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(onboarding_bp)
+    app.register_blueprint(profiles_bp)
+    app.register_blueprint(notifications_bp)
+
+
+def _register_login(app: Flask) -> None:
+    from portal.models import User
+
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        # The id carries the session epoch: signing out everywhere bumps it and old cookies stop working.
+        try:
+            raw_id, raw_epoch = user_id.split(":")
+            user = db.session.get(User, int(raw_id))
+        except ValueError:
+            return None
+        if user is None or user.session_epoch != int(raw_epoch):
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import flash, redirect
+
+        target = url_for("accounts.sign_in", next=request.full_path.rstrip("?"))
+        if htmx:
+            # A 302 would be followed by the XHR and the sign-in page swapped into a fragment.
+            return Response(status=401, headers={"HX-Redirect": target})
+        flash(login_manager.login_message, "info")
+        return redirect(target, code=303)
+
+
+def _register_errors(app: Flask) -> None:
+    def page(status: int, title: str, message: str):
+        return render_template("errors/error.html", title=title, message=message), status
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return page(400, "Something was missing", "The request could not be understood. Please try again.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return page(
+            400,
+            "This form has expired",
+            "For your safety the form could not be sent. Please go back, reload the page and try again; "
+            "nothing has been changed.",
+        )
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page(403, "Not available to you", "This page is for someone else's role.")
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return page(404, "Page not found", "There is nothing here. It may have moved, or never existed.")
+
+    @app.errorhandler(429)
+    def too_many(error):
+        if request.endpoint == "accounts.sign_in":
+            from portal.accounts.routes import sign_in_too_often
+
+            return sign_in_too_often()
+        return page(
+            429,
+            "Let's pause for a moment",
+            "That was a lot of requests in a short time. Please wait a few minutes and try again.",
+        )
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return page(500, "Something went wrong on our side", "Nothing you did caused this. Please try again.")
+
+
+def _register_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        # The same URL answers with a page or a fragment depending on this header.
+        response.vary.add("HX-Request")
+        if current_user.is_authenticated and not request.path.startswith("/static/"):
+            # Personal pages must not be stored by shared caches or the back-forward cache.
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _register_mail(app: Flask) -> None:
+    from portal.notifications.services import deliver_pending
+
+    @app.teardown_request
+    def send_queued_mail(error):
+        if error is not None or not g.pop("outbox_has_mail", False) or not app.config["MAIL_SEND_INLINE"]:
+            return
+        # Views commit what they mean to keep; anything still pending here was abandoned.
+        db.session.rollback()
+        try:
+            deliver_pending()
+            db.session.commit()
+        except Exception:  # the outbox keeps the mail; `flask send-mail` retries it
+            db.session.rollback()
+            app.logger.exception("sending queued mail after the request failed")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal.notifications.services import unread_count
+
+    @app.template_filter("error_pairs")
+    def error_pairs(form) -> list[tuple[str, str]]:
+        """(field id, first error) for each invalid field of a WTForms form, for the error summary."""
+        return [(field.id, field.errors[0]) for field in form if field.errors]
+
+    @app.context_processor
+    def nav_context():
+        count = unread_count(current_user) if current_user.is_authenticated else 0
+        return {"unread_notifications": count}

@@ -1,0 +1,80 @@
+"""Accounts: registering, authenticating and granting the director role."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.models import Role, Team, User
+from portal.notifications.services import notify
+from portal.passwords import hash_password, needs_rehash, password_problem, verify_password
+
+
+def normalise_email(email: str) -> str:
+    """Lower-case and trim an email address so that the same person is found however they type it."""
+    return email.strip().lower()
+
+
+def get_or_create_team(name: str) -> Team:
+    """Return the team with this name (ignoring case and spacing), creating it when new."""
+    clean = " ".join(name.split())
+    team = db.session.scalar(select(Team).where(func.lower(Team.name) == clean.lower()))
+    if team is None:
+        team = Team(name=clean)
+        db.session.add(team)
+        db.session.flush()
+    return team
+
+
+def register_user(*, email: str, display_name: str, team_name: str, password: str) -> User:
+    """Create a participant account and welcome them.
+
+    Raises ValidationFailed (fields ``email`` or ``password``) when the address is taken or the password
+    is too weak.
+    """
+    email = normalise_email(email)
+    display_name = " ".join(display_name.split())
+    problem = password_problem(password, email=email, display_name=display_name)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ValidationFailed(
+            {"email": "An account with this email already exists. You can sign in instead."}
+        )
+    user = User(
+        email=email,
+        display_name=display_name,
+        team=get_or_create_team(team_name),
+        password_hash=hash_password(password),
+        role=Role.PARTICIPANT,
+    )
+    db.session.add(user)
+    db.session.flush()
+    notify(
+        user,
+        "Welcome. Whenever you are ready, the questionnaire takes about five minutes, "
+        "one question at a time.",
+        link="/onboarding/",
+        email_subject="Welcome to the mentorship program",
+    )
+    return user
+
+
+def authenticate(*, email: str, password: str) -> User | None:
+    """Return the user whose email and password match, else None (the same outcome for either mistake)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def make_director(email: str) -> User:
+    """Grant the program director role. Raises LookupError when no account has this email."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise LookupError(f"No account with the email {email!r}.")
+    user.role = Role.DIRECTOR
+    return user

@@ -1,0 +1,41 @@
+"""Database engine set-up: SQLite tuned for a multi-threaded server, PostgreSQL unchanged."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+# Requests that only read open ordinary (deferred) transactions so readers never queue behind writers.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _wants_immediate() -> bool:
+    """True unless this transaction belongs to a read-only HTTP request."""
+    return not (has_request_context() and request.method in READ_ONLY_METHODS)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would otherwise defer it).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    # A deferred transaction that reads and then writes can fail at once with SQLITE_BUSY when another
+    # writer got there first (the busy timeout does not help); taking the write lock up front makes
+    # writers queue instead, so two writers never deadlock.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")

@@ -1,0 +1,169 @@
+"""Demo data: a believable organisation of about 80 people across 8 teams, for `make run`."""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import func, select
+
+from portal.accounts.services import get_or_create_team
+from portal.extensions import db
+from portal.models import Role, User
+from portal.models.base import utcnow
+from portal.notifications.services import notify
+from portal.onboarding.questions import QUESTIONS
+from portal.onboarding.services import all_choices, finish, save_answer, seed_choices, skip_question
+from portal.passwords import hash_password
+
+DEMO_PASSWORD = "a calm river in spring"  # noqa: S105  (demo accounts only, printed on purpose)
+DIRECTOR_EMAIL = "director@example.com"
+
+TEAMS = ["Data", "Design", "Engineering", "Finance", "People", "Product", "Sales", "Support"]
+FIRST = [
+    "Asha",
+    "Priya",
+    "Liam",
+    "Noah",
+    "Mei",
+    "Sofia",
+    "Mateo",
+    "Amara",
+    "Kofi",
+    "Yuki",
+    "Elena",
+    "Omar",
+    "Freya",
+    "Ravi",
+    "Chloe",
+    "Tariq",
+    "Ines",
+    "Jonas",
+    "Zara",
+    "Diego",
+    "Hana",
+    "Samir",
+    "Leila",
+    "Tom",
+    "Nadia",
+    "Felix",
+    "Aiko",
+    "Marco",
+    "Grace",
+    "Emeka",
+    "Lucia",
+    "Arjun",
+    "Maya",
+    "Ben",
+    "Sara",
+    "Kai",
+    "Noor",
+    "Pablo",
+    "Ingrid",
+    "Malik",
+]
+LAST = [
+    "Okafor",
+    "Sharma",
+    "Nguyen",
+    "Garcia",
+    "Kowalski",
+    "Haddad",
+    "Tanaka",
+    "Osei",
+    "Fischer",
+    "Rossi",
+    "Silva",
+    "Ahmed",
+    "Larsen",
+    "Dubois",
+    "Mensah",
+    "Novak",
+    "Khan",
+    "Moreau",
+    "Park",
+    "Jensen",
+]
+NOTES = [
+    "I am a little nervous about this, so a written introduction first would help.",
+    "Happy to meet on a walk; I think better outside.",
+    "I would love to talk about moving from an individual role into leading a small team.",
+    "Mornings work best for me.",
+    "I have just come back from parental leave and would like to find my feet again.",
+]
+
+
+def seed_demo(*, password: str, people: int = 80, seed: int = 7) -> str:
+    """Create the demo organisation and return how to sign in.
+
+    Raises RuntimeError when the database already has people in it (demo data is for empty databases).
+    """
+    if db.session.scalar(select(func.count()).select_from(User)):
+        raise RuntimeError("The database already has accounts; demo data is only added to an empty one.")
+    rng = random.Random(seed)
+    seed_choices()
+    lists = all_choices()
+    teams = [get_or_create_team(name) for name in TEAMS]
+    password_hash = hash_password(password)  # one hash for all: argon2 is slow on purpose
+
+    director = User(
+        email=DIRECTOR_EMAIL,
+        display_name="Dana Whitfield",
+        team=teams[4],
+        password_hash=password_hash,
+        role=Role.DIRECTOR,
+    )
+    db.session.add(director)
+    users = []
+    names = [(f, ln) for f in FIRST for ln in LAST]
+    rng.shuffle(names)
+    for index in range(people - 1):
+        first, last = names[index]
+        user = User(
+            email=f"{first}.{last}{index}@example.com".lower(),
+            display_name=f"{first} {last}",
+            team=teams[index % len(teams)],
+            password_hash=password_hash,
+            role=Role.PARTICIPANT,
+        )
+        db.session.add(user)
+        users.append(user)
+    db.session.flush()
+
+    for index, user in enumerate(users):
+        # Some finished, some halfway, some not started: a program in motion.
+        kind = index % 10
+        if kind < 5:
+            answered_up_to = len(QUESTIONS)
+        elif kind < 8:
+            answered_up_to = rng.randint(2, len(QUESTIONS) - 2)
+        else:
+            answered_up_to = 0
+        for question in QUESTIONS[:answered_up_to]:
+            if rng.random() < 0.1:
+                skip_question(user, question)
+                continue
+            if question.kind == "text":
+                save_answer(user, question, values=[], text=rng.choice(NOTES) if rng.random() < 0.4 else "")
+                continue
+            keys = [choice.key for choice in lists[question.list_name]]
+            if question.kind == "single":
+                picked = [rng.choice(keys)]
+            else:
+                most = min(question.max_choices or len(keys), len(keys))
+                picked = rng.sample(keys, rng.randint(1, min(most, 4)))
+            save_answer(user, question, values=picked)
+        if answered_up_to == len(QUESTIONS):
+            finish(user)
+        notify(
+            user,
+            "Welcome. Whenever you are ready, the questionnaire takes about five minutes.",
+            link="/onboarding/",
+        )
+    director.onboarded_at = utcnow()
+    db.session.flush()
+    return (
+        f"Demo organisation ready: {len(users) + 1} people in {len(teams)} teams.\n"
+        f"Sign in as the program director: {DIRECTOR_EMAIL}\n"
+        f"or as a participant, e.g. {users[0].email} (questionnaire done), {users[5].email} (halfway)\n"
+        f'Every demo account\'s password: "{password}"'
+    )

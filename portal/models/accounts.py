@@ -1,0 +1,54 @@
+"""People, their teams and their roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    PARTICIPANT = "participant"
+    DIRECTOR = "director"
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased so that sign-in and uniqueness ignore case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=Role.PARTICIPANT,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the person finishes the questionnaire's review; answers stay editable afterwards.
+    onboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on sign-out and password change so that old session cookies stop working.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+
+    team: Mapped[Team] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def is_director(self) -> bool:
+        return self.role == Role.DIRECTOR
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"

@@ -1,0 +1,26 @@
+// The portal's only script. Everything works without it; it only smooths htmx swaps.
+(function () {
+  "use strict";
+
+  // After a swap, move focus to what the new content marks (its heading or its error summary), so
+  // keyboard and screen-reader users continue from the right place.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var root = event.detail.elt;
+    if (!root || !root.querySelector) return;
+    var target = root.matches && root.matches("[data-focus]") ? root : root.querySelector("[data-focus]");
+    if (target && root.id !== "draft-status") {
+      target.focus();
+    }
+  });
+
+  // A link in the error summary moves focus to the field it names.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    var focusable = field.matches("input, textarea, select") ? field : field.querySelector("input, textarea, select");
+    (focusable || field).focus();
+  });
+})();
