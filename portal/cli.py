@@ -33,13 +33,17 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     @click.option("--password", default=None, help="Password for every demo account (default: a phrase).")
-    def seed_demo_command(password: str | None) -> None:
+    @click.option("--if-empty", is_flag=True, help="Do nothing, successfully, when people already exist.")
+    def seed_demo_command(password: str | None, if_empty: bool) -> None:
         """Fill an empty database with a believable organisation to explore."""
         from portal.demo import DEMO_PASSWORD, seed_demo
 
         try:
             summary = seed_demo(password=password or DEMO_PASSWORD)
         except RuntimeError as error:
+            if if_empty:
+                click.echo(f"{error} Leaving it as it is.")
+                return
             raise click.ClickException(str(error)) from None
         db.session.commit()
         click.echo(summary)

@@ -1,0 +1,56 @@
+# The two commands of the README are `make run` and `make test`; the rest are their parts.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := portal
+
+.PHONY: run test install install-test browser db seed lint unit unit-postgres e2e bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+db: install
+	$(BIN)/flask db upgrade
+
+seed: db
+	$(BIN)/flask seed-demo --if-empty
+
+run: seed
+	@echo "Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+browser:
+	@scripts/ensure-chromium.sh
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: install-test
+	env -u TEST_DATABASE_URL $(BIN)/pytest tests
+
+unit-postgres: install-test
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "Unit and route tests again on $$TEST_DATABASE_URL"; \
+		$(BIN)/pytest tests; \
+	else echo "TEST_DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
+
+e2e: install-test browser
+	$(BIN)/pytest e2e
+
+test: lint unit unit-postgres e2e
+
+bench: install-test
+	$(BIN)/python benchmarks/pages.py
+
+clean:
+	rm -rf $(VENV) instance *.egg-info

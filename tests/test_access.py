@@ -1,0 +1,105 @@
+"""Every route states who may use it, and the rule holds: visitors, participants, CSRF."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import login_as
+from tests.factories import make_user
+
+# Example values for URL arguments, so that every rule can be requested.
+URL_ARGS = {"key": "values", "user_id": 1, "filename": "css/portal.css"}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        yield rule, app.view_functions[rule.endpoint]
+
+
+def _url(app, rule):
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **{name: URL_ARGS[name] for name in rule.arguments})
+
+
+def test_every_route_states_its_access_rule(app):
+    missing = [rule.rule for rule, view in _routes(app) if not hasattr(view, "access_rule")]
+    assert missing == [], f"routes without an access rule: {missing}"
+
+
+def test_signed_in_routes_send_visitors_to_sign_in(app, client):
+    checked = 0
+    for rule, view in _routes(app):
+        if view.access_rule == "public":
+            continue
+        url = _url(app, rule)
+        method = "GET" if "GET" in rule.methods else "POST"
+        # With CSRF on, a visitor's POST stops at the CSRF check; the GET routes show the redirect.
+        if method != "GET":
+            continue
+        response = client.open(url, method=method)
+        assert response.status_code == 303, url
+        assert "/accounts/sign-in" in response.headers["Location"], url
+        checked += 1
+    assert checked >= 5
+
+
+def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
+    response = client.get("/onboarding/step/values", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/accounts/sign-in?next=")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/accounts/sign-out",
+        "/onboarding/step/values",
+        "/onboarding/draft/anything_else",
+        "/onboarding/finish",
+        "/notifications/read-all",
+    ],
+)
+def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, url):
+    user = make_user()
+    login_as(client, user)
+    response = client.post(url, data={"choice": ["curiosity"], "text": "hello"})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert client.get("/profiles/me").status_code == 200  # still signed in: sign-out did not happen
+
+
+def test_every_post_route_is_in_the_csrf_list(app):
+    posts = {
+        rule.rule
+        for rule, _ in _routes(app)
+        if "POST" in rule.methods and rule.endpoint not in {"accounts.register", "accounts.sign_in"}
+    }
+    listed = {
+        "/accounts/sign-out",
+        "/onboarding/step/<key>",
+        "/onboarding/draft/<key>",
+        "/onboarding/finish",
+        "/notifications/read-all",
+    }
+    assert posts == listed, "a new POST route needs a CSRF test above"
+
+
+def test_register_and_sign_in_refuse_a_post_without_csrf_token(client):
+    assert client.post("/accounts/sign-in", data={"email": "a@b.c", "password": "x" * 12}).status_code == 400
+    response = client.post(
+        "/accounts/register",
+        data={"display_name": "A", "email": "new@example.com", "team": "Data", "password": "y" * 20},
+    )
+    assert response.status_code == 400
+    # Nothing was created: the address is still free.
+    from portal.accounts.services import authenticate
+
+    assert authenticate(email="new@example.com", password="y" * 20) is None
+
+
+def test_unknown_pages_are_404(client):
+    assert client.get("/nowhere").status_code == 404
