@@ -1,11 +1,33 @@
 """All models, imported here so Alembic's autogenerate sees every table."""
 
 from portal.models.accounts import Role, Team, User
+from portal.models.matches import (
+    MatchingRun,
+    MentorMark,
+    MentorRequest,
+    Pairing,
+    PairingStatus,
+    ProposedPair,
+    RequestStatus,
+    RunStatus,
+)
 from portal.models.notifications import Notification, OutboxEmail
 from portal.models.profiles import Choice, Draft, ProfileAnswer, ProfileStep
+from portal.models.programs import Cycle, Enrolment, EnrolmentRole
 
 __all__ = [
     "Choice",
+    "Cycle",
+    "Enrolment",
+    "EnrolmentRole",
+    "MatchingRun",
+    "MentorMark",
+    "MentorRequest",
+    "Pairing",
+    "PairingStatus",
+    "ProposedPair",
+    "RequestStatus",
+    "RunStatus",
     "Draft",
     "Notification",
     "OutboxEmail",

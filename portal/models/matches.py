@@ -1,0 +1,147 @@
+"""Requests from mentees to mentors, the pairings that come of them, and the director's matching runs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.accounts import User
+from portal.models.base import UTCDateTime, utcnow
+
+
+def _enum(cls):
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class RequestStatus(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class MentorRequest(db.Model):
+    """A mentee asking one mentor, with a note and a proposed rhythm."""
+
+    __tablename__ = "mentor_requests"
+    __table_args__ = (
+        Index("ix_mentor_requests_mentee_status", "cycle_id", "mentee_id", "status"),
+        Index("ix_mentor_requests_mentor_status", "cycle_id", "mentor_id", "status"),
+        Index("ix_mentor_requests_due", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(Text)
+    rhythm: Mapped[str] = mapped_column(String(20))
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), default=RequestStatus.OPEN)
+    score: Mapped[int] = mapped_column(default=0)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The mentor's message on accepting or declining; shown to the mentee alone.
+    response: Mapped[str | None] = mapped_column(Text)
+
+    mentee: Mapped[User] = relationship(foreign_keys=[mentee_id], lazy="raise")
+    mentor: Mapped[User] = relationship(foreign_keys=[mentor_id], lazy="raise")
+
+
+class PairingStatus(enum.StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class Pairing(db.Model):
+    """A mentor and a mentee inside a cycle, with the reasons they were matched."""
+
+    __tablename__ = "pairings"
+    __table_args__ = (
+        # A mentee has one active pairing per cycle, whatever races happen above.
+        Index(
+            "uq_pairings_active_mentee",
+            "cycle_id",
+            "mentee_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_pairings_mentor", "cycle_id", "mentor_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[PairingStatus] = mapped_column(_enum(PairingStatus), default=PairingStatus.ACTIVE)
+    source: Mapped[str] = mapped_column(String(20))  # "request" or "director"
+    score: Mapped[int] = mapped_column(default=0)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    mentor: Mapped[User] = relationship(foreign_keys=[mentor_id], lazy="raise")
+    mentee: Mapped[User] = relationship(foreign_keys=[mentee_id], lazy="raise")
+
+
+class MentorMark(db.Model):
+    """A mentee's private note on a recommended mentor: saved for later, or hidden from the list."""
+
+    __tablename__ = "mentor_marks"
+    __table_args__ = (UniqueConstraint("cycle_id", "mentee_id", "mentor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # "saved" or "hidden"
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+    PUBLISHED = "published"
+
+
+class MatchingRun(db.Model):
+    """The director's "Match the rest": a proposal to review before anything is published."""
+
+    __tablename__ = "matching_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.RUNNING)
+    stage: Mapped[str] = mapped_column(String(40), default="starting")
+    progress: Mapped[float] = mapped_column(default=0.0)
+    # [{"mentee_id": 1, "reason": "..."}] for the mentees the run could not match.
+    unmatched: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProposedPair(db.Model):
+    """One pair a matching run proposes; the director can drop or swap it before publishing."""
+
+    __tablename__ = "proposed_pairs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("matching_runs.id", ondelete="CASCADE"), index=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    score: Mapped[int] = mapped_column(default=0)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    dropped: Mapped[bool] = mapped_column(default=False)
+
+    mentee: Mapped[User] = relationship(foreign_keys=[mentee_id], lazy="raise")
+    mentor: Mapped[User] = relationship(foreign_keys=[mentor_id], lazy="raise")
