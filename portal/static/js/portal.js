@@ -13,6 +13,13 @@
     }
   });
 
+  // A form sent back with errors as a whole page (no swap): its error summary gets focus the same way,
+  // so the problem is read out first. (Deferred script: the document is parsed by now.)
+  var summary = document.querySelector(".error-summary[data-focus]");
+  if (summary) {
+    summary.focus();
+  }
+
   // A link in the error summary moves focus to the field it names.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");

@@ -1,0 +1,145 @@
+"""Helpers shared by the browser tests: accessibility checks, console watching and common journeys."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import ConsoleMessage, Page, Route, expect
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+}
+_axe = Axe()
+
+# Chromium used to say "Refused to apply inline style because it violates ... Content Security Policy";
+# recent versions say "Applying inline style violates the following Content Security Policy directive".
+CSP_MESSAGE = re.compile(r"Refused to|Content[ -]Security[ -]Policy", re.IGNORECASE)
+
+# A password long enough and not on the common list.
+PASSWORD = "a gentle morning swim 42"
+
+
+# --- the browser's console -----------------------------------------------------------------------------
+
+
+def watch_console(page: Page) -> None:
+    """Record the page's console messages and uncaught errors on ``page.e2e_console``."""
+    page.e2e_console = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        page.e2e_console.append(f"console.{message.type}: {message.text} ({page.url})")
+
+    def on_page_error(error) -> None:
+        page.e2e_console.append(f"uncaught error: {error} ({page.url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+
+
+def assert_no_csp_violations(page: Page) -> None:
+    """Fail when the page reported a Content-Security-Policy violation or an uncaught script error."""
+    logged = getattr(page, "e2e_console", [])
+    problems = [line for line in logged if CSP_MESSAGE.search(line) or line.startswith("uncaught error")]
+    assert not problems, "The page reported:\n" + "\n".join(problems)
+
+
+# --- axe-core -------------------------------------------------------------------------------------------
+
+
+def js_enabled(page: Page) -> bool:
+    """Whether the page's context runs scripts (set by the ``context`` fixture in conftest)."""
+    return getattr(page.context, "e2e_js_enabled", True)
+
+
+def _axe_results(page: Page) -> dict:
+    if js_enabled(page):
+        return _axe.run(page, options=AXE_OPTIONS).response
+    return _axe_on_snapshot(page)
+
+
+def _axe_on_snapshot(page: Page) -> dict:
+    """Run axe on a copy of a page whose context has JavaScript disabled.
+
+    page.evaluate still works without JavaScript, so axe can be injected, but Chromium runs no timers
+    then and axe.run() (which schedules its work with setTimeout) never settles. So the page's current
+    DOM is serialised and served, through a route, to a fresh JavaScript-enabled context of the same
+    browser with the same viewport; the page's own scripts are blocked there, so it looks and behaves
+    like the JavaScript-free original while axe runs. Stylesheets load from the live server as usual.
+    """
+    html = page.content()
+    auditor = page.context.browser.new_context(java_script_enabled=True, viewport=page.viewport_size)
+    served = []
+
+    def handle(route: Route) -> None:
+        request = route.request
+        if request.resource_type == "document" and not served:
+            served.append(request.url)
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        elif request.resource_type == "script":
+            route.abort()
+        else:
+            route.continue_()
+
+    try:
+        auditor.route("**/*", handle)
+        copy = auditor.new_page()
+        copy.goto(page.url.split("#", 1)[0], wait_until="load")
+        return _axe.run(copy, options=AXE_OPTIONS).response
+    finally:
+        auditor.close()
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation.get('impact')}): {violation['help']}")
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            lines.append(f"    at {target}: {node.get('failureSummary', '').strip()}".replace("\n", " "))
+    return "\n".join(lines)
+
+
+def check_a11y(page: Page, label: str) -> None:
+    """Assert that axe finds no WCAG 2.x A/AA violation on the page as it is now, and no CSP report."""
+    assert_no_csp_violations(page)
+    violations = _axe_results(page)["violations"]
+    assert not violations, (
+        f"axe found {len(violations)} accessibility violation(s) on {label} ({page.url}):\n" + _describe(violations)
+    )
+
+
+# --- journeys -------------------------------------------------------------------------------------------
+
+
+def unique_email(prefix: str = "e2e") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def register(page: Page, *, name: str = "Robin Ellis", email: str | None = None, team: str = "Data Platform"):
+    """Create an account through the form; returns the email used. Lands on step 1 of the questionnaire."""
+    email = email or unique_email()
+    page.goto("/accounts/register")
+    page.get_by_label("Your name, as colleagues know you").fill(name)
+    page.get_by_label("Work email").fill(email)
+    page.get_by_label("Team").fill(team)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.locator("#step-progress")).to_have_text("Step 1 of 11")
+    page.wait_for_load_state("load")
+    return email
+
+
+def expect_step(page: Page, number: int, title: str) -> None:
+    """Wait until step ``number`` is shown (after a page load or an htmx swap)."""
+    expect(page.locator("#step-progress")).to_have_text(f"Step {number} of 11")
+    expect(page.locator("#step-title")).to_have_text(title)
+    expect(page.locator("#step")).to_have_count(1)
+    # The document title follows the step, after a swap too (the fragment carries a <title> for htmx).
+    expect(page).to_have_title(f"Step {number} of 11: {title} · Mentorship program")
+    if js_enabled(page):
+        # After an htmx swap portal.js moves focus to the new step's heading; wait for the swap to settle.
+        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
+    else:
+        page.wait_for_load_state("load")
