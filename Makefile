@@ -51,6 +51,7 @@ test: lint unit unit-postgres e2e
 
 bench: install-test
 	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/matching.py
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

@@ -44,9 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations"))
-    )
+    migrate.init_app(app, db, directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations")))
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -68,15 +66,19 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts import bp as accounts_bp
     from portal.main import bp as main_bp
+    from portal.matches import bp as matches_bp
     from portal.notifications import bp as notifications_bp
     from portal.onboarding import bp as onboarding_bp
     from portal.profiles import bp as profiles_bp
+    from portal.programs import bp as programs_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(onboarding_bp)
     app.register_blueprint(profiles_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(programs_bp)
+    app.register_blueprint(matches_bp)
 
 
 def _register_login(app: Flask) -> None:

@@ -48,6 +48,16 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(summary)
 
+    @app.cli.command("expire-requests")
+    def expire_requests_command() -> None:
+        """Close mentor requests that had no answer in time and tell their mentees (cron, hourly)."""
+        from portal.matches.services import expire_due_requests
+        from portal.models.base import utcnow
+
+        closed = expire_due_requests(utcnow())
+        db.session.commit()
+        click.echo(f"{closed} unanswered requests closed.")
+
     @app.cli.command("send-mail")
     @click.option("--limit", default=200, show_default=True)
     def send_mail_command(limit: int) -> None:

@@ -40,9 +40,7 @@ def _bool(name: str, default: bool = False) -> bool:
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping for create_app from environment variables."""
     production = os.environ.get("PORTAL_ENV", "development") == "production"
-    database_url = os.environ.get("DATABASE_URL") or (
-        "sqlite:///" + str(Path(instance_path) / "portal.sqlite3")
-    )
+    database_url = os.environ.get("DATABASE_URL") or ("sqlite:///" + str(Path(instance_path) / "portal.sqlite3"))
     # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 spelled out.
     if database_url.startswith(("postgres://", "postgresql://")):
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -14,7 +14,20 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def _wants_immediate() -> bool:
     """True unless this transaction belongs to a read-only HTTP request."""
-    return not (has_request_context() and request.method in READ_ONLY_METHODS)
+    if not has_request_context():
+        return True
+    return request.method not in READ_ONLY_METHODS or g.get("writing", False)
+
+
+def begin_writing() -> None:
+    """Let a GET request that must write (lazy expiry, say) do so safely.
+
+    Ends the current read transaction so the next one starts with BEGIN IMMEDIATE on SQLite.
+    """
+    from portal.extensions import db
+
+    g.writing = True
+    db.session.commit()
 
 
 @event.listens_for(Engine, "connect")

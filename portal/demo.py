@@ -83,6 +83,13 @@ LAST = [
     "Park",
     "Jensen",
 ]
+REQUEST_NOTES = [
+    "I would like to get better at negotiating with other teams on a project starting next month.",
+    "I am about to lead my first small team and would value someone to think out loud with.",
+    "Your answers mention clear writing; I struggle to keep my updates short and would love help.",
+    "I would like to feel more confident speaking up in larger meetings.",
+    "I am new here and would love a guide from outside my team.",
+]
 NOTES = [
     "I am a little nervous about this, so a written introduction first would help.",
     "Happy to meet on a walk; I think better outside.",
@@ -161,9 +168,95 @@ def seed_demo(*, password: str, people: int = 80, seed: int = 7) -> str:
         )
     director.onboarded_at = utcnow()
     db.session.flush()
+    cycle_summary = _seed_cycles(users, rng)
     return (
         f"Demo organisation ready: {len(users) + 1} people in {len(teams)} teams.\n"
         f"Sign in as the program director: {DIRECTOR_EMAIL}\n"
         f"or as a participant, e.g. {users[0].email} (questionnaire done), {users[5].email} (halfway)\n"
-        f'Every demo account\'s password: "{password}"'
+        f'Every demo account\'s password: "{password}"\n'
+        f"{cycle_summary}"
+    )
+
+
+def _seed_cycles(users: list[User], rng: random.Random) -> str:
+    """A past cycle and a current one with matching open: enrolments, requests, answers and pairings."""
+    from datetime import timedelta
+
+    from portal.clock import today
+    from portal.matches.services import (
+        NotAllowed,
+        accept_request,
+        decline_request,
+        recommendations_for,
+        request_mentor,
+    )
+    from portal.onboarding.services import load_state
+    from portal.programs.services import CycleInput, create_cycle, enrol
+
+    now = utcnow()
+    day = today()
+    past_start = day - timedelta(days=240)
+    create_cycle(
+        CycleInput(
+            name="Last spring",
+            enrolment_opens_on=past_start - timedelta(days=35),
+            enrolment_closes_on=past_start - timedelta(days=15),
+            matching_opens_on=past_start - timedelta(days=14),
+            matching_closes_on=past_start - timedelta(days=1),
+            starts_on=past_start,
+            ends_on=past_start + timedelta(days=182),
+        )
+    )
+    cycle = create_cycle(
+        CycleInput(
+            name="This season",
+            enrolment_opens_on=day - timedelta(days=21),
+            enrolment_closes_on=day + timedelta(days=7),
+            matching_opens_on=day - timedelta(days=7),
+            matching_closes_on=day + timedelta(days=21),
+            starts_on=day + timedelta(days=22),
+            ends_on=day + timedelta(days=22 + 182),
+            is_current=True,
+        )
+    )
+    mentees, mentors = [], []
+    for user in users:
+        if user.onboarded_at is None:
+            continue
+        role = next(iter(load_state(user)["participation"].keys), "not_sure")
+        role = {"not_sure": "mentee"}.get(role, role)
+        enrol(user, cycle, role=role, capacity=rng.randint(1, 3), paused=False, today=day)
+        if role in ("mentor", "both"):
+            mentors.append(user)
+        if role in ("mentee", "both"):
+            mentees.append(user)
+    requested = accepted = declined = 0
+    for index, mentee in enumerate(mentees[: max(1, len(mentees) * 2 // 3)]):
+        picks = recommendations_for(mentee, cycle, limit=2)
+        for rec in picks[: 1 + index % 2]:
+            try:
+                request = request_mentor(
+                    mentee,
+                    cycle,
+                    rec.mentor.id,
+                    note=rng.choice(REQUEST_NOTES),
+                    rhythm=rng.choice(["fortnightly", "monthly", "together"]),
+                    now=now - timedelta(days=rng.randint(0, 5)),
+                )
+            except NotAllowed:
+                continue
+            requested += 1
+            if index % 3 == 0 and rec is picks[0]:
+                try:
+                    accept_request(request, rec.mentor, message="", now=now)
+                    accepted += 1
+                except NotAllowed:
+                    pass
+            elif index % 5 == 1:
+                decline_request(request, rec.mentor, message="", now=now)
+                declined += 1
+    db.session.flush()
+    return (
+        f'Cycles: "This season" is current with matching open ({len(mentees)} mentees, {len(mentors)} '
+        f"mentors, {requested} requests sent, {accepted} accepted, {declined} declined kindly)."
     )

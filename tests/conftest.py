@@ -48,6 +48,8 @@ def app(tmp_path_factory):
             "SECRET_KEY": "tests-only-secret",
             "SQLALCHEMY_DATABASE_URI": url,
             "MAIL_SEND_INLINE": False,
+            # Matching runs compute inside the request, so the tests see their result at once.
+            "MATCHING_INLINE": True,
             "MAIL_SERVER": "",
             # With TEST_REDIS_URL the rate limits live in Redis, as in production.
             "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "memory://"),
@@ -71,6 +73,7 @@ def _rollback(app):
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
+        app.extensions["original_session"] = original
         # Commits inside the test only release a savepoint; the outer transaction undoes everything.
         db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         limiter.reset()

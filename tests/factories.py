@@ -39,3 +39,53 @@ def make_user(
 
 def make_director(**overrides) -> User:
     return make_user(role=Role.DIRECTOR, team="People", **overrides)
+
+
+def make_cycle(*, name: str = "Spring", current: bool = True, **overrides):
+    """A cycle whose enrolment and matching are open today, committed."""
+    from datetime import timedelta
+
+    from portal.clock import today
+    from portal.models import Cycle
+
+    day = today()
+    values = {
+        "name": name,
+        "enrolment_opens_on": day - timedelta(days=10),
+        "enrolment_closes_on": day + timedelta(days=10),
+        "matching_opens_on": day - timedelta(days=5),
+        "matching_closes_on": day + timedelta(days=20),
+        "starts_on": day + timedelta(days=21),
+        "ends_on": day + timedelta(days=200),
+        "request_expiry_days": 7,
+        "default_capacity": 2,
+        "is_current": current,
+        "weights": {},
+    }
+    values.update(overrides)
+    cycle = Cycle(**values)
+    db.session.add(cycle)
+    db.session.commit()
+    return cycle
+
+
+def answer(user: User, **answers) -> None:
+    """Save questionnaire answers: answer(user, values=["kindness"], time=["1h"])."""
+    from portal.onboarding.questions import QUESTION_BY_KEY
+    from portal.onboarding.services import save_answer
+
+    for key, values in answers.items():
+        save_answer(user, QUESTION_BY_KEY[key], values=list(values))
+    db.session.commit()
+
+
+def enrol(user: User, cycle, role: str = "mentee", *, capacity: int = 2, paused: bool = False):
+    """Enrol a person in a cycle directly, committed."""
+    from portal.models import Enrolment, EnrolmentRole
+
+    enrolment = Enrolment(
+        cycle_id=cycle.id, user_id=user.id, role=EnrolmentRole(role), capacity=capacity, paused=paused
+    )
+    db.session.add(enrolment)
+    db.session.commit()
+    return enrolment

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from portal.models import Role
 from tests.conftest import login_as
-from tests.factories import make_user
+from tests.factories import make_cycle, make_user
 
 # Example values for URL arguments, so that every rule can be requested.
-URL_ARGS = {"key": "values", "user_id": 1, "filename": "css/portal.css"}
+URL_ARGS = {
+    "key": "values",
+    "user_id": 1,
+    "filename": "css/portal.css",
+    "cycle_id": 1,
+    "mentor_id": 1,
+    "request_id": 1,
+    "run_id": 1,
+    "pair_id": 1,
+}
 
 
 def _routes(app):
@@ -61,12 +71,25 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
         "/onboarding/draft/anything_else",
         "/onboarding/finish",
         "/notifications/read-all",
+        "/programs/new",
+        "/programs/1/edit",
+        "/programs/enrol",
+        "/programs/leave",
+        "/matches/mentors/1/mark",
+        "/matches/mentors/1/request",
+        "/matches/requests/1/accept",
+        "/matches/requests/1/decline",
+        "/matches/requests/1/withdraw",
+        "/matches/cycles/1/runs",
+        "/matches/runs/1/pairs/1/drop",
+        "/matches/runs/1/swap",
+        "/matches/runs/1/publish",
     ],
 )
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, url):
-    user = make_user()
+    user = make_user(role=Role.DIRECTOR)
     login_as(client, user)
-    response = client.post(url, data={"choice": ["curiosity"], "text": "hello"})
+    response = client.post(url, data={"choice": ["curiosity"], "text": "hello", "note": "hi"})
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
     assert client.get("/profiles/me").status_code == 200  # still signed in: sign-out did not happen
@@ -84,6 +107,19 @@ def test_every_post_route_is_in_the_csrf_list(app):
         "/onboarding/draft/<key>",
         "/onboarding/finish",
         "/notifications/read-all",
+        "/programs/new",
+        "/programs/<int:cycle_id>/edit",
+        "/programs/enrol",
+        "/programs/leave",
+        "/matches/mentors/<int:mentor_id>/mark",
+        "/matches/mentors/<int:mentor_id>/request",
+        "/matches/requests/<int:request_id>/accept",
+        "/matches/requests/<int:request_id>/decline",
+        "/matches/requests/<int:request_id>/withdraw",
+        "/matches/cycles/<int:cycle_id>/runs",
+        "/matches/runs/<int:run_id>/pairs/<int:pair_id>/drop",
+        "/matches/runs/<int:run_id>/swap",
+        "/matches/runs/<int:run_id>/publish",
     }
     assert posts == listed, "a new POST route needs a CSRF test above"
 
@@ -99,6 +135,27 @@ def test_register_and_sign_in_refuse_a_post_without_csrf_token(client):
     from portal.accounts.services import authenticate
 
     assert authenticate(email="new@example.com", password="y" * 20) is None
+
+
+def test_director_pages_are_forbidden_to_participants(app, client):
+    make_cycle()
+    login_as(client, make_user())
+    checked = 0
+    for rule, view in _routes(app):
+        if view.access_rule != "director":
+            continue
+        url = _url(app, rule)
+        method = "GET" if "GET" in rule.methods else "POST"
+        data = {} if method == "GET" else {"csrf_token": _token(client)}
+        assert client.open(url, method=method, data=data).status_code == 403, url
+        checked += 1
+    assert checked >= 9
+
+
+def _token(client):
+    from tests.conftest import csrf_token
+
+    return csrf_token(client)
 
 
 def test_unknown_pages_are_404(client):

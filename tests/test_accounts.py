@@ -123,9 +123,7 @@ def test_a_wrong_email_and_a_wrong_password_get_the_same_message(client):
     assert wrong_password.status_code == wrong_email.status_code == 422
 
     def message(response):
-        return re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S).group(
-            0
-        )
+        return re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S).group(0)
 
     assert message(wrong_password) == message(wrong_email)
     assert "do not match an account" in message(wrong_email)

@@ -64,7 +64,7 @@ def test_answering_with_htmx_swaps_in_the_next_step_and_announces_it(client):
     assert response.headers["HX-Push-Url"] == "/onboarding/step/skills_grow"
     fragment = response.get_data(as_text=True)
     assert "<html" not in fragment
-    assert fragment.lstrip().startswith('<section id="step"')
+    assert '<section id="step"' in fragment
     assert "Which soft skills would you like to grow?" in fragment
     assert 'id="step-title" tabindex="-1"  data-focus' in fragment or "data-focus" in fragment
     assert 'hx-swap-oob="innerHTML:#status"' in fragment
@@ -77,9 +77,9 @@ def test_a_step_as_htmx_fragment_and_as_full_page(client):
     fragment = client.get("/onboarding/step/values", headers={"HX-Request": "true"}).get_data(as_text=True)
     full = client.get("/onboarding/step/values").get_data(as_text=True)
     assert "<html" not in fragment and "<html" in full
-    boosted = client.get(
-        "/onboarding/step/values", headers={"HX-Request": "true", "HX-Boosted": "true"}
-    ).get_data(as_text=True)
+    boosted = client.get("/onboarding/step/values", headers={"HX-Request": "true", "HX-Boosted": "true"}).get_data(
+        as_text=True
+    )
     assert "<html" in boosted
 
 

@@ -39,9 +39,7 @@ def register_user(*, email: str, display_name: str, team_name: str, password: st
     if problem:
         raise ValidationFailed({"password": problem})
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ValidationFailed(
-            {"email": "An account with this email already exists. You can sign in instead."}
-        )
+        raise ValidationFailed({"email": "An account with this email already exists. You can sign in instead."})
     user = User(
         email=email,
         display_name=display_name,
@@ -53,8 +51,7 @@ def register_user(*, email: str, display_name: str, team_name: str, password: st
     db.session.flush()
     notify(
         user,
-        "Welcome. Whenever you are ready, the questionnaire takes about five minutes, "
-        "one question at a time.",
+        "Welcome. Whenever you are ready, the questionnaire takes about five minutes, one question at a time.",
         link="/onboarding/",
         email_subject="Welcome to the mentorship program",
     )

@@ -9,7 +9,10 @@ from sqlalchemy import text
 from portal.access import public
 from portal.extensions import db
 from portal.main import bp
+from portal.matches.cohort import explain_pairs
+from portal.matches.services import pairings_of
 from portal.onboarding.services import progress_for
+from portal.programs.services import current_cycle, enrolment_for
 
 
 @bp.route("/")
@@ -17,7 +20,19 @@ from portal.onboarding.services import progress_for
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
-    return render_template("main/home.html", progress=progress_for(current_user))
+    cycle = current_cycle()
+    pairings = pairings_of(current_user, cycle) if cycle else []
+    # Stored reasons speak to the mentee; a mentor reads them phrased for a mentor.
+    mentoring = [(p.mentee_id, p.mentor_id) for p in pairings if p.mentor_id == current_user.id]
+    mentor_reasons = explain_pairs(cycle, mentoring, audience="mentor") if mentoring else {}
+    return render_template(
+        "main/home.html",
+        progress=progress_for(current_user),
+        cycle=cycle,
+        enrolment=enrolment_for(current_user, cycle),
+        pairings=pairings,
+        mentor_reasons=mentor_reasons,
+    )
 
 
 @bp.route("/healthz")

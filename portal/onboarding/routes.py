@@ -104,9 +104,7 @@ def answer(key: str):
             save_answer(current_user, question, values=values, text=text)
     except ValidationFailed as failure:
         db.session.rollback()
-        return _render_step(
-            question, status=422, errors=failure.errors, submitted={"values": values, "text": text}
-        )
+        return _render_step(question, status=422, errors=failure.errors, submitted={"values": values, "text": text})
     db.session.commit()
 
     if action == "later":

@@ -106,9 +106,7 @@ def load_state(user: User) -> dict[str, StepState]:
 def progress_for(user: User) -> Progress:
     """How far the person is: counts, the step to resume at, and whether they finished."""
     statuses = dict(
-        db.session.execute(
-            select(ProfileStep.question, ProfileStep.status).where(ProfileStep.user_id == user.id)
-        ).all()
+        db.session.execute(select(ProfileStep.question, ProfileStep.status).where(ProfileStep.user_id == user.id)).all()
     )
     answered = sum(1 for q in QUESTIONS if statuses.get(q.key) == StepStatus.ANSWERED)
     skipped = sum(1 for q in QUESTIONS if statuses.get(q.key) == StepStatus.SKIPPED)
@@ -135,9 +133,7 @@ def _validate_choices(question: Question, values: list[str]) -> list[Choice]:
     if question.kind == "single" and len(picked) > 1:
         raise ValidationFailed({question.key: "Please pick just one."})
     if question.max_choices and len(picked) > question.max_choices:
-        raise ValidationFailed(
-            {question.key: f"Please pick up to {question.max_choices}; you picked {len(picked)}."}
-        )
+        raise ValidationFailed({question.key: f"Please pick up to {question.max_choices}; you picked {len(picked)}."})
     return [options[value] for value in picked]
 
 
@@ -171,9 +167,7 @@ def save_answer(user: User, question: Question, *, values: list[str], text: str 
     else:
         picked = _validate_choices(question, values)
         db.session.execute(
-            delete(ProfileAnswer).where(
-                ProfileAnswer.user_id == user.id, ProfileAnswer.question == question.key
-            )
+            delete(ProfileAnswer).where(ProfileAnswer.user_id == user.id, ProfileAnswer.question == question.key)
         )
         db.session.add_all(
             ProfileAnswer(user_id=user.id, question=question.key, choice_id=choice.id) for choice in picked
@@ -193,9 +187,7 @@ def skip_question(user: User, question: Question) -> None:
 
 def get_draft(user: User, question: Question) -> Draft | None:
     """The autosaved, not yet submitted text for a question, if any."""
-    return db.session.scalar(
-        select(Draft).where(Draft.user_id == user.id, Draft.key == DRAFT_PREFIX + question.key)
-    )
+    return db.session.scalar(select(Draft).where(Draft.user_id == user.id, Draft.key == DRAFT_PREFIX + question.key))
 
 
 def save_draft(user: User, question: Question, text: str) -> Draft:
@@ -216,9 +208,7 @@ def save_draft(user: User, question: Question, text: str) -> Draft:
 
 def discard_draft(user: User, question: Question) -> None:
     """Forget the draft of a question once its answer is saved."""
-    db.session.execute(
-        delete(Draft).where(Draft.user_id == user.id, Draft.key == DRAFT_PREFIX + question.key)
-    )
+    db.session.execute(delete(Draft).where(Draft.user_id == user.id, Draft.key == DRAFT_PREFIX + question.key))
 
 
 def finish(user: User) -> bool:

@@ -1,0 +1,284 @@
+"""The director's "Match the rest": propose an optimal assignment, review it, then publish it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.matches import cohort
+from portal.matches.services import NotAllowed
+from portal.matching import assign, is_allowed, score_pair
+from portal.models import (
+    Cycle,
+    Enrolment,
+    EnrolmentRole,
+    MatchingRun,
+    MentorRequest,
+    Pairing,
+    PairingStatus,
+    ProposedPair,
+    RequestStatus,
+    RunStatus,
+    User,
+)
+from portal.models.base import utcnow
+from portal.notifications.services import notify
+
+log = logging.getLogger(__name__)
+
+WAITING_REASON = "Waiting for an answer to a request they sent themselves"
+
+
+def start_run(cycle: Cycle, director: User) -> MatchingRun:
+    """Create a run in the "running" state; compute it with compute_run. Raises NotAllowed when one runs."""
+    running = db.session.scalar(
+        select(MatchingRun).where(MatchingRun.cycle_id == cycle.id, MatchingRun.status == RunStatus.RUNNING)
+    )
+    if running is not None:
+        raise NotAllowed("A matching run is already in progress for this cycle.")
+    run = MatchingRun(cycle_id=cycle.id, created_by_id=director.id)
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def _unmatched_mentees(cycle: Cycle) -> tuple[list[int], list[int]]:
+    """(mentees to match, mentees waiting on their own open request) among those without a mentor."""
+    mentees = set(
+        db.session.scalars(
+            select(Enrolment.user_id).where(
+                Enrolment.cycle_id == cycle.id,
+                Enrolment.role.in_([EnrolmentRole.MENTEE, EnrolmentRole.BOTH]),
+            )
+        )
+    )
+    paired = set(
+        db.session.scalars(
+            select(Pairing.mentee_id).where(Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE)
+        )
+    )
+    waiting = set(
+        db.session.scalars(
+            select(MentorRequest.mentee_id).where(
+                MentorRequest.cycle_id == cycle.id, MentorRequest.status == RequestStatus.OPEN
+            )
+        )
+    )
+    free = mentees - paired
+    return sorted(free - waiting), sorted(free & waiting)
+
+
+def compute_run(run_id: int) -> None:
+    """Read the cohort, find the optimal assignment and store it as proposed pairs.
+
+    Reads in one short transaction, computes outside any transaction (so SQLite writers are not held
+    up for seconds), then writes the result in another; progress is committed as it goes.
+    """
+    run = db.session.get(MatchingRun, run_id)
+    cycle = db.session.get(Cycle, run.cycle_id)
+    to_match, waiting = _unmatched_mentees(cycle)
+    mentees = cohort.people(to_match)
+    slots = cohort.mentor_slots(cycle)
+    forbidden = cohort.forbidden_pairs(cycle)
+    weights, labels = cohort.weights_for(cycle), cohort.labels()
+    run.stage, run.progress = "scoring", 0.05
+    db.session.commit()
+
+    last = [0.0]
+
+    def progress(stage: str, fraction: float) -> None:
+        # Committing every call would slow big runs; a few updates are enough for a progress bar.
+        overall = (0.1 + 0.5 * fraction) if stage == "scoring" else (0.6 + 0.35 * fraction)
+        if overall - last[0] >= 0.1:
+            last[0] = overall
+            db.session.execute(
+                MatchingRun.__table__.update().where(MatchingRun.id == run_id).values(stage=stage, progress=overall)
+            )
+            db.session.commit()
+
+    result = assign(
+        [mentees[i] for i in to_match if i in mentees],
+        slots,
+        weights=weights,
+        labels=labels,
+        forbidden=forbidden,
+        progress=progress,
+    )
+    run = db.session.get(MatchingRun, run_id)
+    db.session.add_all(
+        ProposedPair(
+            run_id=run.id,
+            mentee_id=match.mentee_id,
+            mentor_id=match.mentor_id,
+            score=match.score,
+            reasons=list(match.reasons),
+        )
+        for match in result.matches
+    )
+    run.unmatched = [
+        {"mentee_id": mentee_id, "reason": reason} for mentee_id, reason in sorted(result.unmatched.items())
+    ] + [{"mentee_id": mentee_id, "reason": WAITING_REASON} for mentee_id in waiting]
+    run.status, run.stage, run.progress = RunStatus.READY, "ready", 1.0
+    run.finished_at = utcnow()
+    db.session.commit()
+
+
+def compute_in_background(app: Flask, run_id: int) -> threading.Thread:
+    """Compute a run on a thread of its own, with its own app context and database session."""
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                compute_run(run_id)
+            except Exception as error:  # record it for the director instead of losing the run
+                log.exception("matching run %s failed", run_id)
+                db.session.rollback()
+                run = db.session.get(MatchingRun, run_id)
+                run.status, run.error = RunStatus.FAILED, f"{type(error).__name__}: {error}"[:300]
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"matching-run-{run_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def get_run(run_id: int) -> MatchingRun:
+    """The run with this id. Raises LookupError when there is none."""
+    run = db.session.get(MatchingRun, run_id)
+    if run is None:
+        raise LookupError(run_id)
+    return run
+
+
+def proposed_pairs(run: MatchingRun) -> list[ProposedPair]:
+    """The run's proposed pairs with both people and their teams, best score first."""
+    return list(
+        db.session.scalars(
+            select(ProposedPair)
+            .options(
+                joinedload(ProposedPair.mentee).joinedload(User.team),
+                joinedload(ProposedPair.mentor).joinedload(User.team),
+            )
+            .where(ProposedPair.run_id == run.id)
+            .order_by(ProposedPair.dropped, ProposedPair.score.desc(), ProposedPair.id)
+        ).unique()
+    )
+
+
+def unmatched_people(run: MatchingRun) -> list[tuple[User, str]]:
+    """The mentees the run could not match, with the reason, in one query."""
+    reasons = {item["mentee_id"]: item["reason"] for item in run.unmatched}
+    users = db.session.scalars(select(User).where(User.id.in_(reasons))).all()
+    return sorted(((u, reasons[u.id]) for u in users), key=lambda pair: pair[0].display_name)
+
+
+def _editable_pair(run: MatchingRun, pair_id: int) -> ProposedPair:
+    if run.status != RunStatus.READY:
+        raise NotAllowed("This proposal can no longer be changed.")
+    pair = db.session.get(ProposedPair, pair_id)
+    if pair is None or pair.run_id != run.id:
+        raise LookupError(pair_id)
+    return pair
+
+
+def set_dropped(run: MatchingRun, pair_id: int, dropped: bool) -> ProposedPair:
+    """Drop a proposed pair from the run, or bring it back. Raises NotAllowed once published."""
+    pair = _editable_pair(run, pair_id)
+    pair.dropped = dropped
+    db.session.flush()
+    return pair
+
+
+def swap_mentors(run: MatchingRun, first_id: int, second_id: int) -> tuple[ProposedPair, ProposedPair]:
+    """Exchange the mentors of two proposed pairs, rescoring both.
+
+    Raises NotAllowed when the swap would break a hard constraint (same team, an ended pair ...) or when
+    both pairs are the same; LookupError for a pair of another run.
+    """
+    first, second = _editable_pair(run, first_id), _editable_pair(run, second_id)
+    if first.id == second.id:
+        raise NotAllowed("Please choose two different pairs to swap.")
+    cycle = db.session.get(Cycle, run.cycle_id)
+    persons = cohort.people([first.mentee_id, first.mentor_id, second.mentee_id, second.mentor_id])
+    forbidden = cohort.forbidden_pairs(cycle)
+    new_first = (persons[first.mentee_id], persons[second.mentor_id])
+    new_second = (persons[second.mentee_id], persons[first.mentor_id])
+    for mentee, mentor in (new_first, new_second):
+        if not is_allowed(mentee, mentor, forbidden=forbidden):
+            raise NotAllowed(
+                f"{mentee.name} and {mentor.name} cannot be paired (same team, an ended pairing, "
+                "or formats that do not fit)."
+            )
+    weights, labels = cohort.weights_for(cycle), cohort.labels()
+    for pair, (mentee, mentor) in ((first, new_first), (second, new_second)):
+        match = score_pair(mentee, mentor, weights, labels)
+        pair.mentor_id, pair.score, pair.reasons = mentor.id, match.score, list(match.reasons)
+    db.session.flush()
+    return first, second
+
+
+def publish_run(run: MatchingRun, *, now: datetime) -> tuple[int, list[str]]:
+    """Create pairings for the kept pairs and tell both people; return (created, skipped explanations).
+
+    A pair is skipped, and said so, when the mentee found a mentor meanwhile or the mentor filled up.
+    Raises NotAllowed when the run is not ready.
+    """
+    if run.status != RunStatus.READY:
+        raise NotAllowed("Only a finished proposal can be published, and only once.")
+    cycle = db.session.get(Cycle, run.cycle_id)
+    capacities = dict(
+        db.session.execute(select(Enrolment.user_id, Enrolment.capacity).where(Enrolment.cycle_id == cycle.id)).all()
+    )
+    loads = cohort.active_loads(cycle)
+    paired = set(
+        db.session.scalars(
+            select(Pairing.mentee_id).where(Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE)
+        )
+    )
+    created, skipped = 0, []
+    for pair in proposed_pairs(run):
+        if pair.dropped:
+            continue
+        if pair.mentee_id in paired:
+            skipped.append(f"{pair.mentee.display_name} found a mentor meanwhile.")
+            continue
+        if loads.get(pair.mentor_id, 0) >= capacities.get(pair.mentor_id, 0):
+            skipped.append(f"{pair.mentor.display_name} has no room left.")
+            continue
+        db.session.add(
+            Pairing(
+                cycle_id=cycle.id,
+                mentor_id=pair.mentor_id,
+                mentee_id=pair.mentee_id,
+                source="director",
+                score=pair.score,
+                reasons=list(pair.reasons),
+                created_at=now,
+            )
+        )
+        loads[pair.mentor_id] = loads.get(pair.mentor_id, 0) + 1
+        paired.add(pair.mentee_id)
+        created += 1
+        notify(
+            pair.mentee,
+            f"The program director has matched you with {pair.mentor.display_name}. Your home page shows why you fit.",
+            link="/",
+            email_subject="You have a mentor",
+        )
+        notify(
+            pair.mentor,
+            f"The program director has matched you with {pair.mentee.display_name} as their mentor.",
+            link="/",
+            email_subject="You have a new mentee",
+        )
+    run.status, run.published_at = RunStatus.PUBLISHED, now
+    db.session.flush()
+    return created, skipped

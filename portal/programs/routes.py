@@ -1,0 +1,203 @@
+"""Cycles for the director; enrolment in the current cycle for everyone."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.access import director, signed_in
+from portal.accounts.forms import EmptyForm
+from portal.clock import today
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.matching import Weights
+from portal.models import MatchingRun
+from portal.onboarding.services import load_state
+from portal.programs import bp
+from portal.programs.forms import CycleForm, EnrolForm
+from portal.programs.services import (
+    CycleInput,
+    all_cycles,
+    create_cycle,
+    current_cycle,
+    cycle_stats,
+    enrol,
+    enrolment_for,
+    get_cycle,
+    leave_cycle,
+    suggested_dates,
+    suggested_role,
+    update_cycle,
+)
+
+
+def _cycle_or_404(cycle_id: int):
+    try:
+        return get_cycle(cycle_id)
+    except LookupError:
+        abort(404)
+
+
+def _apply_errors(form, failure: ValidationFailed) -> None:
+    for field, message in failure.errors.items():
+        form[field].errors = [*form[field].errors, message] if field in form else [message]
+
+
+def _input_from(form: CycleForm) -> CycleInput:
+    return CycleInput(
+        name=form.name.data or "",
+        enrolment_opens_on=form.enrolment_opens_on.data,
+        enrolment_closes_on=form.enrolment_closes_on.data,
+        matching_opens_on=form.matching_opens_on.data,
+        matching_closes_on=form.matching_closes_on.data,
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        request_expiry_days=form.request_expiry_days.data,
+        default_capacity=form.default_capacity.data,
+        is_current=form.is_current.data,
+    )
+
+
+def _weights_from(form: CycleForm) -> dict:
+    given = {name: getattr(form, f"weight_{name}").data for name in CycleForm.WEIGHT_FIELDS}
+    defaults = Weights().as_dict()
+    chosen = {name: (value if value is not None else defaults[name]) for name, value in given.items()}
+    try:
+        return Weights.from_dict(chosen).as_dict()
+    except ValueError:
+        raise ValidationFailed({"weight_values": "At least one weight must be above zero."}) from None
+
+
+def _fill_weights(form: CycleForm, weights: dict) -> None:
+    current = {**Weights().as_dict(), **(weights or {})}
+    for name in CycleForm.WEIGHT_FIELDS:
+        getattr(form, f"weight_{name}").data = int(current[name])
+
+
+@bp.route("/")
+@director
+def index():
+    cycles = all_cycles()
+    return render_template("programs/index.html", cycles=cycles, today=today())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@director
+def new():
+    form = CycleForm()
+    if request.method == "GET":
+        suggestion = suggested_dates(today())
+        form.process(data={**suggestion.__dict__, "request_expiry_days": 7, "default_capacity": 2})
+        _fill_weights(form, {})
+    if form.validate_on_submit():
+        try:
+            cycle = create_cycle(_input_from(form))
+            cycle.weights = _weights_from(form)
+        except ValidationFailed as failure:
+            db.session.rollback()
+            _apply_errors(form, failure)
+        else:
+            db.session.commit()
+            flash(f"\u201c{cycle.name}\u201d is created.", "success")
+            return redirect(url_for("programs.show", cycle_id=cycle.id), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("programs/form.html", form=form, cycle=None), status
+
+
+@bp.route("/<int:cycle_id>")
+@director
+def show(cycle_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    runs = db.session.scalars(
+        select(MatchingRun).where(MatchingRun.cycle_id == cycle.id).order_by(MatchingRun.id.desc()).limit(10)
+    ).all()
+    return render_template(
+        "programs/show.html",
+        cycle=cycle,
+        stats=cycle_stats(cycle),
+        runs=runs,
+        weights={**Weights().as_dict(), **(cycle.weights or {})},
+        form=EmptyForm(),
+        today=today(),
+    )
+
+
+@bp.route("/<int:cycle_id>/edit", methods=["GET", "POST"])
+@director
+def edit(cycle_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    form = CycleForm(obj=cycle)
+    if request.method == "GET":
+        _fill_weights(form, cycle.weights)
+    if form.validate_on_submit():
+        try:
+            update_cycle(cycle, _input_from(form))
+            cycle.weights = _weights_from(form)
+        except ValidationFailed as failure:
+            db.session.rollback()
+            _apply_errors(form, failure)
+        else:
+            db.session.commit()
+            flash("The cycle is saved.", "success")
+            return redirect(url_for("programs.show", cycle_id=cycle.id), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("programs/form.html", form=form, cycle=cycle), status
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@signed_in
+def enrolment():
+    cycle = current_cycle()
+    if cycle is None:
+        return render_template("programs/enrol.html", cycle=None, form=None, enrolment=None)
+    mine = enrolment_for(current_user, cycle)
+    form = EnrolForm(obj=mine)
+    if request.method == "GET" and mine is None:
+        participation = load_state(current_user)["participation"].keys
+        form.role.data = suggested_role(next(iter(participation), None))
+        form.capacity.data = cycle.default_capacity
+    if form.validate_on_submit():
+        try:
+            enrol(
+                current_user,
+                cycle,
+                role=form.role.data,
+                capacity=form.capacity.data,
+                paused=form.paused.data,
+                today=today(),
+            )
+        except ValidationFailed as failure:
+            db.session.rollback()
+            _apply_errors(form, failure)
+        else:
+            db.session.commit()
+            flash(
+                "You are enrolled. Thank you for taking part."
+                if mine is None
+                else "Your choices for this cycle are saved.",
+                "success",
+            )
+            return redirect(url_for("matches.index"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "programs/enrol.html", cycle=cycle, form=form, enrolment=mine, leave_form=EmptyForm(), today=today()
+    ), status
+
+
+@bp.route("/leave", methods=["POST"])
+@signed_in
+def leave():
+    cycle = current_cycle()
+    if cycle is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        try:
+            leave_cycle(current_user, cycle, today=today())
+        except ValidationFailed as failure:
+            db.session.rollback()
+            flash(failure.errors["leave"], "error")
+            return redirect(url_for("programs.enrolment"), code=303)
+        db.session.commit()
+        flash("You have left this cycle. You are welcome back any time.", "success")
+    return redirect(url_for("main.home"), code=303)

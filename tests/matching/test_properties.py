@@ -1,0 +1,182 @@
+"""Properties of matching on small random cohorts: optimal, within every rule, deterministic, consistent."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+from scipy.sparse import lil_array
+
+from portal.matching import (
+    TIMES,
+    MentorIndex,
+    MentorSlot,
+    Person,
+    Weights,
+    assign,
+    is_allowed,
+    recommend,
+    score_matrix,
+    score_pair,
+)
+from tests.matching.strategies import (
+    EXPERIENCES,
+    FORMATS,
+    INTERESTS,
+    PERSPECTIVES,
+    SKILLS,
+    STARTS,
+    VALUES,
+    Cohort,
+    brute_force_best,
+    cohorts,
+    people,
+    weights,
+)
+
+fast = settings(deadline=None, max_examples=150)
+
+
+def _internal_total(result) -> int:
+    return sum(match.score + 1 for match in result.matches)
+
+
+@fast
+@given(cohorts())
+def test_assignment_is_optimal_and_keeps_every_rule(cohort: Cohort):
+    result = assign(cohort.mentees, cohort.mentors, weights=cohort.weights, forbidden=cohort.forbidden)
+
+    assert _internal_total(result) == brute_force_best(cohort)
+    mentees = {person.id: person for person in cohort.mentees}
+    slots = {slot.person.id: slot for slot in cohort.mentors}
+    matched = [match.mentee_id for match in result.matches]
+    assert len(matched) == len(set(matched)), "a mentee was matched twice"
+    assert set(matched) | set(result.unmatched) == set(mentees)
+    assert not set(matched) & set(result.unmatched)
+    for match in result.matches:
+        mentee, slot = mentees[match.mentee_id], slots[match.mentor_id]
+        assert is_allowed(mentee, slot.person, forbidden=cohort.forbidden)
+        assert match.score == score_pair(mentee, slot.person, cohort.weights).score
+        assert len(match.reasons) <= 3 and all(match.reasons)
+    for mentor_id, count in Counter(match.mentor_id for match in result.matches).items():
+        slot = slots[mentor_id]
+        assert not slot.paused
+        assert count <= slot.free_slots
+    assert all(reason for reason in result.unmatched.values())
+
+
+@fast
+@given(cohorts(), st.randoms(use_true_random=False))
+def test_the_same_cohort_in_any_order_gives_the_same_assignment(cohort: Cohort, rng: random.Random):
+    first = assign(cohort.mentees, cohort.mentors, weights=cohort.weights, forbidden=cohort.forbidden)
+    mentees, mentors = cohort.mentees[:], cohort.mentors[:]
+    rng.shuffle(mentees)
+    rng.shuffle(mentors)
+    again = assign(mentees, mentors, weights=cohort.weights, forbidden=cohort.forbidden)
+    assert again == first
+    assert assign(cohort.mentees, cohort.mentors, weights=cohort.weights, forbidden=cohort.forbidden) == first
+
+
+@settings(fast, max_examples=300)
+@given(
+    st.lists(people(st.integers(1, 10)), min_size=1, max_size=5),
+    st.lists(people(st.integers(1, 10)), min_size=1, max_size=5),
+    weights,
+    st.frozensets(st.tuples(st.integers(1, 10), st.integers(1, 10)), max_size=4),
+)
+def test_scalar_and_vectorised_scores_agree_exactly(mentees, mentors, weights, forbidden):
+    matrix = score_matrix(mentees, mentors, weights, forbidden=forbidden)
+    for i, mentee in enumerate(mentees):
+        for j, mentor in enumerate(mentors):
+            expected = score_pair(mentee, mentor, weights).score
+            if not is_allowed(mentee, mentor, forbidden=forbidden):
+                expected = -1
+            assert matrix[i, j] == expected, (mentee, mentor)
+            assert 0 <= score_pair(mentee, mentor, weights).score <= 100
+
+
+@fast
+@given(
+    cohorts(max_mentors=6),
+    st.integers(0, 6),
+    st.frozensets(st.integers(4, 10), max_size=2),
+    st.booleans(),
+)
+def test_recommend_lists_the_best_allowed_mentors_with_room(cohort: Cohort, limit, skip, use_index):
+    if not cohort.mentees:
+        return
+    mentee = cohort.mentees[0]
+    source = MentorIndex(cohort.mentors) if use_index else cohort.mentors
+    found = recommend(mentee, source, weights=cohort.weights, limit=limit, forbidden=cohort.forbidden, skip=skip)
+
+    candidates = [
+        score_pair(mentee, slot.person, cohort.weights)
+        for slot in cohort.mentors
+        if not slot.paused
+        and slot.free_slots > 0
+        and slot.person.id not in skip
+        and is_allowed(mentee, slot.person, forbidden=cohort.forbidden)
+    ]
+    expected = sorted(candidates, key=lambda match: (-match.score, match.mentor_id))[:limit]
+    assert found == expected
+    assert len(found) <= limit
+
+
+def _random_cohort(seed: int, n_mentees: int, n_mentors: int) -> Cohort:
+    rng = random.Random(seed)
+
+    def pick(keys: tuple[str, ...], most: int) -> frozenset[str]:
+        return frozenset(rng.sample(keys, rng.randint(0, most)))
+
+    def someone(person_id: int) -> Person:
+        return Person(
+            id=person_id,
+            name=f"Person {person_id}",
+            team_id=rng.randrange(5),
+            values=pick(VALUES, 3),
+            interests=pick(INTERESTS, 4),
+            experiences=pick(EXPERIENCES, 2),
+            skills_grow=pick(SKILLS, 3),
+            skills_offer=pick(SKILLS, 3),
+            formats=pick(FORMATS, 2),
+            time=rng.choice((*TIMES, None)),
+            start=rng.choice(STARTS),
+            perspective=rng.choice(PERSPECTIVES),
+            excluded=frozenset({rng.randrange(n_mentees + n_mentors)}),
+        )
+
+    mentees = [someone(n) for n in range(n_mentees)]
+    mentors = [
+        MentorSlot(someone(n_mentees + n), free_slots=rng.randint(0, 4), paused=rng.random() < 0.1)
+        for n in range(n_mentors)
+    ]
+    forbidden = frozenset((rng.randrange(n_mentees), n_mentees + rng.randrange(n_mentors)) for _ in range(20))
+    return Cohort(mentees, mentors, forbidden, Weights())
+
+
+@pytest.mark.parametrize(("seed", "n_mentees", "n_mentors"), [(1, 120, 30), (2, 40, 35), (3, 90, 45)])
+def test_assignment_matches_a_linear_programme_on_larger_cohorts(seed, n_mentees, n_mentors):
+    # Too big to try every assignment; the b-matching LP has integral optima, so HiGHS gives the optimum.
+    cohort = _random_cohort(seed, n_mentees, n_mentors)
+    pairs = [
+        (i, j, score_pair(mentee, slot.person).score + 1)
+        for i, mentee in enumerate(cohort.mentees)
+        for j, slot in enumerate(cohort.mentors)
+        if slot.open_slots > 0 and is_allowed(mentee, slot.person, forbidden=cohort.forbidden)
+    ]
+    constraints = lil_array((n_mentees + n_mentors, len(pairs)))
+    for k, (i, j, _) in enumerate(pairs):
+        constraints[i, k] = 1
+        constraints[n_mentees + j, k] = 1
+    room = [1] * n_mentees + [slot.open_slots for slot in cohort.mentors]
+    optimum = linprog(
+        [-gain for _, _, gain in pairs], A_ub=constraints.tocsr(), b_ub=room, bounds=(0, 1), method="highs"
+    )
+
+    result = assign(cohort.mentees, cohort.mentors, forbidden=cohort.forbidden)
+    assert _internal_total(result) == round(-optimum.fun)
+    assert len(result.matches) + len(result.unmatched) == n_mentees

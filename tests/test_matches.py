@@ -1,0 +1,455 @@
+"""Mentees drive: recommendations, requests, answers, expiry, pairings; the director matches the rest."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import (
+    MatchingRun,
+    MentorRequest,
+    Notification,
+    Pairing,
+    PairingStatus,
+    ProposedPair,
+    RequestStatus,
+    Role,
+    RunStatus,
+)
+from portal.models.base import utcnow
+from tests.conftest import count_queries, login_as, post
+from tests.factories import answer, enrol, make_cycle, make_user
+
+
+@pytest.fixture
+def cycle():
+    return make_cycle()
+
+
+def mentor(cycle, *, team="Design", capacity=2, paused=False, name=None, **answers):
+    user = make_user(team=team, display_name=name)
+    answer(user, **(answers or {"values": ["curiosity"], "skills_offer": ["negotiation"]}))
+    enrol(user, cycle, "mentor", capacity=capacity, paused=paused)
+    return user
+
+
+def mentee(cycle, *, team="Data", **answers):
+    user = make_user(team=team)
+    answer(user, **(answers or {"values": ["curiosity"], "skills_grow": ["negotiation"]}))
+    enrol(user, cycle, "mentee")
+    return user
+
+
+def ask(client, mentor_id, note="I would love help negotiating a project plan.", rhythm="monthly"):
+    return post(client, f"/matches/mentors/{mentor_id}/request", {"note": note, "rhythm": rhythm})
+
+
+def notes_for(user):
+    return [n.message for n in db.session.scalars(select(Notification).where(Notification.user_id == user.id))]
+
+
+def test_a_mentee_sees_mentors_who_fit_with_reasons_and_a_band(client, cycle):
+    asha = mentor(cycle, name="Asha Rao")
+    me = mentee(cycle)
+    login_as(client, me)
+    page = client.get("/matches/").get_data(as_text=True)
+    assert "Mentors who fit you" in page
+    assert "chosen for you from your answers" in page
+    assert "Asha Rao" in page
+    assert "You both value curiosity" in page
+    assert "Asha offers negotiation, which you want to grow" in page
+    assert re.search(r"(Strong|Good|Possible) fit", page)
+    assert f"/matches/mentors/{asha.id}/request" in page
+
+
+def test_no_one_from_my_team_a_paused_or_a_full_mentor_is_recommended(client, cycle):
+    mentor(cycle, team="Data", name="Same Team")
+    mentor(cycle, paused=True, name="Paused Person")
+    full = mentor(cycle, capacity=1, name="Full Person")
+    other = mentee(cycle, team="Sales")
+    db.session.add(Pairing(cycle_id=cycle.id, mentor_id=full.id, mentee_id=other.id, source="request"))
+    db.session.commit()
+    mentor(cycle, name="Free Person")
+    login_as(client, mentee(cycle))
+    page = client.get("/matches/").get_data(as_text=True)
+    assert "Free Person" in page
+    for name in ["Same Team", "Paused Person", "Full Person"]:
+        assert name not in page
+
+
+def test_saving_and_hiding_a_mentor(client, cycle):
+    asha = mentor(cycle, name="Asha Rao")
+    login_as(client, mentee(cycle))
+    response = post(client, f"/matches/mentors/{asha.id}/mark", {"kind": "saved"}, htmx=True)
+    assert response.status_code == 200
+    assert "Saved" in response.get_data(as_text=True)
+    assert "Saved for later" in client.get("/matches/").get_data(as_text=True)
+    post(client, f"/matches/mentors/{asha.id}/mark", {"kind": "hidden"})
+    page = client.get("/matches/").get_data(as_text=True)
+    assert "Hidden from your list" in page
+    assert f"/matches/mentors/{asha.id}/request" not in page
+    post(client, f"/matches/mentors/{asha.id}/mark", {"kind": ""})
+    assert f"/matches/mentors/{asha.id}/request" in client.get("/matches/").get_data(as_text=True)
+
+
+def test_marking_someone_who_does_not_mentor_is_404(client, cycle):
+    login_as(client, mentee(cycle))
+    stranger = make_user()
+    assert post(client, f"/matches/mentors/{stranger.id}/mark", {"kind": "saved"}).status_code == 404
+
+
+def test_requesting_a_mentor_tells_them(client, cycle):
+    asha = mentor(cycle)
+    me = mentee(cycle)
+    login_as(client, me)
+    page = client.get(f"/matches/mentors/{asha.id}/request").get_data(as_text=True)
+    assert "Why you fit" in page
+    response = ask(client, asha.id)
+    assert response.status_code == 303
+    request = db.session.scalar(select(MentorRequest).where(MentorRequest.mentee_id == me.id))
+    assert request.status == RequestStatus.OPEN and request.reasons
+    assert request.expires_at - request.created_at == timedelta(days=7)
+    assert any("would like you as their mentor" in n for n in notes_for(asha))
+
+
+def test_a_request_needs_a_note_and_a_rhythm_and_keeps_what_was_typed(client, cycle):
+    asha = mentor(cycle)
+    login_as(client, mentee(cycle))
+    response = ask(client, asha.id, note="   ", rhythm="fortnightly")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="note-error"' in page
+    assert re.search(r'<input[^>]*checked[^>]*value="fortnightly"', page)
+    response = ask(client, asha.id, note="Please", rhythm="daily")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="rhythm-error"' in page and "Please</textarea>" in page
+    response = ask(client, asha.id, note="x" * 801)
+    assert response.status_code == 422 and "800 characters" in response.get_data(as_text=True)
+    assert db.session.scalar(select(MentorRequest)) is None
+
+
+def test_at_most_three_open_requests(client, cycle):
+    mentors = [mentor(cycle, team=team) for team in ["Design", "Sales", "Finance", "Support"]]
+    login_as(client, mentee(cycle))
+    for person in mentors[:3]:
+        assert ask(client, person.id).status_code == 303
+    response = ask(client, mentors[3].id)
+    assert response.status_code == 422
+    assert "You have 3 requests waiting" in response.get_data(as_text=True)
+
+
+def test_asking_the_same_mentor_twice_or_a_paused_one_is_refused(client, cycle):
+    asha = mentor(cycle)
+    paused = mentor(cycle, team="Sales", paused=True)
+    login_as(client, mentee(cycle))
+    ask(client, asha.id)
+    assert "already asked" in ask(client, asha.id).get_data(as_text=True)
+    assert "paused new mentoring" in ask(client, paused.id).get_data(as_text=True)
+
+
+def test_asking_someone_in_my_own_team_is_refused(client, cycle):
+    teammate = mentor(cycle, team="Data")
+    login_as(client, mentee(cycle, team="Data"))
+    response = ask(client, teammate.id)
+    assert response.status_code == 422
+    assert "cannot be matched with you" in response.get_data(as_text=True)
+
+
+def test_requests_wait_for_the_matching_window(client):
+    day = utcnow().date()
+    cycle = make_cycle(matching_opens_on=day + timedelta(days=3), matching_closes_on=day + timedelta(days=20))
+    asha = mentor(cycle)
+    login_as(client, mentee(cycle))
+    response = ask(client, asha.id)
+    assert response.status_code == 422
+    assert "while matching is open" in response.get_data(as_text=True)
+
+
+def _request(client, cycle, mentor_user, mentee_user):
+    login_as(client, mentee_user)
+    ask(client, mentor_user.id)
+    return db.session.scalar(
+        select(MentorRequest).where(
+            MentorRequest.mentee_id == mentee_user.id, MentorRequest.mentor_id == mentor_user.id
+        )
+    )
+
+
+def test_accepting_creates_a_pairing_withdraws_the_others_and_tells_everyone(client, cycle):
+    asha, ben = mentor(cycle, name="Asha Rao"), mentor(cycle, team="Sales", name="Ben Okafor")
+    me = mentee(cycle)
+    first = _request(client, cycle, asha, me)
+    second = _request(client, cycle, ben, me)
+    login_as(client, asha)
+    page = client.get(f"/matches/requests/{first.id}").get_data(as_text=True)
+    assert "I would love help negotiating" in page and "Why this match was suggested" in page
+    response = post(client, f"/matches/requests/{first.id}/accept", {"accept-message": "Gladly."})
+    assert response.status_code == 303
+    pairing = db.session.scalar(select(Pairing).where(Pairing.mentee_id == me.id))
+    assert pairing.mentor_id == asha.id and pairing.reasons
+    db.session.refresh(second)
+    assert second.status == RequestStatus.WITHDRAWN
+    assert any("has found a mentor" in n for n in notes_for(ben))
+    assert any("said yes" in n and "Gladly." in n for n in notes_for(me))
+    assert "You mentor" in client.get("/").get_data(as_text=True)
+    login_as(client, me)
+    home = client.get("/").get_data(as_text=True)
+    assert "Your mentor is Asha Rao" in home and "Why you were matched" in home
+
+
+def test_only_the_addressed_mentor_can_answer(client, cycle):
+    asha = mentor(cycle)
+    me = mentee(cycle)
+    request = _request(client, cycle, asha, me)
+    other_mentor = mentor(cycle, team="Sales")
+    for person in [other_mentor, make_user(team="Support"), me]:
+        login_as(client, person)
+        assert post(client, f"/matches/requests/{request.id}/accept", {"accept-message": ""}).status_code == 404
+        assert post(client, f"/matches/requests/{request.id}/decline", {"decline-message": ""}).status_code == 404
+    db.session.refresh(request)
+    assert request.status == RequestStatus.OPEN
+
+
+def test_a_stranger_sees_nothing_of_another_persons_request(client, cycle):
+    asha = mentor(cycle)
+    request = _request(client, cycle, asha, mentee(cycle))
+    login_as(client, make_user(team="Support"))
+    assert client.get(f"/matches/requests/{request.id}").status_code == 404
+    assert "negotiating" not in client.get("/matches/requests").get_data(as_text=True)
+
+
+def test_capacity_holds_on_the_last_seat(client, cycle):
+    asha = mentor(cycle, capacity=1)
+    first = _request(client, cycle, asha, mentee(cycle))
+    second = _request(client, cycle, asha, mentee(cycle, team="Sales"))
+    login_as(client, asha)
+    assert post(client, f"/matches/requests/{first.id}/accept", {"accept-message": ""}).status_code == 303
+    response = post(client, f"/matches/requests/{second.id}/accept", {"accept-message": ""})
+    assert response.status_code == 409
+    assert "no room left" in response.get_data(as_text=True)
+    assert len(db.session.scalars(select(Pairing).where(Pairing.mentor_id == asha.id)).all()) == 1
+
+
+def test_declining_sends_a_kind_default_seen_only_by_the_mentee(client, cycle):
+    asha = mentor(cycle, name="Asha Rao")
+    me = mentee(cycle)
+    request = _request(client, cycle, asha, me)
+    login_as(client, asha)
+    page = client.get(f"/matches/requests/{request.id}").get_data(as_text=True)
+    assert "not about you" in page  # the ready default
+    assert post(client, f"/matches/requests/{request.id}/decline", {"decline-message": ""}).status_code == 303
+    db.session.refresh(request)
+    assert request.status == RequestStatus.DECLINED and "not about you" in request.response
+    assert any("answered your request" in n for n in notes_for(me))
+    login_as(client, me)
+    # The mentor who declined is not suggested again in this cycle.
+    assert f"/matches/mentors/{asha.id}/request" not in client.get("/matches/").get_data(as_text=True)
+    login_as(client, make_user(role=Role.DIRECTOR, team="People"))
+    assert client.get(f"/matches/requests/{request.id}").status_code == 404
+
+
+def test_a_decline_message_over_the_limit_is_refused_and_kept(client, cycle):
+    asha = mentor(cycle)
+    request = _request(client, cycle, asha, mentee(cycle))
+    login_as(client, asha)
+    response = post(client, f"/matches/requests/{request.id}/decline", {"decline-message": "y" * 801})
+    assert response.status_code == 422
+    assert "y" * 801 in response.get_data(as_text=True)
+
+
+def test_answering_a_closed_request_is_refused(client, cycle):
+    asha = mentor(cycle)
+    request = _request(client, cycle, asha, mentee(cycle))
+    login_as(client, asha)
+    post(client, f"/matches/requests/{request.id}/decline", {"decline-message": ""})
+    response = post(client, f"/matches/requests/{request.id}/accept", {"accept-message": ""})
+    assert response.status_code == 409
+    assert "no longer open" in response.get_data(as_text=True)
+
+
+def test_a_mentee_can_withdraw_and_the_mentor_is_told(client, cycle):
+    asha = mentor(cycle)
+    me = mentee(cycle)
+    request = _request(client, cycle, asha, me)
+    assert post(client, f"/matches/requests/{request.id}/withdraw").status_code == 303
+    db.session.refresh(request)
+    assert request.status == RequestStatus.WITHDRAWN
+    assert any("withdrawn their request" in n for n in notes_for(asha))
+
+
+def test_unanswered_requests_expire_lazily_and_kindly(client, cycle):
+    asha = mentor(cycle, name="Asha Rao")
+    me = mentee(cycle)
+    request = _request(client, cycle, asha, me)
+    request.created_at = utcnow() - timedelta(days=8)
+    request.expires_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    login_as(client, asha)
+    assert "negotiating" not in client.get("/matches/requests").get_data(as_text=True)
+    db.session.refresh(request)
+    assert request.status == RequestStatus.EXPIRED
+    assert any("had no answer within 7 days" in n and "says nothing about you" in n for n in notes_for(me))
+
+
+def test_the_expiry_command_closes_due_requests(app, client, cycle):
+    asha = mentor(cycle)
+    request = _request(client, cycle, asha, mentee(cycle))
+    request.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["expire-requests"])
+    assert "1 unanswered requests closed." in result.output
+    db.session.refresh(request)
+    assert request.status == RequestStatus.EXPIRED
+
+
+def test_the_matches_page_takes_a_fixed_number_of_queries(client, cycle):
+    me = mentee(cycle)
+    login_as(client, me)
+    mentor(cycle)
+    client.get("/matches/")
+    with count_queries() as few:
+        client.get("/matches/")
+    for n in range(12):
+        mentor(cycle, team=f"Team {n}")
+    with count_queries() as many:
+        client.get("/matches/")
+    assert many[0] == few[0]
+
+
+# The director's "Match the rest".
+
+
+def director(client):
+    user = make_user(role=Role.DIRECTOR, team="People")
+    login_as(client, user)
+    return user
+
+
+def run_matching(client, cycle):
+    response = post(client, f"/matches/cycles/{cycle.id}/runs")
+    assert response.status_code == 303
+    run = db.session.scalars(select(MatchingRun).order_by(MatchingRun.id.desc())).first()
+    assert run.status == RunStatus.READY
+    return run
+
+
+def test_the_director_matches_the_rest_reviews_and_publishes(client, cycle):
+    mentor(cycle, name="Asha Rao", capacity=1)
+    ben = mentor(cycle, team="Sales", name="Ben Okafor", capacity=1)
+    a, b = mentee(cycle, team="Data"), mentee(cycle, team="Finance")
+    lonely = mentee(cycle, team="Sales")
+    waiting = mentee(cycle, team="Support")
+    login_as(client, waiting)
+    ask(client, ben.id)
+    director(client)
+    run = run_matching(client, cycle)
+    page = client.get(f"/matches/runs/{run.id}").get_data(as_text=True)
+    assert "Proposed pairs" in page and "Left unmatched" in page
+    assert "Waiting for an answer to a request they sent themselves" in page
+    pairs = db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all()
+    assert {p.mentee_id for p in pairs} <= {a.id, b.id, lonely.id}
+    assert len(pairs) == 2
+    unmatched_ids = {item["mentee_id"] for item in run.unmatched}
+    assert waiting.id in unmatched_ids
+    dropped = pairs[0]
+    assert post(client, f"/matches/runs/{run.id}/pairs/{dropped.id}/drop", {"dropped": "1"}).status_code == 303
+    response = post(client, f"/matches/runs/{run.id}/publish")
+    assert response.status_code == 303
+    pairings = db.session.scalars(select(Pairing).where(Pairing.source == "director")).all()
+    assert [(p.mentee_id, p.mentor_id) for p in pairings] == [(pairs[1].mentee_id, pairs[1].mentor_id)]
+    kept = pairs[1]
+    assert any("program director has matched you" in n for n in notes_for(db.session.get(type(a), kept.mentee_id)))
+    assert post(client, f"/matches/runs/{run.id}/publish").status_code == 409  # only once
+
+
+def test_swapping_two_proposed_pairs_respects_teams(client, cycle):
+    asha = mentor(cycle, team="Design", capacity=1)
+    ben = mentor(cycle, team="Sales", capacity=1)
+    mentee(cycle, team="Data")
+    mentee(cycle, team="Finance")
+    director(client)
+    run = run_matching(client, cycle)
+    first, second = db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all()
+    before = {first.id: first.mentor_id, second.id: second.mentor_id}
+    response = post(client, f"/matches/runs/{run.id}/swap", {"first": first.id, "second": second.id})
+    assert response.status_code == 303
+    db.session.refresh(first)
+    db.session.refresh(second)
+    assert first.mentor_id == before[second.id] and second.mentor_id == before[first.id]
+    assert {asha.id, ben.id} == {first.mentor_id, second.mentor_id}
+
+
+def test_a_swap_into_the_same_team_is_refused(client, cycle):
+    mentor(cycle, team="Design", capacity=1)
+    mentor(cycle, team="Sales", capacity=1)
+    mentee(cycle, team="Sales")
+    mentee(cycle, team="Design")
+    director(client)
+    run = run_matching(client, cycle)
+    first, second = db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all()
+    response = post(client, f"/matches/runs/{run.id}/swap", {"first": first.id, "second": second.id})
+    assert response.status_code == 409
+    assert "cannot be paired" in response.get_data(as_text=True)
+
+
+def test_only_the_director_runs_and_publishes(client, cycle):
+    mentor(cycle)
+    mentee(cycle)
+    login_as(client, make_user())
+    assert post(client, f"/matches/cycles/{cycle.id}/runs").status_code == 403
+    director_user = make_user(role=Role.DIRECTOR, team="People")
+    run = MatchingRun(cycle_id=cycle.id, created_by_id=director_user.id, status=RunStatus.READY)
+    db.session.add(run)
+    db.session.commit()
+    assert client.get(f"/matches/runs/{run.id}").status_code == 403
+    assert post(client, f"/matches/runs/{run.id}/publish").status_code == 403
+    assert db.session.get(MatchingRun, run.id).status == RunStatus.READY
+
+
+def test_a_run_page_polls_while_running(client, cycle):
+    user = director(client)
+    run = MatchingRun(cycle_id=cycle.id, created_by_id=user.id, status=RunStatus.RUNNING, progress=0.4)
+    db.session.add(run)
+    db.session.commit()
+    page = client.get(f"/matches/runs/{run.id}").get_data(as_text=True)
+    assert "<progress" in page and 'hx-trigger="every 1s"' in page and "Check progress" in page
+    fragment = client.get(f"/matches/runs/{run.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "40%" in fragment
+
+
+def test_publishing_skips_a_mentee_who_found_a_mentor_meanwhile(client, cycle):
+    asha = mentor(cycle, capacity=2)
+    me = mentee(cycle)
+    director(client)
+    run = run_matching(client, cycle)
+    db.session.add(
+        Pairing(
+            cycle_id=cycle.id,
+            mentor_id=asha.id,
+            mentee_id=me.id,
+            source="request",
+            status=PairingStatus.ACTIVE,
+        )
+    )
+    db.session.commit()
+    post(client, f"/matches/runs/{run.id}/publish")
+    assert len(db.session.scalars(select(Pairing).where(Pairing.mentee_id == me.id)).all()) == 1
+
+
+def test_reasons_speak_to_whoever_reads_them(client, cycle):
+    asha = mentor(cycle, name="Asha Rao")
+    me = mentee(cycle)
+    request = _request(client, cycle, asha, me)
+    login_as(client, asha)
+    page = client.get(f"/matches/requests/{request.id}").get_data(as_text=True)
+    assert "wants to grow negotiation, which you offer" in page
+    assert "which you want to grow" not in page
+    post(client, f"/matches/requests/{request.id}/accept", {"accept-message": ""})
+    home = client.get("/").get_data(as_text=True)
+    assert "wants to grow negotiation, which you offer" in home
+    login_as(client, me)
+    assert "Asha offers negotiation, which you want to grow" in client.get("/").get_data(as_text=True)

@@ -1,0 +1,223 @@
+"""Cycles (director) and enrolment in the current cycle."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.clock import today
+from portal.extensions import db
+from portal.models import Cycle, Enrolment, MentorRequest, RequestStatus, Role
+from tests.conftest import count_queries, login_as, post
+from tests.factories import answer, enrol, make_cycle, make_user
+
+
+def cycle_form(**overrides):
+    day = today()
+    data = {
+        "name": "Autumn 2027",
+        "enrolment_opens_on": day.isoformat(),
+        "enrolment_closes_on": (day + timedelta(days=13)).isoformat(),
+        "matching_opens_on": (day + timedelta(days=14)).isoformat(),
+        "matching_closes_on": (day + timedelta(days=34)).isoformat(),
+        "starts_on": (day + timedelta(days=35)).isoformat(),
+        "ends_on": (day + timedelta(days=217)).isoformat(),
+        "request_expiry_days": "7",
+        "default_capacity": "2",
+        "weight_values": "25",
+        "weight_interests": "15",
+        "weight_experiences": "15",
+        "weight_skills": "25",
+        "weight_logistics": "10",
+        "weight_perspective": "10",
+    }
+    data.update(overrides)
+    return data
+
+
+def director(client):
+    user = make_user(role=Role.DIRECTOR, team="People")
+    login_as(client, user)
+    return user
+
+
+def test_the_new_cycle_form_suggests_a_six_month_program(client):
+    director(client)
+    page = client.get("/programs/new").get_data(as_text=True)
+    assert 'name="starts_on"' in page and 'type="date"' in page
+    assert 'value="7"' in page  # expiry days default
+
+
+def test_the_director_creates_a_current_cycle_with_tuned_weights(client):
+    director(client)
+    response = post(client, "/programs/new", cycle_form(is_current="y", weight_values="40"))
+    assert response.status_code == 303
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name == "Autumn 2027"))
+    assert cycle.is_current and cycle.request_expiry_days == 7
+    assert cycle.weights["values"] == 40
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Autumn 2027" in page and "Match the rest" in page
+
+
+def test_dates_out_of_order_are_refused_at_the_field_with_everything_kept(client):
+    director(client)
+    day = today()
+    response = post(
+        client,
+        "/programs/new",
+        cycle_form(ends_on=(day + timedelta(days=20)).isoformat(), name="Keep me"),
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="ends_on-error"' in page
+    assert "must be on or after the day the program starts" in page
+    assert 'value="Keep me"' in page
+    assert db.session.scalar(select(Cycle).where(Cycle.name == "Keep me")) is None
+
+
+def test_matching_cannot_open_before_enrolment(client):
+    director(client)
+    day = today()
+    response = post(client, "/programs/new", cycle_form(matching_opens_on=(day - timedelta(days=1)).isoformat()))
+    assert response.status_code == 422
+    assert 'id="matching_opens_on-error"' in response.get_data(as_text=True)
+
+
+def test_two_current_cycles_are_refused(client):
+    make_cycle(name="Spring")
+    director(client)
+    response = post(client, "/programs/new", cycle_form(is_current="y"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "\u201cSpring\u201d is the current cycle" in page
+    assert 'id="is_current-error"' in page
+
+
+def test_capacity_and_expiry_out_of_range_are_refused(client):
+    director(client)
+    response = post(client, "/programs/new", cycle_form(default_capacity="9", request_expiry_days="0"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="default_capacity-error"' in page and 'id="request_expiry_days-error"' in page
+
+
+def test_editing_a_cycle_keeps_it_current_and_past_cycles_stay_readable(client):
+    cycle = make_cycle(name="Spring")
+    past = make_cycle(
+        name="Long ago",
+        current=False,
+        starts_on=today() - timedelta(days=300),
+        ends_on=today() - timedelta(days=120),
+    )
+    director(client)
+    response = post(client, f"/programs/{cycle.id}/edit", cycle_form(name="Spring renamed", is_current="y"))
+    assert response.status_code == 303
+    index = client.get("/programs/").get_data(as_text=True)
+    assert "Spring renamed" in index and "Long ago" in index and "Past" in index
+    assert client.get(f"/programs/{past.id}").status_code == 200
+    assert client.get("/programs/999999").status_code == 404
+
+
+def test_cycle_overview_hides_small_groups(client):
+    cycle = make_cycle()
+    for _ in range(3):
+        enrol(make_user(), cycle, "mentee")
+    director(client)
+    page = client.get(f"/programs/{cycle.id}").get_data(as_text=True)
+    assert "fewer than 5" in page
+
+
+def test_enrolment_is_prefilled_from_the_questionnaire(client):
+    make_cycle()
+    user = make_user()
+    answer(user, participation=["mentor"])
+    login_as(client, user)
+    page = client.get("/programs/enrol").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*value="mentor"', page)
+    assert not re.search(r'<input[^>]*checked[^>]*value="mentee"', page)
+
+
+def test_enrolling_as_a_mentor_with_capacity(client):
+    cycle = make_cycle()
+    user = make_user()
+    login_as(client, user)
+    response = post(client, "/programs/enrol", {"role": "both", "capacity": "3"})
+    assert response.status_code == 303
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id))
+    assert enrolment.cycle_id == cycle.id and enrolment.capacity == 3 and enrolment.mentors
+
+
+def test_capacity_out_of_range_is_refused_at_the_field(client):
+    make_cycle()
+    login_as(client, make_user())
+    for bad in ["0", "6", ""]:
+        response = post(client, "/programs/enrol", {"role": "mentor", "capacity": bad})
+        assert response.status_code == 422
+        assert 'id="capacity-error"' in response.get_data(as_text=True)
+
+
+def test_an_unknown_role_is_refused(client):
+    make_cycle()
+    login_as(client, make_user())
+    response = post(client, "/programs/enrol", {"role": "overlord", "capacity": "2"})
+    assert response.status_code == 422
+
+
+def test_enrolment_closes_when_matching_closes(client):
+    day = today()
+    make_cycle(
+        enrolment_opens_on=day - timedelta(days=40),
+        enrolment_closes_on=day - timedelta(days=30),
+        matching_opens_on=day - timedelta(days=29),
+        matching_closes_on=day - timedelta(days=1),
+    )
+    login_as(client, make_user())
+    assert "Enrolment for this cycle is closed" in client.get("/programs/enrol").get_data(as_text=True)
+    response = post(client, "/programs/enrol", {"role": "mentee"})
+    assert response.status_code == 422
+
+
+def test_pausing_answers_open_requests_kindly(client):
+    cycle = make_cycle()
+    mentor = make_user(team="Design")
+    mentee = make_user(team="Data")
+    enrol(mentor, cycle, "mentor")
+    enrol(mentee, cycle, "mentee")
+    request = MentorRequest(
+        cycle_id=cycle.id,
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
+        note="Hello",
+        rhythm="monthly",
+        expires_at=cycle.created_at + timedelta(days=7),
+    )
+    db.session.add(request)
+    db.session.commit()
+    login_as(client, mentor)
+    post(client, "/programs/enrol", {"role": "mentor", "capacity": "2", "paused": "y"})
+    db.session.refresh(request)
+    assert request.status == RequestStatus.DECLINED
+    assert "not about you" in request.response
+
+
+def test_leaving_a_cycle(client):
+    cycle = make_cycle()
+    user = make_user()
+    enrol(user, cycle, "mentee")
+    login_as(client, user)
+    assert post(client, "/programs/leave").status_code == 303
+    assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id)) is None
+
+
+def test_the_cycle_list_takes_a_fixed_number_of_queries(client):
+    director(client)
+    make_cycle(name="One")
+    with count_queries() as few:
+        client.get("/programs/")
+    for n in range(10):
+        make_cycle(name=f"Old {n}", current=False)
+    with count_queries() as many:
+        client.get("/programs/")
+    assert many[0] == few[0]
