@@ -94,7 +94,7 @@ def server_env(tmp_path_factory) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
     }
     migrate = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "portal", "db", "upgrade"],
+        [sys.executable, "-m", "flask", "--app", "portal", "db", "upgrade", "heads"],
         cwd=ROOT,
         env=env,
         capture_output=True,

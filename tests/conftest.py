@@ -61,7 +61,7 @@ def app(tmp_path_factory):
             # The test database belongs to the tests: start from an empty schema every run.
             with db.engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
+        upgrade(revision="heads")
         db.session.remove()
     return app
 

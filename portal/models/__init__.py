@@ -1,6 +1,8 @@
 """All models, imported here so Alembic's autogenerate sees every table."""
 
 from portal.models.accounts import Role, Team, User
+from portal.models.goals import Goal, GoalComment, GoalSkill, GoalStatus, Milestone, Objective, ObjectiveLevel
+from portal.models.journals import ActionItem, Meeting, MeetingGoal, MeetingStatus, Reflection
 from portal.models.matches import (
     MatchingRun,
     MentorMark,
@@ -16,6 +18,18 @@ from portal.models.profiles import Choice, Draft, ProfileAnswer, ProfileStep
 from portal.models.programs import Cycle, Enrolment, EnrolmentRole
 
 __all__ = [
+    "ActionItem",
+    "Goal",
+    "GoalComment",
+    "GoalSkill",
+    "GoalStatus",
+    "Meeting",
+    "MeetingGoal",
+    "MeetingStatus",
+    "Milestone",
+    "Objective",
+    "ObjectiveLevel",
+    "Reflection",
     "Choice",
     "Cycle",
     "Enrolment",

@@ -1,0 +1,27 @@
+"""Who may see a pairing: its two people, and nobody else (the one access rule for pair pages)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import Pairing, User
+
+
+def pairing_for(user: User, pairing_id: int) -> Pairing:
+    """The pairing if ``user`` is its mentor or mentee, with both people loaded.
+
+    Raises LookupError for anyone else, the director included: journal text and goals belong to the pair.
+    """
+    pairing = db.session.scalar(
+        select(Pairing).options(joinedload(Pairing.mentor), joinedload(Pairing.mentee)).where(Pairing.id == pairing_id)
+    )
+    if pairing is None or user.id not in (pairing.mentor_id, pairing.mentee_id):
+        raise LookupError(pairing_id)
+    return pairing
+
+
+def partner_of(pairing: Pairing, user: User) -> User:
+    """The other person of the pair (both people must be loaded, as pairing_for does)."""
+    return pairing.mentee if pairing.mentor_id == user.id else pairing.mentor
