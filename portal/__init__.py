@@ -65,9 +65,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts import bp as accounts_bp
+    from portal.goals import bp as goals_bp
+    from portal.journals import bp as journals_bp
     from portal.main import bp as main_bp
     from portal.matches import bp as matches_bp
     from portal.notifications import bp as notifications_bp
+    from portal.nudges import bp as nudges_bp
     from portal.onboarding import bp as onboarding_bp
     from portal.profiles import bp as profiles_bp
     from portal.programs import bp as programs_bp
@@ -79,6 +82,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(programs_bp)
     app.register_blueprint(matches_bp)
+    app.register_blueprint(nudges_bp)
+    app.register_blueprint(goals_bp)
+    app.register_blueprint(journals_bp)
 
 
 def _register_login(app: Flask) -> None:

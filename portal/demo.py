@@ -210,12 +210,13 @@ def _seed_cycles(users: list[User], rng: random.Random) -> str:
     cycle = create_cycle(
         CycleInput(
             name="This season",
-            enrolment_opens_on=day - timedelta(days=21),
-            enrolment_closes_on=day + timedelta(days=7),
-            matching_opens_on=day - timedelta(days=7),
-            matching_closes_on=day + timedelta(days=21),
-            starts_on=day + timedelta(days=22),
-            ends_on=day + timedelta(days=22 + 182),
+            # Three months into a six-month program, with matching kept open for late joiners.
+            enrolment_opens_on=day - timedelta(days=120),
+            enrolment_closes_on=day - timedelta(days=100),
+            matching_opens_on=day - timedelta(days=110),
+            matching_closes_on=day + timedelta(days=30),
+            starts_on=day - timedelta(days=95),
+            ends_on=day + timedelta(days=87),
             is_current=True,
         )
     )
@@ -255,8 +256,93 @@ def _seed_cycles(users: list[User], rng: random.Random) -> str:
             elif index % 5 == 1:
                 decline_request(request, rec.mentor, message="", now=now)
                 declined += 1
+    _seed_goals(cycle, rng)
     db.session.flush()
     return (
         f'Cycles: "This season" is current with matching open ({len(mentees)} mentees, {len(mentors)} '
         f"mentors, {requested} requests sent, {accepted} accepted, {declined} declined kindly)."
     )
+
+
+GOAL_IDEAS = [
+    ("Run calmer negotiations", "negotiation", "The vendor contract renewal",
+     "Agreements both sides feel good about, reached without rushing.",
+     "After each negotiation, a note on whether I held my opening position calmly.", "3 of the next 4"),
+    ("Delegate the weekly report", "delegation", "The weekly operations report",
+     "Two colleagues own the report; I review instead of writing it.",
+     "Hours I spend on the report each week.", "Under 1 hour by the due date"),
+    ("Speak up in the planning meeting", "confidence", "Quarterly planning",
+     "I share my view early in the meeting, not afterwards in private.",
+     "Meetings where I spoke in the first half.", "4 meetings in a row"),
+    ("Write shorter updates", "clear_writing", "The team newsletter",
+     "Updates people read to the end.", "Words per update, and replies asking for clarification.",
+     "Under 250 words, no clarifying questions"),
+    ("Give kinder, clearer feedback", "feedback", "Code and design reviews",
+     "Feedback that is specific and that people thank me for.", "Reviews with a concrete suggestion.",
+     "9 of 10 reviews"),
+]  # fmt: skip
+MILESTONES = ["Agree what good looks like", "Try it once and note what happened", "Ask for feedback",
+              "Do it again, better", "Share what I learned"]  # fmt: skip
+
+
+def _seed_goals(cycle, rng: random.Random) -> None:
+    """Back-date the demo pairings to the start of the program and give them goals in motion."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from portal.clock import today
+    from portal.models import Choice, Goal, GoalComment, GoalSkill, GoalStatus, Milestone, Pairing
+
+    day = today()
+    skills = {c.key: c.id for c in db.session.scalars(select(Choice).where(Choice.list_name == "skills"))}
+    pairings = db.session.scalars(select(Pairing).where(Pairing.cycle_id == cycle.id)).all()
+    for number, pairing in enumerate(pairings):
+        started = utcnow() - timedelta(days=90 - number)
+        pairing.created_at = started
+        for index in range(1 + number % 3):
+            title, skill, project, outcome, measure, target = GOAL_IDEAS[(number + index) % len(GOAL_IDEAS)]
+            status = GoalStatus.ACHIEVED if index == 2 else GoalStatus.ACTIVE
+            goal = Goal(
+                pairing_id=pairing.id,
+                title=title,
+                outcome=outcome,
+                measure=measure,
+                target=target,
+                due_on=day + timedelta(days=rng.randint(20, 80)),
+                project=project,
+                status=status,
+                created_by_id=pairing.mentee_id,
+                created_at=started + timedelta(days=7),
+                closed_at=utcnow() - timedelta(days=5) if status == GoalStatus.ACHIEVED else None,
+                reflection="It worked better than I expected once I prepared."
+                if status == GoalStatus.ACHIEVED
+                else None,
+            )
+            db.session.add(goal)
+            db.session.flush()
+            db.session.add(GoalSkill(goal_id=goal.id, choice_id=skills[skill]))
+            count = rng.randint(3, 5)
+            done = count if status == GoalStatus.ACHIEVED else rng.randint(0, count - 1)
+            for position, step in enumerate(MILESTONES[:count]):
+                db.session.add(
+                    Milestone(
+                        goal_id=goal.id,
+                        title=step,
+                        position=position,
+                        due_on=day + timedelta(days=7 * position + 5) if position >= done else None,
+                        done_at=started + timedelta(days=14 * (position + 1)) if position < done else None,
+                        done_by_id=pairing.mentee_id if position < done else None,
+                    )
+                )
+            if index == 0:
+                db.session.add(
+                    GoalComment(
+                        goal_id=goal.id,
+                        author_id=pairing.mentor_id,
+                        body="A smaller first step might make this easier to start. What do you think?",
+                        is_suggestion=True,
+                        created_at=started + timedelta(days=9),
+                    )
+                )
+    db.session.flush()

@@ -18,6 +18,10 @@ URL_ARGS = {
     "request_id": 1,
     "run_id": 1,
     "pair_id": 1,
+    "pairing_id": 1,
+    "goal_id": 1,
+    "milestone_id": 1,
+    "objective_id": 1,
 }
 
 
@@ -84,6 +88,14 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
         "/matches/runs/1/pairs/1/drop",
         "/matches/runs/1/swap",
         "/matches/runs/1/publish",
+        "/goals/pairings/1/new",
+        "/goals/1/edit",
+        "/goals/1/milestones",
+        "/goals/milestones/1/toggle",
+        "/goals/1/status",
+        "/goals/1/comments",
+        "/goals/objectives",
+        "/goals/objectives/1/edit",
     ],
 )
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, url):
@@ -120,6 +132,14 @@ def test_every_post_route_is_in_the_csrf_list(app):
         "/matches/runs/<int:run_id>/pairs/<int:pair_id>/drop",
         "/matches/runs/<int:run_id>/swap",
         "/matches/runs/<int:run_id>/publish",
+        "/goals/pairings/<int:pairing_id>/new",
+        "/goals/<int:goal_id>/edit",
+        "/goals/<int:goal_id>/milestones",
+        "/goals/milestones/<int:milestone_id>/toggle",
+        "/goals/<int:goal_id>/status",
+        "/goals/<int:goal_id>/comments",
+        "/goals/objectives",
+        "/goals/objectives/<int:objective_id>/edit",
     }
     assert posts == listed, "a new POST route needs a CSRF test above"
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from portal.access import public
 from portal.extensions import db
+from portal.goals.services import goal_views
 from portal.main import bp
+from portal.models import ActionItem, Goal, GoalStatus, Meeting, MeetingStatus
+from portal.models.base import utcnow
 from portal.matches.cohort import explain_pairs
 from portal.matches.services import pairings_of
 from portal.onboarding.services import progress_for
@@ -32,7 +35,43 @@ def home():
         enrolment=enrolment_for(current_user, cycle),
         pairings=pairings,
         mentor_reasons=mentor_reasons,
+        **pair_life(current_user, pairings),
     )
+
+
+def pair_life(user, pairings) -> dict:
+    """What the home page shows of each pairing: active goals with progress, the next meeting, open actions.
+
+    A fixed number of queries whatever the number of goals, meetings or actions.
+    """
+    if not pairings:
+        return {"goals_by_pairing": {}, "next_meetings": {}, "open_actions": []}
+    ids = [p.id for p in pairings]
+    goal_ids = db.session.scalars(
+        select(Goal.id).where(Goal.pairing_id.in_(ids), Goal.status == GoalStatus.ACTIVE)
+    ).all()
+    goals_by_pairing: dict[int, list] = {}
+    for view in goal_views(list(goal_ids)) if goal_ids else []:
+        goals_by_pairing.setdefault(view.goal.pairing_id, []).append(view)
+    upcoming = db.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.pairing_id.in_(ids),
+            Meeting.status == MeetingStatus.PLANNED,
+            Meeting.starts_at >= utcnow(),
+        )
+        .order_by(Meeting.starts_at)
+    ).all()
+    next_meetings: dict[int, Meeting] = {}
+    for meeting in upcoming:
+        next_meetings.setdefault(meeting.pairing_id, meeting)
+    open_actions = db.session.scalars(
+        select(ActionItem)
+        .where(ActionItem.owner_id == user.id, ActionItem.done_at.is_(None), ActionItem.pairing_id.in_(ids))
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+        .limit(10)
+    ).all()
+    return {"goals_by_pairing": goals_by_pairing, "next_meetings": next_meetings, "open_actions": open_actions}
 
 
 @bp.route("/healthz")

@@ -1,0 +1,361 @@
+"""A pair's goals (the mentee drives, the mentor comments) and the director's objectives."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.access import director, signed_in
+from portal.clock import today
+from portal.errors import ValidationFailed
+from portal.extensions import db, htmx
+from portal.goals import bp
+from portal.goals.forms import CommentForm, GoalForm, MilestoneForm, ObjectiveForm, StatusForm
+from portal.goals.services import (
+    GoalInput,
+    NotYours,
+    StaleVersion,
+    add_comment,
+    add_milestone,
+    create_goal,
+    cycle_span,
+    goal_in_pairing,
+    goal_views,
+    milestone_in_pairing,
+    objectives,
+    save_objective,
+    set_status,
+    skill_options,
+    toggle_milestone,
+    update_goal,
+)
+from portal.models import Cycle, Objective, Team
+from portal.models.base import utcnow
+from portal.pairings import pairing_for
+
+
+def _pairing_or_404(pairing_id: int):
+    try:
+        return pairing_for(current_user, pairing_id)
+    except LookupError:
+        abort(404)
+
+
+def _goal_or_404(goal_id: int):
+    try:
+        return goal_in_pairing(current_user, goal_id)
+    except LookupError:
+        abort(404)
+
+
+def _fragment() -> bool:
+    return bool(htmx) and not htmx.boosted
+
+
+def _objective_choices(form: GoalForm) -> None:
+    from wtforms.fields.choices import SelectChoice
+
+    form.objective_id.choices = [SelectChoice("", "None")] + [
+        SelectChoice(str(o.id), f"{o.title} ({o.level.value})") for o in objectives(active_only=True)
+    ]
+
+
+def _input(form: GoalForm) -> GoalInput:
+    return GoalInput(
+        title=form.title.data or "",
+        outcome=form.outcome.data or "",
+        measure=form.measure.data or "",
+        target=form.target.data or "",
+        due_on=form.due_on.data,
+        project=form.project.data or "",
+        skills=request.form.getlist("skills"),
+        objective_id=form.objective_id.data,
+    )
+
+
+def _errors_into(form, failure: ValidationFailed) -> dict:
+    """Put field errors on the form; return those that have no field (skills) for the template."""
+    extra = {}
+    for name, message in failure.errors.items():
+        if name in form:
+            form[name].errors = [message]
+        else:
+            extra[name] = message
+    return extra
+
+
+def _card(view, pairing, *, message: str | None = None, status: int = 200):
+    return render_template(
+        "goals/_goal.html",
+        view=view,
+        pairing=pairing,
+        milestone_form=MilestoneForm(formdata=None),
+        status_form=StatusForm(formdata=None, status=view.goal.status.value),
+        comment_form=CommentForm(formdata=None),
+        message=message,
+        standalone=False,
+    ), status
+
+
+@bp.route("/pairings/<int:pairing_id>")
+@signed_in
+def index(pairing_id: int):
+    pairing = _pairing_or_404(pairing_id)
+    return render_template(
+        "goals/index.html",
+        pairing=pairing,
+        views=goal_views(pairing),
+        milestone_form=MilestoneForm(formdata=None),
+        comment_form=CommentForm(formdata=None),
+        status_form=StatusForm(formdata=None),
+        standalone=False,
+    )
+
+
+@bp.route("/pairings/<int:pairing_id>/new", methods=["GET", "POST"])
+@signed_in
+def new(pairing_id: int):
+    pairing = _pairing_or_404(pairing_id)
+    if pairing.mentee_id != current_user.id:
+        abort(403)
+    form = GoalForm()
+    _objective_choices(form)
+    extra = {}
+    if form.validate_on_submit():
+        try:
+            goal = create_goal(pairing, current_user, _input(form), today=today())
+        except ValidationFailed as failure:
+            db.session.rollback()
+            extra = _errors_into(form, failure)
+        else:
+            db.session.commit()
+            flash(f"Your goal \u201c{goal.title}\u201d is set. Add a first milestone when you are ready.", "success")
+            return redirect(url_for("goals.index", pairing_id=pairing.id) + f"#goal-{goal.id}", code=303)
+    return _render_form(form, pairing, None, extra, status=422 if form.is_submitted() else 200)
+
+
+def _render_form(form, pairing, goal, extra, *, status=200, stale=None):
+    cycle = db.session.get(Cycle, pairing.cycle_id)
+    first, last = cycle_span(cycle)
+    picked = set(request.form.getlist("skills")) if request.method == "POST" else set(extra.get("_skills", ()))
+    template = "goals/_form.html" if _fragment() else "goals/form.html"
+    return render_template(
+        template,
+        form=form,
+        pairing=pairing,
+        goal=goal,
+        skills=skill_options(),
+        picked=picked,
+        skill_error=extra.get("skills"),
+        last_day=last,
+        first_day=max(first, today()),
+        stale=stale,
+    ), status
+
+
+@bp.route("/<int:goal_id>")
+@signed_in
+def show(goal_id: int):
+    goal, pairing = _goal_or_404(goal_id)
+    view = goal_views([goal.id])[0]
+    return render_template(
+        "goals/show.html",
+        view=view,
+        pairing=pairing,
+        milestone_form=MilestoneForm(formdata=None),
+        status_form=StatusForm(formdata=None, status=goal.status.value),
+        comment_form=CommentForm(formdata=None),
+        standalone=True,
+    )
+
+
+@bp.route("/<int:goal_id>/edit", methods=["GET", "POST"])
+@signed_in
+def edit(goal_id: int):
+    goal, pairing = _goal_or_404(goal_id)
+    if pairing.mentee_id != current_user.id:
+        abort(403)
+    form = GoalForm(obj=goal)
+    _objective_choices(form)
+    extra: dict = {}
+    if request.method == "GET":
+        form.version.data = goal.version
+        view = goal_views([goal.id])[0]
+        extra["_skills"] = [choice.key for choice in view.skills]
+    stale = None
+    if form.validate_on_submit():
+        try:
+            update_goal(goal, pairing, current_user, _input(form), version=form.version.data or 0, today=today())
+        except ValidationFailed as failure:
+            db.session.rollback()
+            extra = _errors_into(form, failure)
+        except StaleVersion as conflict:
+            db.session.rollback()
+            stale = goal_views([conflict.current.id])[0]
+            # The person's text stays in the form; the next save knowingly replaces the newer version.
+            form.version.data = stale.goal.version
+            return _render_form(form, pairing, goal, extra, status=409, stale=stale)
+        else:
+            db.session.commit()
+            if _fragment():
+                return _card(goal_views([goal.id])[0], pairing, message="Your goal is saved.")
+            flash("Your goal is saved.", "success")
+            return redirect(url_for("goals.index", pairing_id=pairing.id) + f"#goal-{goal.id}", code=303)
+    return _render_form(form, pairing, goal, extra, status=422 if form.is_submitted() else 200)
+
+
+def _after_change(goal, pairing, message: str):
+    db.session.commit()
+    if _fragment():
+        return _card(goal_views([goal.id])[0], pairing, message=message)
+    flash(message, "success")
+    return redirect(request.form.get("next_url") or url_for("goals.show", goal_id=goal.id), code=303)
+
+
+def _problem(goal, pairing, errors: dict, status: int):
+    """Show a card-level problem: in place for htmx, on the goal's page otherwise, input kept."""
+    db.session.rollback()
+    view = goal_views([goal.id])[0]
+    milestone_form = MilestoneForm()
+    status_form = StatusForm()
+    comment_form = CommentForm()
+    for form in (milestone_form, status_form, comment_form):
+        for name, message in errors.items():
+            if name in form:
+                form[name].errors = [message]
+    context = {
+        "view": view,
+        "pairing": pairing,
+        "milestone_form": milestone_form,
+        "status_form": status_form,
+        "comment_form": comment_form,
+        "problem": errors.get("_", None),
+    }
+    if _fragment():
+        return render_template("goals/_goal.html", standalone=False, **context), status
+    return render_template("goals/show.html", standalone=True, **context), status
+
+
+@bp.route("/<int:goal_id>/milestones", methods=["POST"])
+@signed_in
+def milestone(goal_id: int):
+    goal, pairing = _goal_or_404(goal_id)
+    form = MilestoneForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        add_milestone(goal, pairing, current_user, title=form.milestone_title.data, due_on=form.milestone_due_on.data,
+                      today=today())  # fmt: skip
+    except NotYours as refusal:
+        return _problem(goal, pairing, {"_": refusal.message}, 403)
+    except ValidationFailed as failure:
+        return _problem(goal, pairing, failure.errors, 422)
+    return _after_change(goal, pairing, "The milestone is added.")
+
+
+@bp.route("/milestones/<int:milestone_id>/toggle", methods=["POST"])
+@signed_in
+def toggle(milestone_id: int):
+    try:
+        item, goal, pairing = milestone_in_pairing(current_user, milestone_id)
+    except LookupError:
+        abort(404)
+    from portal.accounts.forms import EmptyForm
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    toggle_milestone(item, goal, pairing, current_user, now=utcnow())
+    done = item.done_at is not None
+    return _after_change(goal, pairing, f"\u201c{item.title}\u201d is {'done. Well done' if done else 'open again'}.")
+
+
+@bp.route("/<int:goal_id>/status", methods=["POST"])
+@signed_in
+def status(goal_id: int):
+    goal, pairing = _goal_or_404(goal_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        set_status(goal, pairing, current_user, status=form.status.data or "", reflection=form.reflection.data,
+                   now=utcnow())  # fmt: skip
+    except NotYours as refusal:
+        return _problem(goal, pairing, {"_": refusal.message}, 403)
+    except ValidationFailed as failure:
+        return _problem(goal, pairing, failure.errors, 422)
+    words = {"achieved": "achieved. Congratulations", "set_aside": "set aside, with your reflection kept",
+             "active": "active again"}  # fmt: skip
+    return _after_change(goal, pairing, f"\u201c{goal.title}\u201d is {words[goal.status.value]}.")
+
+
+@bp.route("/<int:goal_id>/comments", methods=["POST"])
+@signed_in
+def comment(goal_id: int):
+    goal, pairing = _goal_or_404(goal_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        add_comment(goal, pairing, current_user, body=form.comment.data,
+                    is_suggestion=bool(form.is_suggestion.data) and current_user.id == pairing.mentor_id)  # fmt: skip
+    except ValidationFailed as failure:
+        return _problem(goal, pairing, failure.errors, 422)
+    return _after_change(goal, pairing, "Your comment is added.")
+
+
+# Objectives (director)
+
+
+def _team_choices(form: ObjectiveForm) -> None:
+    from wtforms.fields.choices import SelectChoice
+
+    teams = db.session.scalars(select(Team).order_by(Team.name))
+    form.owner_team_id.choices = [SelectChoice("", "No particular team")] + [
+        SelectChoice(str(t.id), t.name) for t in teams
+    ]
+
+
+@bp.route("/objectives", methods=["GET", "POST"])
+@director
+def objective_list():
+    form = ObjectiveForm()
+    _team_choices(form)
+    if form.validate_on_submit():
+        try:
+            save_objective(None, title=form.title.data, level=form.level.data or "",
+                           owner_team_id=form.owner_team_id.data, is_active=form.is_active.data)  # fmt: skip
+        except ValidationFailed as failure:
+            db.session.rollback()
+            _errors_into(form, failure)
+        else:
+            db.session.commit()
+            flash("The objective is added.", "success")
+            return redirect(url_for("goals.objective_list"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("goals/objectives.html", form=form, objectives=objectives()), status
+
+
+@bp.route("/objectives/<int:objective_id>/edit", methods=["GET", "POST"])
+@director
+def objective_edit(objective_id: int):
+    objective = db.session.get(Objective, objective_id)
+    if objective is None:
+        abort(404)
+    form = ObjectiveForm(obj=objective)
+    _team_choices(form)
+    if request.method == "GET":
+        form.level.data = objective.level.value
+    if form.validate_on_submit():
+        try:
+            save_objective(objective, title=form.title.data, level=form.level.data or "",
+                           owner_team_id=form.owner_team_id.data, is_active=form.is_active.data)  # fmt: skip
+        except ValidationFailed as failure:
+            db.session.rollback()
+            _errors_into(form, failure)
+        else:
+            db.session.commit()
+            flash("The objective is saved.", "success")
+            return redirect(url_for("goals.objective_list"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("goals/objective_form.html", form=form, objective=objective), status

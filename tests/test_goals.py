@@ -1,0 +1,282 @@
+"""Goals: the mentee drives SMART goals, milestones show progress, the mentor comments; objectives."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.clock import today
+from portal.extensions import db
+from portal.goals.services import GoalInput, StaleVersion, create_goal, goal_views, update_goal
+from portal.models import Goal, GoalComment, GoalStatus, Milestone, Objective, ObjectiveLevel, Pairing, Role
+from tests.conftest import count_queries, login_as, post
+from tests.factories import make_cycle, make_user
+
+
+@pytest.fixture
+def pair():
+    cycle = make_cycle()
+    mentor = make_user(team="Design", display_name="Asha Rao")
+    mentee = make_user(team="Data", display_name="Priya Shah")
+    pairing = Pairing(cycle_id=cycle.id, mentor_id=mentor.id, mentee_id=mentee.id, source="request")
+    db.session.add(pairing)
+    db.session.commit()
+    return pairing, mentor, mentee, cycle
+
+
+def goal_form(**overrides):
+    data = {
+        "title": "Run calmer negotiations",
+        "outcome": "Vendor negotiations end with an agreement both sides feel good about.",
+        "measure": "After each negotiation I note whether I kept my opening position calmly.",
+        "target": "3 of the next 4 negotiations",
+        "due_on": (today() + timedelta(days=60)).isoformat(),
+        "project": "The Q3 cloud contract renewal",
+        "skills": ["negotiation", "confidence"],
+        "objective_id": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_goal(pairing, mentee, **overrides):
+    values = {
+        "title": "Run calmer negotiations",
+        "outcome": "Agreements both sides like.",
+        "measure": "Notes after each negotiation.",
+        "target": "3 of 4",
+        "due_on": today() + timedelta(days=30),
+        "project": "Cloud contract",
+        "skills": ["negotiation"],
+    }
+    values.update(overrides)
+    goal = create_goal(pairing, mentee, GoalInput(**values), today=today())
+    db.session.commit()
+    return goal
+
+
+def test_the_mentee_sets_a_smart_goal_and_the_mentor_is_told(client, pair):
+    pairing, mentor, mentee, _ = pair
+    login_as(client, mentee)
+    page = client.get(f"/goals/pairings/{pairing.id}/new").get_data(as_text=True)
+    assert "How you will measure success" in page and "Soft skills grow best on real work" in page
+    response = post(client, f"/goals/pairings/{pairing.id}/new", goal_form())
+    assert response.status_code == 303
+    goal = db.session.scalar(select(Goal).where(Goal.pairing_id == pairing.id))
+    assert goal.title == "Run calmer negotiations" and goal.status == GoalStatus.ACTIVE
+    page = client.get(f"/goals/pairings/{pairing.id}").get_data(as_text=True)
+    assert "The Q3 cloud contract renewal" in page and "builds confidence, negotiation" in page
+    assert "0% of the way" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"measure": "  "}, "measure", "how you will measure success"),
+        ({"due_on": (today() - timedelta(days=1)).isoformat()}, "due_on", "from today on"),
+        ({"due_on": (today() + timedelta(days=900)).isoformat()}, "due_on", "inside the cycle"),
+        ({"skills": ["juggling"]}, "skills", "from the list shown"),
+        ({"skills": []}, "skills", "at least one soft skill"),
+        ({"skills": ["negotiation", "confidence", "delegation", "communication"]}, "skills", "up to 3"),
+        ({"title": "x" * 121}, "title", "120 characters"),
+        ({"objective_id": "99999"}, "objective_id", "Not a valid choice"),
+    ],
+)
+def test_bad_input_is_refused_at_the_field_and_nothing_is_lost(client, pair, overrides, field, message):
+    pairing, _, mentee, _ = pair
+    login_as(client, mentee)
+    response = post(client, f"/goals/pairings/{pairing.id}/new", goal_form(**overrides))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page
+    assert message.lower() in page.lower()
+    assert "The Q3 cloud contract renewal" in page  # what was typed is still there
+    assert db.session.scalar(select(Goal)) is None
+
+
+def test_the_mentor_cannot_set_or_edit_goals_but_can_comment_and_suggest(client, pair):
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentor)
+    assert post(client, f"/goals/pairings/{pairing.id}/new", goal_form()).status_code == 403
+    assert client.get(f"/goals/{goal.id}/edit").status_code == 403
+    response = post(
+        client, f"/goals/{goal.id}/comments", {"comment": "Try a smaller first step?", "is_suggestion": "y"}
+    )
+    assert response.status_code == 303
+    comment = db.session.scalar(select(GoalComment))
+    assert comment.is_suggestion and comment.author_id == mentor.id
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "Asha Rao suggests" in page and "Try a smaller first step?" in page
+    response = post(client, f"/goals/{goal.id}/status", {"status": "achieved", "reflection": ""})
+    assert response.status_code == 403
+    db.session.refresh(goal)
+    assert goal.status == GoalStatus.ACTIVE
+
+
+def test_a_stranger_and_the_director_get_404_for_a_pairs_goals(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    for person in [make_user(team="Sales"), make_user(role=Role.DIRECTOR, team="People")]:
+        login_as(client, person)
+        assert client.get(f"/goals/pairings/{pairing.id}").status_code == 404
+        assert client.get(f"/goals/{goal.id}").status_code == 404
+        assert post(client, f"/goals/{goal.id}/comments", {"comment": "hi"}).status_code == 404
+        assert post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "x"}).status_code == 404
+
+
+def test_milestones_drive_progress_and_tick_in_place(client, pair):
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    for title in ["Prepare my opening position", "Role-play with Asha"]:
+        assert post(client, f"/goals/{goal.id}/milestones", {"milestone_title": title}).status_code == 303
+    first = db.session.scalar(select(Milestone).where(Milestone.title == "Prepare my opening position"))
+    login_as(client, mentor)  # either partner may tick
+    response = post(client, f"/goals/milestones/{first.id}/toggle", htmx=True)
+    assert response.status_code == 200
+    fragment = response.get_data(as_text=True)
+    assert "<html" not in fragment and f'id="goal-{goal.id}"' in fragment
+    assert "50% of the way" in fragment and 'hx-swap-oob="innerHTML:#status"' in fragment
+    assert "1 of 2 milestones done" in fragment
+    post(client, f"/goals/milestones/{first.id}/toggle")
+    assert "0% of the way" in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+
+
+def test_a_milestone_needs_a_title_and_a_date_inside_the_cycle(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    response = post(client, f"/goals/{goal.id}/milestones", {"milestone_title": ""}, htmx=True)
+    assert response.status_code == 422
+    assert "Please name the step." in response.get_data(as_text=True)
+    past = (today() - timedelta(days=3)).isoformat()
+    response = post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Step", "milestone_due_on": past})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "from today on" in page and 'value="Step"' in page
+
+
+def test_achieving_and_setting_aside_with_a_reflection(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    response = post(client, f"/goals/{goal.id}/status", {"status": "set_aside", "reflection": ""})
+    assert response.status_code == 422
+    assert "there is no failure" in response.get_data(as_text=True).lower() or "part of growing" in response.get_data(
+        as_text=True
+    )
+    post(client, f"/goals/{goal.id}/status", {"status": "set_aside", "reflection": "The project moved to next year."})
+    db.session.refresh(goal)
+    assert goal.status == GoalStatus.SET_ASIDE and goal.reflection == "The project moved to next year."
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "Set aside for now" in page and "fail" not in page.lower().replace("no failure", "")
+    post(client, f"/goals/{goal.id}/status", {"status": "achieved", "reflection": ""})
+    assert "100% of the way" in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+
+
+def test_editing_inline_and_a_stale_edit_is_shown_not_applied(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    fragment = client.get(f"/goals/{goal.id}/edit", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and f'id="goal-{goal.id}"' in fragment and 'name="version" value="1"' in fragment
+    response = post(client, f"/goals/{goal.id}/edit", goal_form(title="Negotiate calmly", version="1"), htmx=True)
+    assert response.status_code == 200 and "Negotiate calmly" in response.get_data(as_text=True)
+    # Someone working from the old version is shown the newer goal; their text is kept, nothing overwritten.
+    response = post(client, f"/goals/{goal.id}/edit", goal_form(title="My older edit", version="1"))
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "This goal changed while you were editing" in page and "Negotiate calmly" in page
+    assert 'value="My older edit"' in page and 'name="version" value="2"' in page
+    db.session.refresh(goal)
+    assert goal.title == "Negotiate calmly"
+
+
+def test_update_goal_refuses_a_stale_version(pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    data = GoalInput(
+        title="New", outcome="o", measure="m", target="t", due_on=goal.due_on, project="p", skills=["negotiation"]
+    )
+    update_goal(goal, pairing, mentee, data, version=1, today=today())
+    with pytest.raises(StaleVersion):
+        update_goal(goal, pairing, mentee, data, version=1, today=today())
+
+
+def test_goals_link_to_active_objectives(client, pair):
+    pairing, _, mentee, _ = pair
+    active = Objective(title="Faster vendor onboarding", level=ObjectiveLevel.COMPANY)
+    retired = Objective(title="Old plan", level=ObjectiveLevel.TEAM, is_active=False)
+    db.session.add_all([active, retired])
+    db.session.commit()
+    login_as(client, mentee)
+    page = client.get(f"/goals/pairings/{pairing.id}/new").get_data(as_text=True)
+    assert "Faster vendor onboarding" in page and "Old plan" not in page
+    post(client, f"/goals/pairings/{pairing.id}/new", goal_form(objective_id=str(active.id)))
+    assert db.session.scalar(select(Goal)).objective_id == active.id
+
+
+def test_the_director_keeps_objectives(client):
+    login_as(client, make_user(role=Role.DIRECTOR, team="People"))
+    response = post(
+        client,
+        "/goals/objectives",
+        {"title": "Ship the new app", "level": "product", "owner_team_id": "", "is_active": "y"},
+    )
+    assert response.status_code == 303
+    objective = db.session.scalar(select(Objective))
+    assert objective.level == ObjectiveLevel.PRODUCT
+    response = post(client, "/goals/objectives", {"title": "", "level": "galaxy", "owner_team_id": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="title-error"' in page and 'id="level-error"' in page
+    post(
+        client,
+        f"/goals/objectives/{objective.id}/edit",
+        {"title": "Ship the new app", "level": "product", "owner_team_id": ""},
+    )
+    db.session.refresh(objective)
+    assert not objective.is_active  # unticked: retired
+    login_as(client, make_user())
+    assert client.get("/goals/objectives").status_code == 403
+
+
+def test_the_goals_page_takes_a_fixed_number_of_queries(client, pair):
+    pairing, mentor, mentee, _ = pair
+    make_goal(pairing, mentee)
+    login_as(client, mentee)
+    with count_queries() as few:
+        client.get(f"/goals/pairings/{pairing.id}")
+    for n in range(49):
+        goal = make_goal(pairing, mentee, title=f"Goal {n}")
+        db.session.add_all(Milestone(goal_id=goal.id, title=f"Step {k}", position=k) for k in range(3))
+        db.session.add(GoalComment(goal_id=goal.id, author_id=mentor.id, body="Nice"))
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get(f"/goals/pairings/{pairing.id}").get_data(as_text=True)
+    assert page.count('class="card goal-card"') == 50
+    assert many[0] == few[0]
+
+
+def test_home_shows_goals_with_progress(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    db.session.add(Milestone(goal_id=goal.id, title="One", position=0, done_at=db.func.now()))
+    db.session.add(Milestone(goal_id=goal.id, title="Two", position=1))
+    db.session.commit()
+    login_as(client, mentee)
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r"Run calmer negotiations</a>: 50% of the way", page)
+
+
+def test_goal_views_compute_progress(pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    db.session.add_all([Milestone(goal_id=goal.id, title=str(n), position=n) for n in range(4)])
+    db.session.commit()
+    [view] = goal_views(pairing)
+    assert view.progress == 0
+    view.goal.milestones[0].done_at = view.goal.created_at
+    assert view.progress == 25
