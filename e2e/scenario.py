@@ -41,7 +41,7 @@ def person(tag: str, role: str, name: str, team: str, capacity: int = 1, **answe
     return user
 
 
-def main(tag: str) -> None:
+def main(tag: str, paired: bool = False) -> None:
     app = create_app()
     with app.app_context():
         cycle = current_cycle()
@@ -73,11 +73,22 @@ def main(tag: str) -> None:
             if key != "director":
                 capacity = 2 if key == "mentor2" else 1
                 db.session.add(Enrolment(cycle_id=cycle.id, user_id=user.id, role=role, capacity=capacity))
+        pairing_id = None
+        if paired:
+            from portal.models import Pairing
+
+            pairing = Pairing(
+                cycle_id=cycle.id, mentor_id=people["mentor"].id, mentee_id=people["mentee"].id, source="request"
+            )
+            db.session.add(pairing)
+            db.session.flush()
+            pairing_id = pairing.id
         db.session.commit()
         print(
             json.dumps(
                 {
                     "cycle_id": cycle.id,
+                    "pairing_id": pairing_id,
                     "password": PASSWORD,
                     **{key: {"email": u.email, "name": u.display_name} for key, u in people.items()},
                 }
@@ -86,4 +97,4 @@ def main(tag: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], paired="paired" in sys.argv[2:])
