@@ -33,7 +33,7 @@ def test_a_mentee_asks_a_recommended_mentor_who_accepts(page: Page, run_python):
     mentor, mentee = people["mentor"], people["mentee"]
 
     sign_in(page, mentee["email"], people["password"])
-    page.get_by_role("link", name="Mentoring").click()
+    page.get_by_role("link", name="Mentoring", exact=True).click()
     expect(page.get_by_role("heading", name="Mentors who fit you")).to_be_visible()
     expect(page.get_by_text("chosen for you from your answers")).to_be_visible()
     card = page.locator("article.mentor-card", has_text=mentor["name"])
@@ -66,7 +66,7 @@ def test_a_mentee_asks_a_recommended_mentor_who_accepts(page: Page, run_python):
     sign_out(page)
 
     sign_in(page, mentor["email"], people["password"])
-    page.get_by_role("link", name="Mentoring").click()
+    page.get_by_role("link", name="Mentoring", exact=True).click()
     page.get_by_role("link", name="Read and answer").click()
     page.get_by_role("link", name=mentee["name"]).click()
     expect(page.get_by_text("I negotiate a lot with vendors")).to_be_visible()

@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts import bp as accounts_bp
+    from portal.celebrations import bp as celebrations_bp
     from portal.goals import bp as goals_bp
     from portal.journals import bp as journals_bp
     from portal.main import bp as main_bp
@@ -85,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(nudges_bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(journals_bp)
+    app.register_blueprint(celebrations_bp)
 
 
 def _register_login(app: Flask) -> None:

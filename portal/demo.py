@@ -169,6 +169,8 @@ def seed_demo(*, password: str, people: int = 80, seed: int = 7) -> str:
     director.onboarded_at = utcnow()
     db.session.flush()
     cycle_summary = _seed_cycles(users, rng)
+    cycle_summary += _seed_wall(users, rng)
+    cycle_summary += _seed_nudges(users, rng)
     return (
         f"Demo organisation ready: {len(users) + 1} people in {len(teams)} teams.\n"
         f"Sign in as the program director: {DIRECTOR_EMAIL}\n"
@@ -258,6 +260,7 @@ def _seed_cycles(users: list[User], rng: random.Random) -> str:
                 declined += 1
     _seed_goals(cycle, rng)
     db.session.flush()
+    _seed_journals(rng)
     return (
         f'Cycles: "This season" is current with matching open ({len(mentees)} mentees, {len(mentors)} '
         f"mentors, {requested} requests sent, {accepted} accepted, {declined} declined kindly)."
@@ -345,4 +348,347 @@ def _seed_goals(cycle, rng: random.Random) -> None:
                         created_at=started + timedelta(days=9),
                     )
                 )
+    db.session.flush()
+
+
+WALL_TEXTS = {
+    "milestone": [
+        "Ran my first project kickoff without notes. {skill} is getting easier.",
+        "Sent the weekly update in five lines instead of fifteen. Small step, real relief.",
+        "Asked for feedback on a draft before it was finished, on purpose. It helped.",
+        "Led the vendor call today and we agreed on a timeline everyone can live with.",
+        "Handed the release checklist to a teammate and it went fine without me.",
+        "Presented our findings to the department. My hands only shook a little.",
+        "Said no to a request kindly and offered an alternative. Nobody was upset.",
+        "Wrote down what good looks like before starting. The work went faster.",
+    ],
+    "goal": [
+        "Goal achieved: I now run our team retrospective every fortnight, and people come.",
+        "Goal achieved: the weekly report takes me under an hour, and two colleagues own it.",
+        "Goal achieved: four planning meetings in a row where I spoke in the first half.",
+        "Goal achieved: my updates stay under 250 words and nobody asks what I meant.",
+    ],
+    "first_meeting": [
+        "First coffee with my mentor. We mostly talked about what I actually want from work.",
+        "First meeting done, on a walk by the river. I think better outside.",
+        "We had our first meeting and already agreed on one small thing to try this week.",
+    ],
+    "cycle_completed": [
+        "Six months and eleven meetings later, I say no much more calmly. Thank you to my mentor.",
+        "Cycle completed. I came for negotiation and left with a lot more confidence too.",
+    ],
+    "kudos": [
+        "Kudos to {name} for {skill_lower} in Tuesday's planning session.",
+        "Kudos to {name}: {skill_lower} when the launch date moved, and everyone stayed calm.",
+        "Thank you, {name}, for {skill_lower} during the customer escalation.",
+        "Kudos to {name} for {skill_lower}. The handover notes were a gift.",
+    ],
+}
+
+
+def _seed_wall(users: list[User], rng: random.Random) -> str:
+    """A few hundred wall posts over past months with reactions, some kudos, a proposal and a report waiting."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from portal.celebrations.services import give_kudos, propose_celebration
+    from portal.models import Celebration, CelebrationReaction, CelebrationReport, Cycle, Pairing
+
+    now = utcnow()
+    skills = [(choice.key, choice.label) for choice in all_choices().get("skills", [])]
+    cycles = db.session.scalars(select(Cycle).order_by(Cycle.starts_on)).all()
+    kinds = ["milestone"] * 8 + ["goal"] * 3 + ["first_meeting"] * 3 + ["cycle_completed"] + ["kudos"] * 5
+    rows = []
+    for _ in range(320):
+        kind = rng.choice(kinds)
+        subject = rng.choice(users)
+        skill_key, skill_label = rng.choice(skills)
+        # More recent weeks are busier: the program is growing.
+        published = now - timedelta(days=240 * rng.random() ** 1.6, minutes=rng.randint(0, 1440))
+        author = subject
+        if kind == "kudos":
+            author = rng.choice([user for user in users[:40] if user.id != subject.id])
+        text = rng.choice(WALL_TEXTS[kind]).format(
+            skill=skill_label, skill_lower=skill_label.lower(), name=subject.display_name.split()[0]
+        )
+        cycle = next((c for c in reversed(cycles) if c.starts_on - timedelta(days=30) <= published.date()), None)
+        rows.append(
+            {
+                "kind": kind,
+                "status": "published",
+                "audience": "everyone",
+                "subject_id": subject.id,
+                "author_id": author.id,
+                "text": text,
+                "skill_key": skill_key,
+                "cycle_id": cycle.id if cycle else None,
+                "team_id": subject.team_id,
+                "created_at": published,
+                "updated_at": published,
+                "published_at": published,
+                "clap_count": 0,
+                "heart_count": 0,
+                "sparkle_count": 0,
+            }
+        )
+    db.session.execute(insert(Celebration), rows)
+    posts = db.session.scalars(select(Celebration).order_by(Celebration.id)).all()
+    reactions = 0
+    for post in posts:
+        reactors = rng.sample(users, rng.randint(0, 9))
+        for reactor in reactors:
+            kind = rng.choice(["clap", "clap", "heart", "sparkle"])
+            db.session.add(CelebrationReaction(celebration_id=post.id, user_id=reactor.id, kind=kind))
+            setattr(post, f"{kind}_count", post.count_of(kind) + 1)
+            reactions += 1
+    db.session.flush()
+    # Something waits for the first demo participant: a proposal and kudos, theirs to share or keep.
+    first, second = users[0], users[1]
+    pairing = db.session.scalar(
+        select(Pairing).where((Pairing.mentee_id == first.id) | (Pairing.mentor_id == first.id)).limit(1)
+    )
+    propose_celebration(
+        first,
+        kind="milestone",
+        text="I reached a milestone: agree what good looks like",
+        pairing_id=pairing.id if pairing else None,
+        skill_key=skills[0][0] if skills else None,
+    )
+    give_kudos(
+        second,
+        to=first.email,
+        skill_key="feedback",
+        text=f"Kudos to {first.display_name.split()[0]} for kind, clear feedback on my first design review.",
+    )
+    reason = "This mentions a customer by name."
+    db.session.add(CelebrationReport(celebration_id=posts[-1].id, reporter_id=second.id, reason=reason))
+    db.session.flush()
+    return f"\nWall: {len(rows)} posts over eight months, {reactions} reactions, a proposal and kudos waiting."
+
+
+def _seed_nudges(users: list[User], rng: random.Random) -> str:
+    """The roster (everyone, managers, and invited people without an account), nudges in each state, visits."""
+    import hashlib
+    from datetime import timedelta
+
+    from portal.clock import today
+    from portal.models import (
+        Cycle,
+        Enrolment,
+        EnrolmentRole,
+        InterestEvent,
+        InterestKind,
+        Nudge,
+        NudgeAnswer,
+        NudgePreference,
+        NudgeRole,
+        RosterEntry,
+        RosterImport,
+    )
+    from portal.nudges.services import add_months
+
+    now, day = utcnow(), today()
+    everyone = db.session.scalars(select(User).order_by(User.id)).all()
+    by_team: dict[int, list[User]] = {}
+    for user in everyone:
+        by_team.setdefault(user.team_id, []).append(user)
+    rows = []
+    for members in by_team.values():
+        manager = members[0]
+        for member in members:
+            boss = None if member is manager else manager.email
+            rows.append([member.email, member.display_name, member.team.name, boss])
+    taken = {user.display_name for user in everyone}
+    invited_names = [f"{f} {ln}" for f in reversed(FIRST) for ln in reversed(LAST) if f"{f} {ln}" not in taken]
+    rng.shuffle(invited_names)
+    invited = []
+    for index, name in enumerate(invited_names[:24]):
+        email = f"{name.replace(' ', '.').lower()}.invited{index}@example.com"
+        invited.append([email, name, TEAMS[index % len(TEAMS)], None])
+    rows += invited
+    db.session.add_all(RosterEntry(email=e, name=n, team_name=t, manager_email=m) for e, n, t, m in rows)
+    db.session.add(
+        RosterImport(
+            filename="company-roster.csv",
+            digest=hashlib.sha256(repr(rows).encode()).hexdigest(),
+            rows=rows,
+            problems=[],
+            summary={"added": rows[:200], "changed": [], "unchanged": 0, "kept": 0},
+            created_at=now - timedelta(days=30),
+            applied_at=now - timedelta(days=30),
+        )
+    )
+    enrolled = set(db.session.scalars(select(Enrolment.user_id)))
+    quiet = [u for u in users if u.id not in enrolled]
+    senders = [u for u in users if u.id in enrolled] or users
+    # Enough of each answer that the director's numbers show (groups under 5 are hidden), the rest unopened.
+    states = ["interested"] * 6 + ["more"] * 5 + ["not_now"] * 6 + ["no_thanks"] * 5 + ["opened"] * 5
+    current = db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True)))
+    nudges = 0
+    notes = [
+        "I think you'd be a wonderful mentor for new analysts: you explain things so patiently.",
+        "Your design reviews are kind and clear. Someone new would learn a lot from you.",
+        "You mentioned wanting to speak up more in big meetings; a mentor could be a calm ally.",
+        "You helped me so much last quarter. I think you'd enjoy mentoring.",
+    ]
+    recipients = [(u.email, u) for u in quiet[: max(0, len(quiet) - 6)]] + [(row[0], None) for row in invited[:12]]
+    for index, (email, account) in enumerate(recipients):
+        state = (states[index] if index < len(states) else None) if account is not None else None
+        sent_at = now - timedelta(days=rng.randint(1, 80), hours=rng.randint(0, 23))
+        answer = None if state in (None, "opened") else NudgeAnswer(state)
+        db.session.add(
+            Nudge(
+                sender_id=senders[index % len(senders)].id,
+                recipient_email=email,
+                message=rng.choice(notes),
+                suggested_role=rng.choice([None, NudgeRole.MENTOR, NudgeRole.MENTEE, NudgeRole.EITHER]),
+                show_name=index % 3 != 0,
+                created_at=sent_at,
+                opened_at=sent_at + timedelta(hours=5) if state is not None else None,
+                answer=answer,
+                answered_at=sent_at + timedelta(hours=6) if answer else None,
+            )
+        )
+        nudges += 1
+        if account is not None and answer == NudgeAnswer.NOT_NOW:
+            db.session.add(NudgePreference(user_id=account.id, snoozed_until=add_months(day, rng.choice([1, 3, 6]))))
+        elif account is not None and answer == NudgeAnswer.NO_THANKS:
+            db.session.add(NudgePreference(user_id=account.id, declined_at=sent_at + timedelta(hours=6)))
+        elif account is not None and answer == NudgeAnswer.INTERESTED and current is not None and index % 6:
+            # Most who said "I'm interested" went on to join the cycle.
+            joined_at = sent_at + timedelta(days=1)
+            db.session.add(
+                Enrolment(cycle_id=current.id, user_id=account.id, role=EnrolmentRole.MENTEE, created_at=joined_at)
+            )
+    visits = {InterestKind.VISIT: 46, InterestKind.START: 7, InterestKind.MORE: 9, InterestKind.NOT_NOW: 12}
+    for kind, count in visits.items():
+        db.session.add_all(
+            InterestEvent(kind=kind, source="curious", occurred_on=day - timedelta(days=rng.randint(0, 60)))
+            for _ in range(count)
+        )
+    db.session.flush()
+    return (
+        f"\nNudges: a roster of {len(rows)} ({len(invited)} invited, no account yet), "
+        f"{nudges} personal nudges in every state, {sum(visits.values())} anonymous \u201ccurious\u201d counts."
+    )
+
+
+JOURNAL_TOPICS = [
+    "What good looks like for the vendor call",
+    "How the first try went, and what felt hard",
+    "Preparing for the planning meeting",
+    "Feedback from the team on the last update",
+    "Saying no kindly, with an alternative",
+    "Career paths and what the next year could hold",
+    "Reading the room in larger meetings",
+    "Handing work over without hovering",
+]
+JOURNAL_NOTES = [
+    "Agenda\n- How last week went\n- One thing to try next\n\nWe agreed to keep the next step small.",
+    "Talked through the draft together. Shorter sentences, one ask per message.\nLink: the team wiki page on updates.",
+    "Role-played the opening of the negotiation twice. Second time was calmer.\nTry: pause before answering.",
+    "Went through the feedback. Two themes: clarity and follow-up.\nNext time: bring one example of each.",
+]
+JOURNAL_REFLECTIONS = {
+    "mentee": [
+        "What surprised me: how much easier it was once I had written down what I wanted.",
+        "I will try pausing before I answer in the next meeting, even if the silence feels long.",
+        "I felt nervous at the start, then fine. Next time I want to ask about handling pushback.",
+    ],
+    "mentor": [
+        "I talked a bit too much today. Next time, more questions and fewer stories.",
+        "They are further along than they think. Worth saying that out loud next time.",
+        "Good energy. I should share the article on delegation I mentioned.",
+    ],
+}
+JOURNAL_ACTIONS = [
+    "Write down what a good outcome looks like",
+    "Try the pause once in a meeting",
+    "Share the draft update before Friday",
+    "Ask one colleague for feedback",
+    "Read the article on delegation",
+    "Book the next meeting",
+]
+
+
+def _seed_journals(rng: random.Random) -> None:
+    """For every active pairing: fortnightly meetings since it began, with shared notes, a reflection from each
+    person and action items (most done), one cancelled along the way for some, and the next one planned."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from sqlalchemy import insert
+
+    from portal.clock import today
+    from portal.models import (
+        ActionItem,
+        Goal,
+        Meeting,
+        MeetingGoal,
+        MeetingStatus,
+        Pairing,
+        PairingStatus,
+        Reflection,
+    )
+
+    day = today()
+    pairings = db.session.scalars(select(Pairing).where(Pairing.status == PairingStatus.ACTIVE)).all()
+    goals: dict[int, list[int]] = {}
+    for goal_id, pairing_id in db.session.execute(select(Goal.id, Goal.pairing_id)):
+        goals.setdefault(pairing_id, []).append(goal_id)
+    formats = ["video", "video", "in_person", "walk"]
+    for number, pairing in enumerate(pairings):
+        hour = rng.choice([9, 10, 13, 15])
+        held_day, meetings = pairing.created_at.date() + timedelta(days=rng.randint(3, 8)), []
+        while held_day <= day - timedelta(days=2):
+            cancelled = number % 4 == 1 and len(meetings) == 2
+            starts = datetime.combine(held_day, time(hour, 0), tzinfo=UTC)
+            meetings.append(
+                Meeting(
+                    pairing_id=pairing.id,
+                    status=MeetingStatus.CANCELLED if cancelled else MeetingStatus.HELD,
+                    starts_at=starts,
+                    duration_minutes=rng.choice([30, 30, 45, 60]),
+                    format=rng.choice(formats),
+                    held_on=None if cancelled else held_day,
+                    topics=None if cancelled else rng.choice(JOURNAL_TOPICS),
+                    change_reason="Unwell this week; let's pick it up next time." if cancelled else None,
+                    planned_by_id=pairing.mentee_id,
+                    logged_by_id=None if cancelled else rng.choice([pairing.mentor_id, pairing.mentee_id]),
+                    notes="" if cancelled else rng.choice(JOURNAL_NOTES),
+                    notes_version=0 if cancelled else rng.randint(1, 4),
+                    notes_updated_by_id=None if cancelled else pairing.mentee_id,
+                    notes_updated_at=None if cancelled else starts + timedelta(hours=2),
+                    created_at=starts - timedelta(days=10),
+                )
+            )
+            held_day += timedelta(days=rng.randint(12, 17))
+        upcoming = datetime.combine(day + timedelta(days=rng.randint(3, 12)), time(hour, 30), tzinfo=UTC)
+        meetings.append(
+            Meeting(pairing_id=pairing.id, status=MeetingStatus.PLANNED, starts_at=upcoming, duration_minutes=45,
+                    format=rng.choice(formats), planned_by_id=pairing.mentor_id, notes="", notes_version=0)
+        )  # fmt: skip
+        db.session.add_all(meetings)
+        db.session.flush()
+        reflections, actions, links = [], [], []
+        for meeting in meetings:
+            if meeting.status != MeetingStatus.HELD:
+                continue
+            for role, author_id in (("mentee", pairing.mentee_id), ("mentor", pairing.mentor_id)):
+                if rng.random() < 0.8:
+                    row = {"meeting_id": meeting.id, "author_id": author_id, "updated_at": meeting.starts_at}
+                    reflections.append({**row, "body": rng.choice(JOURNAL_REFLECTIONS[role])})
+            for title in rng.sample(JOURNAL_ACTIONS, rng.randint(1, 2)):
+                due = meeting.held_on + timedelta(days=10)
+                actions.append({
+                    "pairing_id": pairing.id, "meeting_id": meeting.id, "title": title, "due_on": due,
+                    "owner_id": rng.choice([pairing.mentee_id, pairing.mentee_id, pairing.mentor_id]),
+                    "done_at": meeting.starts_at + timedelta(days=6) if due < day or rng.random() < 0.3 else None,
+                    "created_by_id": pairing.mentee_id, "created_at": meeting.starts_at,
+                })  # fmt: skip
+            for goal_id in rng.sample(goals.get(pairing.id, []), min(len(goals.get(pairing.id, [])), 1)):
+                links.append({"meeting_id": meeting.id, "goal_id": goal_id})
+        for table, rows in ((Reflection, reflections), (ActionItem, actions), (MeetingGoal, links)):
+            if rows:
+                db.session.execute(insert(table), rows)
     db.session.flush()

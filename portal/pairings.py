@@ -14,8 +14,11 @@ def pairing_for(user: User, pairing_id: int) -> Pairing:
 
     Raises LookupError for anyone else, the director included: journal text and goals belong to the pair.
     """
+    # Inner joins: both people always exist, and an outer join around users+teams makes SQLite scan all users.
     pairing = db.session.scalar(
-        select(Pairing).options(joinedload(Pairing.mentor), joinedload(Pairing.mentee)).where(Pairing.id == pairing_id)
+        select(Pairing)
+        .options(joinedload(Pairing.mentor, innerjoin=True), joinedload(Pairing.mentee, innerjoin=True))
+        .where(Pairing.id == pairing_id)
     )
     if pairing is None or user.id not in (pairing.mentor_id, pairing.mentee_id):
         raise LookupError(pairing_id)

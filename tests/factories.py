@@ -89,3 +89,114 @@ def enrol(user: User, cycle, role: str = "mentee", *, capacity: int = 2, paused:
     db.session.add(enrolment)
     db.session.commit()
     return enrolment
+
+
+def make_pairing(*, cycle=None, mentor: User | None = None, mentee: User | None = None, days_ago: int = 0):
+    """A pairing (in the current cycle, made if need be, unless given) that began ``days_ago`` days ago, committed."""
+    from datetime import timedelta
+
+    from portal.models import Pairing
+    from portal.models.base import utcnow
+
+    if cycle is None:
+        from sqlalchemy import select
+
+        from portal.models import Cycle
+
+        cycle = db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True))) or make_cycle()
+    mentor = mentor or make_user(team="Design")
+    mentee = mentee or make_user(team="Data")
+    pairing = Pairing(
+        cycle_id=cycle.id,
+        mentor_id=mentor.id,
+        mentee_id=mentee.id,
+        source="request",
+        created_at=utcnow() - timedelta(days=days_ago),
+    )
+    db.session.add(pairing)
+    db.session.commit()
+    return pairing
+
+
+def make_meeting(pairing, *, status: str = "held", days_from_now: int = -7, **overrides):
+    """A meeting of the pair ``days_from_now`` days away (negative: in the past), committed."""
+    from datetime import timedelta
+
+    from portal.models import Meeting, MeetingStatus
+    from portal.models.base import utcnow
+
+    starts_at = (utcnow() + timedelta(days=days_from_now)).replace(hour=14, minute=0, second=0, microsecond=0)
+    values = {
+        "pairing_id": pairing.id,
+        "status": MeetingStatus(status),
+        "starts_at": starts_at,
+        "duration_minutes": 45,
+        "format": "video",
+        "held_on": starts_at.date() if status == "held" else None,
+        "topics": None,
+        "notes": "",
+        "notes_version": 0,
+    }
+    values.update(overrides)
+    meeting = Meeting(**values)
+    db.session.add(meeting)
+    db.session.commit()
+    return meeting
+
+
+def make_post(subject: User, *, commit: bool = True, **overrides):
+    """A celebration about ``subject``, on the wall unless overridden (status, audience, hidden_at ...)."""
+    from datetime import timedelta
+
+    from portal.models import Celebration, CelebrationAudience, CelebrationKind, CelebrationStatus
+    from portal.models.base import utcnow
+
+    n = next(_counter)
+    values = {
+        "kind": CelebrationKind.MILESTONE,
+        "status": CelebrationStatus.PUBLISHED,
+        "audience": CelebrationAudience.EVERYONE,
+        "subject_id": subject.id,
+        "author_id": subject.id,
+        "text": f"Celebration number {n}",
+        "team_id": subject.team_id,
+        "published_at": utcnow() - timedelta(minutes=n),
+    }
+    values.update(overrides)
+    post = Celebration(**values)
+    db.session.add(post)
+    if commit:
+        db.session.commit()
+    return post
+
+
+def make_roster_entry(*, email: str, name: str = "Invited Person", team: str = "Support", manager_email=None):
+    """Put a person on the company roster directly, committed (no account is created)."""
+    from portal.models import RosterEntry
+
+    entry = RosterEntry(email=email.lower(), name=name, team_name=team, manager_email=manager_email)
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+def make_nudge(sender: User, recipient_email: str, *, days_ago: int = 0, answer=None, show_name: bool = True):
+    """A nudge sent ``days_ago`` days ago (no email), committed; ``answer`` is a NudgeAnswer value or None."""
+    from datetime import timedelta
+
+    from portal.models import Nudge, NudgeAnswer
+    from portal.models.base import utcnow
+
+    when = utcnow() - timedelta(days=days_ago)
+    nudge = Nudge(
+        sender_id=sender.id,
+        recipient_email=recipient_email.lower(),
+        message="I thought of you.",
+        show_name=show_name,
+        created_at=when,
+        answer=NudgeAnswer(answer) if answer else None,
+        answered_at=when if answer else None,
+    )
+    db.session.add(nudge)
+    db.session.commit()
+    return nudge

@@ -60,7 +60,7 @@ def race_app(app, tmp_path):
                 }
             )
             with other.app_context():
-                upgrade()
+                upgrade(revision="heads")
                 db.session.remove()
             yield other
             with other.app_context():

@@ -10,10 +10,10 @@ from portal.access import public
 from portal.extensions import db
 from portal.goals.services import goal_views
 from portal.main import bp
-from portal.models import ActionItem, Goal, GoalStatus, Meeting, MeetingStatus
-from portal.models.base import utcnow
 from portal.matches.cohort import explain_pairs
 from portal.matches.services import pairings_of
+from portal.models import ActionItem, Goal, GoalStatus, Meeting, MeetingStatus
+from portal.models.base import utcnow
 from portal.onboarding.services import progress_for
 from portal.programs.services import current_cycle, enrolment_for
 

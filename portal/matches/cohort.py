@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from portal.extensions import db
-from portal.matching import Labels, MentorSlot, Person, Weights, reasons_for
+from portal.matching import Labels, MentorIndex, MentorSlot, Person, Weights, reasons_for
 from portal.models import (
     Choice,
     Cycle,
@@ -18,7 +19,9 @@ from portal.models import (
     Pairing,
     PairingStatus,
     ProfileAnswer,
+    ProfileStep,
     RequestStatus,
+    RosterEntry,
     User,
 )
 
@@ -49,8 +52,33 @@ def weights_for(cycle: Cycle) -> Weights:
     return Weights.from_dict(cycle.weights) if cycle.weights else Weights()
 
 
+def management_links(ids: list[int]) -> dict[int, set[int]]:
+    """Each person's manager and direct reports (by user id) from the roster, for these people (two queries).
+
+    The roster links people by email, so a link counts once both have an account.
+    """
+    person, manager = aliased(User), aliased(User)
+    pairs = (
+        select(person.id, manager.id)
+        .select_from(RosterEntry)
+        .join(person, person.email == RosterEntry.email)
+        .join(manager, manager.email == RosterEntry.manager_email)
+    )
+    links: dict[int, set[int]] = defaultdict(set)
+    # Two queries, each with one IN list, rather than one with an OR of two: large cohorts stay under
+    # SQLite's limit on bound parameters.
+    for query in (pairs.where(person.id.in_(ids)), pairs.where(manager.id.in_(ids))):
+        for report_id, manager_id in db.session.execute(query):
+            links[report_id].add(manager_id)
+            links[manager_id].add(report_id)
+    return links
+
+
 def people(user_ids: Iterable[int]) -> dict[int, Person]:
-    """The matching engine's view of these people, from their questionnaire answers (two queries)."""
+    """The matching engine's view of these people, from their questionnaire answers (four queries).
+
+    ``excluded`` holds the person's manager and direct reports from the roster: never matched together.
+    """
     ids = sorted(set(user_ids))
     if not ids:
         return {}
@@ -67,6 +95,7 @@ def people(user_ids: Iterable[int]) -> dict[int, Person]:
         .where(ProfileAnswer.user_id.in_(ids))
     ):
         answers[user_id][question].add(key)
+    managed = management_links(ids)
     found = {}
     for user_id, (name, team_id) in base.items():
         given = answers.get(user_id, {})
@@ -74,7 +103,9 @@ def people(user_ids: Iterable[int]) -> dict[int, Person]:
         for question, field in SINGLE_FIELDS.items():
             chosen = sorted(given.get(question, ()))
             fields[field] = chosen[0] if chosen else None
-        found[user_id] = Person(id=user_id, name=name, team_id=team_id, **fields)
+        found[user_id] = Person(
+            id=user_id, name=name, team_id=team_id, excluded=frozenset(managed.get(user_id, ())), **fields
+        )
     return found
 
 
@@ -115,6 +146,55 @@ def mentor_slots(cycle: Cycle) -> list[MentorSlot]:
         for e in enrolments
         if e.user_id in persons
     ]
+
+
+# cycle id -> (stamp, index). Each worker keeps its own; the stamp query tells when it is stale.
+_INDEX_CACHE: dict[int, tuple[tuple, MentorIndex]] = {}
+
+
+def _mentor_stamp(cycle: Cycle) -> tuple:
+    """A fingerprint of everything a cycle's mentor index is built from, in three cheap queries.
+
+    It changes when a mentor enrols, leaves, pauses, changes capacity or team, answers a question, when
+    a pairing starts or ends, or when the roster (managers) changes.
+    """
+    mentors = db.session.execute(
+        select(
+            func.count(func.distinct(Enrolment.id)),
+            func.max(Enrolment.updated_at),
+            func.sum(Enrolment.capacity),
+            func.sum(User.team_id),
+            func.max(ProfileStep.updated_at),
+            func.count(ProfileStep.user_id),
+        )
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(ProfileStep, ProfileStep.user_id == Enrolment.user_id)
+        .where(Enrolment.cycle_id == cycle.id, Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
+    ).one()
+    pairings = db.session.execute(
+        select(func.count(), func.max(Pairing.id), func.sum(Pairing.mentor_id)).where(
+            Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE
+        )
+    ).one()
+    # Managers and reports come from the roster and are hard constraints too.
+    roster = db.session.execute(select(func.count(), func.max(RosterEntry.updated_at))).one()
+    return (*mentors, *pairings, *roster)
+
+
+def mentor_index(cycle: Cycle) -> MentorIndex:
+    """The cycle's mentors with room, ready for recommendations; rebuilt only when something changed.
+
+    Reading every mentor's answers takes a few hundred milliseconds with thousands of mentors; the stamp
+    takes a few. Paused and full mentors are left out by MentorIndex itself.
+    """
+    stamp = _mentor_stamp(cycle)
+    cached = _INDEX_CACHE.get(cycle.id)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    index = MentorIndex(mentor_slots(cycle))
+    _INDEX_CACHE[cycle.id] = (stamp, index)
+    return index
 
 
 def forbidden_pairs(cycle: Cycle, mentee_id: int | None = None) -> frozenset[tuple[int, int]]:

@@ -1,6 +1,14 @@
 """All models, imported here so Alembic's autogenerate sees every table."""
 
 from portal.models.accounts import Role, Team, User
+from portal.models.celebrations import (
+    Celebration,
+    CelebrationAudience,
+    CelebrationKind,
+    CelebrationReaction,
+    CelebrationReport,
+    CelebrationStatus,
+)
 from portal.models.goals import Goal, GoalComment, GoalSkill, GoalStatus, Milestone, Objective, ObjectiveLevel
 from portal.models.journals import ActionItem, Meeting, MeetingGoal, MeetingStatus, Reflection
 from portal.models.matches import (
@@ -14,10 +22,26 @@ from portal.models.matches import (
     RunStatus,
 )
 from portal.models.notifications import Notification, OutboxEmail
+from portal.models.nudges import (
+    InterestEvent,
+    InterestKind,
+    Nudge,
+    NudgeAnswer,
+    NudgePreference,
+    NudgeRole,
+    RosterEntry,
+    RosterImport,
+)
 from portal.models.profiles import Choice, Draft, ProfileAnswer, ProfileStep
 from portal.models.programs import Cycle, Enrolment, EnrolmentRole
 
 __all__ = [
+    "Celebration",
+    "CelebrationAudience",
+    "CelebrationKind",
+    "CelebrationReaction",
+    "CelebrationReport",
+    "CelebrationStatus",
     "ActionItem",
     "Goal",
     "GoalComment",
@@ -44,6 +68,14 @@ __all__ = [
     "RunStatus",
     "Draft",
     "Notification",
+    "InterestEvent",
+    "InterestKind",
+    "Nudge",
+    "NudgeAnswer",
+    "NudgePreference",
+    "NudgeRole",
+    "RosterEntry",
+    "RosterImport",
     "OutboxEmail",
     "ProfileAnswer",
     "ProfileStep",

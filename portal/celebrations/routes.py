@@ -1,0 +1,380 @@
+"""The celebration wall: browse, react, share by choice, send kudos, report; the director's care."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.access import director, signed_in
+from portal.accounts.forms import EmptyForm
+from portal.celebrations import bp
+from portal.celebrations.forms import EditForm, KudosForm, ReportForm, ShareForm
+from portal.celebrations.services import (
+    KIND_LABELS,
+    REACTIONS,
+    Cursor,
+    NotAllowed,
+    WallFilters,
+    accept_kudos,
+    delete_post,
+    dismiss_post,
+    edit_post,
+    filter_options,
+    get_post_for,
+    get_post_for_director,
+    give_kudos,
+    month_totals,
+    my_celebrations,
+    my_reactions,
+    pair_posts,
+    reaction_counts,
+    report_post,
+    reported_posts,
+    set_hidden,
+    share_post,
+    skill_labels,
+    toggle_reaction,
+    waiting_count,
+    wall_page,
+)
+from portal.celebrations.text import linkify
+from portal.clock import today
+from portal.errors import ValidationFailed
+from portal.extensions import db, htmx, limiter
+from portal.models import CelebrationKind, CelebrationStatus, Pairing
+from portal.models.base import utcnow
+from portal.urls import safe_next
+
+# Reaction spam: generous for a person, far below what a script would send.
+REACTION_LIMIT = "60 per minute"
+
+bp.add_app_template_filter(linkify, "linkify")
+
+
+@bp.app_context_processor
+def wall_helpers():
+    return {"celebration_kinds": KIND_LABELS, "reaction_counts": reaction_counts}
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, type=int)
+    return value if value and value > 0 else None
+
+
+def _filters(skills: dict[str, str]) -> WallFilters:
+    skill = request.args.get("skill") or None
+    return WallFilters(skill=skill if skill in skills else None, cycle_id=_int_arg("cycle"), team_id=_int_arg("team"))
+
+
+def _here() -> str:
+    return request.full_path.rstrip("?")
+
+
+@bp.route("/")
+@signed_in
+def index():
+    skills = skill_labels()
+    filters = _filters(skills)
+    before = Cursor.parse(request.args.get("before"))
+    page = wall_page(current_user, filters=filters, before=before)
+    context = {"page": page, "filters": filters, "skills": skills, "next_url": _here()}
+    if htmx and not htmx.boosted and before is not None:
+        # The endless scroll asks for the next posts: they replace the "older posts" item they came from.
+        return render_template("celebrations/_page.html", announce=True, **context)
+    cycles, teams = filter_options()
+    return render_template(
+        "celebrations/index.html",
+        before=before,
+        cycles=cycles,
+        teams=teams,
+        totals=month_totals(today()),
+        pair_posts=pair_posts(current_user),
+        waiting=waiting_count(current_user),
+        **context,
+    )
+
+
+@bp.route("/mine")
+@signed_in
+def mine():
+    return render_template("celebrations/mine.html", posts=my_celebrations(current_user), skills=skill_labels())
+
+
+def _post_or_404(post_id: int):
+    try:
+        return get_post_for(current_user, post_id)
+    except LookupError:
+        abort(404)
+
+
+def _render_post(post, *, share_form=None, edit_form=None, report_form=None, problem=None, status=200):
+    """The post's page; what it offers depends on who is looking (see services.can_see)."""
+    pairing = db.session.get(Pairing, post.pairing_id) if post.pairing_id else None
+    me = current_user.id
+    if post.status != CelebrationStatus.PUBLISHED and post.subject_id == me:
+        mode = "kudos_for_me" if post.kind == CelebrationKind.KUDOS else "proposal"
+    elif post.status != CelebrationStatus.PUBLISHED:
+        mode = "kudos_sent"
+    else:
+        mode = "shared"
+    if share_form is None:
+        share_form = ShareForm(formdata=None, text=post.text)
+    if pairing is None:
+        share_form.audience.choices = [choice for choice in share_form.audience.choices if choice.value == "everyone"]
+    return render_template(
+        "celebrations/show.html",
+        post=post,
+        mode=mode,
+        pairing=pairing,
+        skills=skill_labels(),
+        mine=my_reactions(current_user, [post.id]).get(post.id, set()),
+        share_form=share_form,
+        edit_form=edit_form or EditForm(formdata=None, text=post.text),
+        report_form=report_form or ReportForm(formdata=None),
+        form=EmptyForm(),
+        problem=problem,
+        next_url=url_for("celebrations.show", post_id=post.id),
+    ), status
+
+
+@bp.route("/<int:post_id>")
+@signed_in
+def show(post_id: int):
+    return _render_post(_post_or_404(post_id))
+
+
+def _check_csrf(form=None) -> None:
+    if not (form or EmptyForm()).validate_on_submit():
+        abort(400)
+
+
+@bp.route("/<int:post_id>/share", methods=["POST"])
+@signed_in
+def share(post_id: int):
+    post = _post_or_404(post_id)
+    form = ShareForm()
+    _check_csrf(form)
+    try:
+        share_post(post, current_user, text=form.text.data or "", audience=form.audience.data or "", now=utcnow())
+    except LookupError:
+        abort(404)
+    except ValidationFailed as failure:
+        db.session.rollback()
+        for name, message in failure.errors.items():
+            form[name].errors = [message]
+        return _render_post(_post_or_404(post_id), share_form=form, status=422)
+    except NotAllowed as refusal:
+        db.session.rollback()
+        return _render_post(_post_or_404(post_id), problem=refusal.message, status=409)
+    db.session.commit()
+    if post.audience == "pair":
+        flash("Shared with your pair. Only the two of you see it.", "success")
+    else:
+        flash("It is on the wall. Thank you for sharing your progress.", "success")
+    return redirect(url_for("celebrations.show", post_id=post.id), code=303)
+
+
+def _simple_action(post_id: int, action, message: str, target: str | None = None):
+    """A lone-button action on a post the person can see: run it, commit, flash, 303."""
+    post = _post_or_404(post_id)
+    _check_csrf()
+    try:
+        action(post)
+    except LookupError:
+        abort(404)
+    except NotAllowed as refusal:
+        db.session.rollback()
+        return _render_post(_post_or_404(post_id), problem=refusal.message, status=409)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(target or url_for("celebrations.show", post_id=post.id), code=303)
+
+
+@bp.route("/<int:post_id>/accept", methods=["POST"])
+@signed_in
+def accept(post_id: int):
+    return _simple_action(
+        post_id, lambda post: accept_kudos(post, current_user, now=utcnow()), "Your kudos are on the wall."
+    )
+
+
+@bp.route("/<int:post_id>/dismiss", methods=["POST"])
+@signed_in
+def dismiss(post_id: int):
+    return _simple_action(
+        post_id,
+        lambda post: dismiss_post(post, current_user),
+        "Kept to yourself. Nobody else will see it, and nobody is told.",
+        url_for("celebrations.mine"),
+    )
+
+
+@bp.route("/<int:post_id>/delete", methods=["POST"])
+@signed_in
+def delete(post_id: int):
+    return _simple_action(
+        post_id,
+        lambda post: delete_post(post, current_user, now=utcnow()),
+        "The post is deleted.",
+        url_for("celebrations.mine"),
+    )
+
+
+@bp.route("/<int:post_id>/edit", methods=["POST"])
+@signed_in
+def edit(post_id: int):
+    post = _post_or_404(post_id)
+    form = EditForm()
+    _check_csrf(form)
+    try:
+        edit_post(post, current_user, text=form.text.data or "")
+    except LookupError:
+        abort(404)
+    except ValidationFailed as failure:
+        db.session.rollback()
+        form.text.errors = [failure.errors["text"]]
+        return _render_post(_post_or_404(post_id), edit_form=form, status=422)
+    except NotAllowed as refusal:
+        db.session.rollback()
+        return _render_post(_post_or_404(post_id), problem=refusal.message, status=409)
+    db.session.commit()
+    flash("Your changes are saved.", "success")
+    return redirect(url_for("celebrations.show", post_id=post.id), code=303)
+
+
+@bp.route("/<int:post_id>/report", methods=["POST"])
+@signed_in
+def report(post_id: int):
+    post = _post_or_404(post_id)
+    form = ReportForm()
+    _check_csrf(form)
+    try:
+        report_post(post, current_user, reason=form.reason.data or "")
+    except ValidationFailed as failure:
+        db.session.rollback()
+        form.reason.errors = [failure.errors["reason"]]
+        return _render_post(_post_or_404(post_id), report_form=form, status=422)
+    except NotAllowed as refusal:
+        db.session.rollback()
+        return _render_post(_post_or_404(post_id), problem=refusal.message, status=409)
+    db.session.commit()
+    flash("Thank you. The program director will look at it; nobody else is told who reported it.", "success")
+    return redirect(url_for("celebrations.show", post_id=post.id), code=303)
+
+
+def _reaction_key() -> str:
+    return f"user:{current_user.id}"
+
+
+@bp.route("/<int:post_id>/react", methods=["POST"])
+@signed_in
+@limiter.limit(REACTION_LIMIT, key_func=_reaction_key)
+def react(post_id: int):
+    _check_csrf()
+    kind = request.form.get("kind", "")
+    try:
+        post, on = toggle_reaction(post_id, current_user, kind)
+    except ValidationFailed as failure:
+        db.session.rollback()
+        return render_template(
+            "errors/error.html", title="Please choose a reaction", message=failure.errors["kind"]
+        ), 400
+    except LookupError:
+        abort(404)
+    except NotAllowed as refusal:
+        db.session.rollback()
+        if htmx:
+            return _status_only(refusal.message, 409)
+        return render_template("errors/error.html", title="This post has left the wall", message=refusal.message), 409
+    db.session.commit()
+    label = REACTIONS[kind][1]
+    message = f"{label} added." if on else f"{label} taken back."
+    if htmx and not htmx.boosted:
+        post = get_post_for(current_user, post.id)
+        return render_template(
+            "celebrations/_reactions.html",
+            post=post,
+            mine=my_reactions(current_user, [post.id]).get(post.id, set()),
+            next_url=request.form.get("next", ""),
+            status_message=message,
+        )
+    target = safe_next(request.form.get("next"), url_for("celebrations.index"))
+    return redirect(f"{target}#post-{post.id}", code=303)
+
+
+def _status_only(message: str, status: int):
+    """For htmx: only the message, into the status region; the reactions stay as they are."""
+    return render_template("celebrations/_status.html", message=message), status, {"HX-Reswap": "none"}
+
+
+@bp.errorhandler(429)
+def too_many_reactions(error):
+    message = "That was a lot of reactions in a short time. Please wait a minute, then carry on; nothing was lost."
+    if htmx:
+        return _status_only(message, 429)
+    return render_template("errors/error.html", title="Let's pause for a moment", message=message), 429
+
+
+@bp.route("/kudos/new", methods=["GET", "POST"])
+@signed_in
+def kudos():
+    skills = skill_labels()
+    form = KudosForm()
+    form.set_skills(skills)
+    if request.method == "GET" and request.args.get("to"):
+        form.to.data = request.args["to"]
+    if form.validate_on_submit():
+        try:
+            post = give_kudos(current_user, to=form.to.data or "", skill_key=form.skill.data, text=form.text.data or "")
+        except ValidationFailed as failure:
+            db.session.rollback()
+            for name, message in failure.errors.items():
+                form[name].errors = [message]
+        else:
+            name = post.subject.display_name
+            db.session.commit()
+            flash(
+                f"Your kudos are on their way to {name}. They appear on the wall if they choose to share them.",
+                "success",
+            )
+            return redirect(url_for("celebrations.mine"), code=303)
+    elif form.is_submitted():
+        abort(400)
+    status = 422 if form.is_submitted() else 200
+    return render_template("celebrations/kudos.html", form=form), status
+
+
+@bp.route("/reports")
+@director
+def reports():
+    open_reports, hidden = reported_posts()
+    return render_template(
+        "celebrations/reports.html", reported=open_reports, hidden=hidden, skills=skill_labels(), form=EmptyForm()
+    )
+
+
+def _director_action(post_id: int, *, hidden: bool):
+    _check_csrf()
+    try:
+        post = get_post_for_director(post_id)
+    except LookupError:
+        abort(404)
+    set_hidden(post, current_user, hidden=hidden, now=utcnow())
+    db.session.commit()
+    flash(
+        "The post is off the wall. Its author is told, kindly." if hidden else "The post is on the wall.",
+        "success",
+    )
+    return redirect(url_for("celebrations.reports"), code=303)
+
+
+@bp.route("/<int:post_id>/hide", methods=["POST"])
+@director
+def hide(post_id: int):
+    return _director_action(post_id, hidden=True)
+
+
+@bp.route("/<int:post_id>/restore", methods=["POST"])
+@director
+def restore(post_id: int):
+    return _director_action(post_id, hidden=False)

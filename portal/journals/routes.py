@@ -1,0 +1,565 @@
+"""A pair's journal: the timeline, planning and logging meetings, shared notes, reflections, action items.
+
+Every page here is for the two people of a pairing alone; anyone else, the director included, gets 404.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from portal.access import signed_in
+from portal.accounts.forms import EmptyForm
+from portal.clock import today
+from portal.errors import ValidationFailed
+from portal.extensions import db, htmx
+from portal.journals import bp
+from portal.journals.forms import ActionForm, CancelForm, LogForm, NotesForm, PlanForm, ReflectionForm, RescheduleForm
+from portal.journals.services import (
+    REFLECTION_PROMPTS,
+    NotAllowed,
+    NotesConflict,
+    action_for,
+    actions_of,
+    add_action,
+    cancel_meeting,
+    discard_notes_draft,
+    format_choices,
+    format_labels,
+    goals_of,
+    ics_for,
+    linked_goal_ids,
+    log_meeting,
+    meeting_for,
+    merge_suggestion,
+    notes_draft,
+    plan_meeting,
+    reflection_draft,
+    reflection_for,
+    reschedule_meeting,
+    save_notes,
+    save_notes_draft,
+    save_reflection,
+    save_reflection_draft,
+    timeline_entries,
+    toggle_action,
+)
+from portal.models import User
+from portal.models.base import utcnow
+from portal.pairings import pairing_for
+
+
+def _pairing_or_404(pairing_id: int):
+    try:
+        return pairing_for(current_user, pairing_id)
+    except LookupError:
+        abort(404)
+
+
+def _meeting_or_404(meeting_id: int):
+    try:
+        return meeting_for(current_user, meeting_id)
+    except LookupError:
+        abort(404)
+
+
+def _people(pairing) -> dict[int, User]:
+    """The pair, by id. Read through the identity map, so it still works after a commit expired the pairing."""
+    return {uid: db.session.get(User, uid) for uid in (pairing.mentor_id, pairing.mentee_id)}
+
+
+def _partner(pairing) -> User:
+    people = _people(pairing)
+    return next(person for uid, person in people.items() if uid != current_user.id)
+
+
+def _apply(form, errors: dict[str, str]) -> None:
+    """Put a service's messages next to the fields they name."""
+    for name, message in errors.items():
+        form[name].errors = [message]
+
+
+def _formats(form) -> None:
+    form.format.choices = [SelectChoice("", "Choose one")] + [SelectChoice(c.key, c.label) for c in format_choices()]
+
+
+def _status(message: str) -> str:
+    """The message for the persistent status region, as an out-of-band swap."""
+    return render_template("journals/_oob_status.html", message=message)
+
+
+def _fragment() -> bool:
+    return bool(htmx) and not htmx.boosted
+
+
+# --- the timeline -------------------------------------------------------------------------------------
+
+
+@bp.route("/pairings/<int:pairing_id>")
+@signed_in
+def timeline(pairing_id: int):
+    pairing = _pairing_or_404(pairing_id)
+    q = request.args.get("q", "").strip()
+    page = request.args.get("page", 1, type=int)
+    pagination, entries = timeline_entries(pairing, current_user, page=max(page, 1), q=q)
+    context = {
+        "pairing": pairing,
+        "partner": _partner(pairing),
+        "pagination": pagination,
+        "entries": entries,
+        "q": q,
+        "labels": format_labels(),
+    }
+    if _fragment() and request.headers.get("HX-Target") == "timeline-results":
+        return render_template("journals/_timeline.html", **context)
+    return render_template("journals/timeline.html", **context)
+
+
+# --- planning, moving, cancelling ---------------------------------------------------------------------
+
+
+@bp.route("/pairings/<int:pairing_id>/meetings/new", methods=["GET", "POST"])
+@signed_in
+def plan(pairing_id: int):
+    pairing = _pairing_or_404(pairing_id)
+    form = PlanForm()
+    _formats(form)
+    if form.validate_on_submit():
+        try:
+            meeting = plan_meeting(
+                pairing,
+                current_user,
+                on=form.on.data,
+                at=form.at.data,
+                duration_minutes=form.duration_minutes.data,
+                format=form.format.data,
+                today=today(),
+            )
+        except ValidationFailed as failure:
+            db.session.rollback()
+            _apply(form, failure.errors)
+        else:
+            db.session.commit()
+            partner = _partner(pairing)
+            flash(f"Your meeting is planned and {partner.display_name} has been told.", "success")
+            return redirect(url_for("journals.show", meeting_id=meeting.id), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("journals/plan.html", pairing=pairing, partner=_partner(pairing), form=form), status
+
+
+def _change(meeting_id: int, kind: str):
+    meeting, pairing = _meeting_or_404(meeting_id)
+    form = RescheduleForm() if kind == "reschedule" else CancelForm()
+    if request.method == "GET" and kind == "reschedule":
+        form.on.data, form.at.data = meeting.starts_at.date(), meeting.starts_at.time()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            if kind == "reschedule":
+                reschedule_meeting(
+                    meeting,
+                    pairing,
+                    current_user,
+                    on=form.on.data,
+                    at=form.at.data,
+                    reason=form.reason.data,
+                    today=today(),
+                )
+            else:
+                cancel_meeting(meeting, pairing, current_user, reason=form.reason.data)
+        except ValidationFailed as failure:
+            db.session.rollback()
+            _apply(form, failure.errors)
+        except NotAllowed as refusal:
+            db.session.rollback()
+            problem = refusal.message
+        else:
+            db.session.commit()
+            partner = _partner(pairing)
+            done = "moved" if kind == "reschedule" else "cancelled"
+            flash(f"The meeting is {done} and {partner.display_name} has been told.", "success")
+            return redirect(url_for("journals.show", meeting_id=meeting.id), code=303)
+    status = 200 if not form.is_submitted() else 409 if problem else 422
+    return render_template(
+        "journals/change.html",
+        kind=kind,
+        meeting=meeting,
+        pairing=pairing,
+        partner=_partner(pairing),
+        labels=format_labels(),
+        form=form,
+        problem=problem,
+    ), status
+
+
+@bp.route("/meetings/<int:meeting_id>/reschedule", methods=["GET", "POST"])
+@signed_in
+def reschedule(meeting_id: int):
+    return _change(meeting_id, "reschedule")
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+@signed_in
+def cancel(meeting_id: int):
+    return _change(meeting_id, "cancel")
+
+
+# --- logging ------------------------------------------------------------------------------------------
+
+
+def _log(pairing, meeting=None):
+    form = LogForm()
+    _formats(form)
+    goals = goals_of(pairing)
+    if request.method == "GET":
+        if meeting is not None:
+            form.held_on.data = meeting.held_on or min(meeting.starts_at.date(), today())
+            form.duration_minutes.data = meeting.duration_minutes
+            form.format.data = meeting.format
+            form.topics.data = meeting.topics
+            form.goals.data = linked_goal_ids(meeting)
+        else:
+            form.held_on.data, form.duration_minutes.data = today(), 30
+    problem = None
+    if form.validate_on_submit():
+        try:
+            logged = log_meeting(
+                pairing,
+                current_user,
+                meeting=meeting,
+                held_on=form.held_on.data,
+                duration_minutes=form.duration_minutes.data,
+                format=form.format.data,
+                topics=form.topics.data,
+                goal_ids=form.goals.data or [],
+                today=today(),
+            )
+        except ValidationFailed as failure:
+            db.session.rollback()
+            _apply(form, failure.errors)
+        except NotAllowed as refusal:
+            db.session.rollback()
+            problem = refusal.message
+        else:
+            db.session.commit()
+            flash("The meeting is in your journal. Shared notes and your reflection are below.", "success")
+            return redirect(url_for("journals.show", meeting_id=logged.id), code=303)
+    status = 200 if not form.is_submitted() else 409 if problem else 422
+    return render_template(
+        "journals/log.html",
+        form=form,
+        goals=goals,
+        meeting=meeting,
+        pairing=pairing,
+        partner=_partner(pairing),
+        problem=problem,
+    ), status
+
+
+@bp.route("/pairings/<int:pairing_id>/meetings/log", methods=["GET", "POST"])
+@signed_in
+def log_new(pairing_id: int):
+    return _log(_pairing_or_404(pairing_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/log", methods=["GET", "POST"])
+@signed_in
+def log(meeting_id: int):
+    meeting, pairing = _meeting_or_404(meeting_id)
+    return _log(pairing, meeting)
+
+
+# --- the session page ---------------------------------------------------------------------------------
+
+
+def _notes_context(meeting, pairing, *, conflict: NotesConflict | None = None, sent=None, error=None):
+    """What the shared-notes section shows: the saved notes, the person's draft, what they sent, or a merge."""
+    people = _people(pairing)
+    draft = notes_draft(meeting, current_user)
+    if draft is not None and draft.text == meeting.notes:
+        draft = None  # the draft is what everyone already has
+    context = {
+        "meeting": meeting,
+        "draft": None,
+        "conflict": conflict,
+        "error": error,
+        "updated_by": people.get(meeting.notes_updated_by_id),
+    }
+    if conflict is not None:
+        context.update(text=merge_suggestion(conflict.theirs, conflict.mine), version=conflict.version)
+    elif sent is not None:
+        context.update(text=sent[0], version=sent[1])
+    elif draft is not None:
+        context.update(text=draft.text, version=draft.version, draft=draft)
+    else:
+        context.update(text=meeting.notes, version=meeting.notes_version)
+    context["stale"] = context["draft"] is not None and draft.version != meeting.notes_version
+    return context
+
+
+def _reflection_context(meeting, *, sent=None, error=None):
+    mine = reflection_for(meeting, current_user)
+    draft = reflection_draft(meeting, current_user)
+    if draft is not None and mine is not None and draft.text == mine.body:
+        draft = None
+    if sent is not None:
+        text = sent
+    elif draft is not None:
+        text = draft.text
+    else:
+        text = mine.body if mine else ""
+    return {
+        "meeting": meeting,
+        "reflection": mine,
+        "draft": draft,
+        "text": text,
+        "error": error,
+        "prompts": REFLECTION_PROMPTS,
+    }
+
+
+def _actions_context(meeting, pairing, *, form=None):
+    form = form or ActionForm(formdata=None)
+    people = _people(pairing)
+    form.owner_id.choices = [
+        SelectChoice(person.id, f"You ({person.display_name})" if person.id == current_user.id else person.display_name)
+        for person in (people[pairing.mentee_id], people[pairing.mentor_id])
+    ]
+    if form.owner_id.data is None:
+        form.owner_id.data = pairing.mentee_id
+    return {
+        "meeting": meeting,
+        "people": people,
+        "actions": actions_of(meeting),
+        "form": form,
+        "toggle_form": EmptyForm(),
+    }
+
+
+def _render_meeting(meeting, pairing, *, status=200, notes=None, reflection=None, actions=None):
+    goal_ids = linked_goal_ids(meeting)
+    goals = [goal for goal in goals_of(pairing) if goal.id in goal_ids] if goal_ids else []
+    return render_template(
+        "journals/meeting.html",
+        meeting=meeting,
+        pairing=pairing,
+        partner=_partner(pairing),
+        labels=format_labels(),
+        goals=goals,
+        notes=notes or _notes_context(meeting, pairing),
+        reflection=reflection or _reflection_context(meeting),
+        actions=actions or _actions_context(meeting, pairing),
+    ), status
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@signed_in
+def show(meeting_id: int):
+    meeting, pairing = _meeting_or_404(meeting_id)
+    return _render_meeting(meeting, pairing)
+
+
+# --- shared notes -------------------------------------------------------------------------------------
+
+
+def _version(raw: str | None) -> int | None:
+    try:
+        return int(raw or "")
+    except ValueError:
+        return None
+
+
+@bp.route("/meetings/<int:meeting_id>/notes", methods=["POST"])
+@signed_in
+def notes(meeting_id: int):
+    meeting, pairing = _meeting_or_404(meeting_id)
+    form = NotesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    body, version = (form.notes.data or "").replace("\r\n", "\n"), _version(form.version.data)
+    try:
+        save_notes(meeting, current_user, body=body, base_version=version)
+    except ValidationFailed as failure:
+        db.session.rollback()
+        context = _notes_context(meeting, pairing, sent=(body, form.version.data), error=failure.errors["notes"])
+        return _notes_response(meeting, pairing, context, status=422)
+    except NotesConflict as conflict:
+        # Nothing was written. Keep what they typed as their draft, still based on the old version, so that
+        # closing the tab now loses nothing and a later save from it is caught again.
+        save_notes_draft(meeting, current_user, text=body, base_version=version if version is not None else -1)
+        db.session.commit()
+        return _notes_response(meeting, pairing, _notes_context(meeting, pairing, conflict=conflict), status=409)
+    db.session.commit()
+    message = "The shared notes are saved."
+    if _fragment():
+        html = render_template("journals/_notes.html", notes=_notes_context(meeting, pairing))
+        return html + _status(message)
+    flash(message, "success")
+    return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor="notes-section"), code=303)
+
+
+def _notes_response(meeting, pairing, context, *, status):
+    if _fragment():
+        return render_template("journals/_notes.html", notes=context), status
+    return _render_meeting(meeting, pairing, notes=context, status=status)
+
+
+@bp.route("/meetings/<int:meeting_id>/notes/draft", methods=["POST"])
+@signed_in
+def notes_draft_save(meeting_id: int):
+    meeting, pairing = _meeting_or_404(meeting_id)
+    form = NotesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if request.form.get("discard"):
+        discard_notes_draft(meeting, current_user)
+        db.session.commit()
+        message = "Your draft is discarded; these are the shared notes as saved."
+        if _fragment():
+            return render_template("journals/_notes.html", notes=_notes_context(meeting, pairing)) + _status(message)
+        flash(message, "success")
+        return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor="notes-section"), code=303)
+    try:
+        text = (form.notes.data or "").replace("\r\n", "\n")
+        save_notes_draft(meeting, current_user, text=text, base_version=_version(form.version.data))
+    except ValidationFailed as failure:
+        db.session.rollback()
+        return _draft_status(meeting, error=failure.errors["notes"], status=422)
+    db.session.commit()
+    return _draft_status(meeting, what="notes")
+
+
+def _draft_status(meeting, *, what="notes", error=None, status=200):
+    if not _fragment():
+        # Drafts are saved by htmx as people type; a form post lands back on the page.
+        return redirect(url_for("journals.show", meeting_id=meeting.id), code=303)
+    return render_template("journals/_draft_status.html", error=error, what=what, at=utcnow()), status
+
+
+# --- private reflections ------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/reflection", methods=["POST"])
+@signed_in
+def reflection(meeting_id: int):
+    meeting, _ = _meeting_or_404(meeting_id)
+    form = ReflectionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    body = (form.reflection.data or "").replace("\r\n", "\n")
+    try:
+        saved = save_reflection(meeting, current_user, body=body)
+    except ValidationFailed as failure:
+        db.session.rollback()
+        context = _reflection_context(meeting, sent=body, error=failure.errors["reflection"])
+        if _fragment():
+            return render_template("journals/_reflection.html", reflection=context), 422
+        _, pairing = _meeting_or_404(meeting_id)
+        return _render_meeting(meeting, pairing, reflection=context, status=422)
+    db.session.commit()
+    message = "Your reflection is saved. Only you can read it." if saved else "Your reflection is removed."
+    if _fragment():
+        return render_template("journals/_reflection.html", reflection=_reflection_context(meeting)) + _status(message)
+    flash(message, "success")
+    return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor="reflection-section"), code=303)
+
+
+@bp.route("/meetings/<int:meeting_id>/reflection/draft", methods=["POST"])
+@signed_in
+def reflection_draft_save(meeting_id: int):
+    meeting, _ = _meeting_or_404(meeting_id)
+    form = ReflectionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        save_reflection_draft(meeting, current_user, text=(form.reflection.data or "").replace("\r\n", "\n"))
+    except ValidationFailed as failure:
+        db.session.rollback()
+        return _draft_status(meeting, what="reflection", error=failure.errors["reflection"], status=422)
+    db.session.commit()
+    return _draft_status(meeting, what="reflection")
+
+
+# --- action items -------------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/actions", methods=["POST"])
+@signed_in
+def add_action_item(meeting_id: int):
+    meeting, pairing = _meeting_or_404(meeting_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        context = _actions_context(meeting, pairing, form=form)
+        return _actions_response(meeting, pairing, context, status=422)
+    try:
+        item = add_action(
+            meeting,
+            pairing,
+            current_user,
+            title=form.title.data,
+            owner_id=form.owner_id.data,
+            due_on=form.due_on.data,
+            today=today(),
+        )
+    except ValidationFailed as failure:
+        db.session.rollback()
+        _apply(form, failure.errors)
+        return _actions_response(meeting, pairing, _actions_context(meeting, pairing, form=form), status=422)
+    db.session.commit()
+    message = f"Added: {item.title}."
+    if _fragment():
+        return render_template("journals/_actions.html", actions=_actions_context(meeting, pairing)) + _status(message)
+    flash(message, "success")
+    return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor="actions-section"), code=303)
+
+
+def _actions_response(meeting, pairing, context, *, status):
+    if _fragment():
+        return render_template("journals/_actions.html", actions=context), status
+    return _render_meeting(meeting, pairing, actions=context, status=status)
+
+
+@bp.route("/actions/<int:action_id>/toggle", methods=["POST"])
+@signed_in
+def toggle(action_id: int):
+    try:
+        item, pairing = action_for(current_user, action_id)
+    except LookupError:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    toggle_action(item, now=utcnow())
+    db.session.commit()
+    message = f"Done: {item.title}." if item.done_at else f"Open again: {item.title}."
+    if _fragment():
+        people = _people(pairing)
+        html = render_template(
+            "journals/_action_item.html", item=item, owner=people[item.owner_id], toggle_form=EmptyForm()
+        )
+        return html + _status(message)
+    flash(message, "success")
+    if item.meeting_id is None:
+        return redirect(url_for("journals.timeline", pairing_id=pairing.id), code=303)
+    return redirect(url_for("journals.show", meeting_id=item.meeting_id, _anchor="actions-section"), code=303)
+
+
+# --- the calendar file --------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>.ics")
+@signed_in
+def ics(meeting_id: int):
+    meeting, pairing = _meeting_or_404(meeting_id)
+    url = url_for("journals.show", meeting_id=meeting.id, _external=True)
+    body = ics_for(meeting, pairing, host=urlsplit(url).hostname or "portal", url=url)
+    filename = f"mentoring-{meeting.starts_at.strftime('%Y-%m-%d')}.ics"
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

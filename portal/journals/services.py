@@ -1,0 +1,693 @@
+"""A pair's sessions: planning, moving and cancelling meetings, logging them, shared notes that never lose a
+write, private reflections, action items, autosaved drafts, the timeline and the calendar file.
+
+Privacy is enforced here, not in templates: a meeting is only ever loaded for one of its pair
+(``meeting_for``), and a reflection only ever with ``author_id == user.id`` (``reflection_for``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.models import (
+    ActionItem,
+    Choice,
+    Draft,
+    Goal,
+    Meeting,
+    MeetingGoal,
+    MeetingStatus,
+    Pairing,
+    Reflection,
+    User,
+)
+from portal.models.base import utcnow
+from portal.notifications.services import notify
+
+PAGE_SIZE = 20
+LENGTH_MIN, LENGTH_MAX = 15, 240
+REASON_MAX = 300
+TOPICS_MAX = 2000
+NOTES_MAX = 20_000
+REFLECTION_MAX = 10_000
+ACTION_TITLE_MAX = 200
+SEARCH_MAX = 100
+# How far ahead a meeting may be planned, and an action item fall due.
+PLAN_HORIZON = timedelta(days=366)
+NOTES_DRAFT = "journal-notes:"
+REFLECTION_DRAFT = "journal-reflection:"
+REFLECTION_PROMPTS = (
+    "What surprised you?",
+    "What will you try before next time?",
+    "What felt easier than last time?",
+    "What would you like to ask next time?",
+)
+
+
+class NotAllowed(Exception):
+    """A rule of the journal stops this action; the message says why, kindly."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotesConflict(Exception):
+    """The shared notes were saved by someone else since this edit began; nothing was overwritten.
+
+    ``mine`` is the text that was sent, ``theirs`` the notes as saved now, ``version`` their version.
+    """
+
+    def __init__(self, *, mine: str, theirs: str, version: int, by: User | None, at: datetime | None):
+        super().__init__("the shared notes changed since this edit began")
+        self.mine, self.theirs, self.version, self.by, self.at = mine, theirs, version, by, at
+
+
+# --- access -------------------------------------------------------------------------------------------
+
+
+def meeting_for(user: User, meeting_id: int) -> tuple[Meeting, Pairing]:
+    """The meeting and its pairing (both people loaded) if ``user`` is one of the pair.
+
+    Raises LookupError for anyone else, the director included: journal text is the pair's alone.
+    """
+    row = db.session.execute(
+        select(Meeting, Pairing)
+        .join(Pairing, Pairing.id == Meeting.pairing_id)
+        # Inner joins: an outer join around users+teams makes SQLite scan every user.
+        .options(joinedload(Pairing.mentor, innerjoin=True), joinedload(Pairing.mentee, innerjoin=True))
+        .where(Meeting.id == meeting_id)
+    ).first()
+    if row is None or user.id not in (row.Pairing.mentor_id, row.Pairing.mentee_id):
+        raise LookupError(meeting_id)
+    return row.Meeting, row.Pairing
+
+
+def action_for(user: User, action_id: int) -> tuple[ActionItem, Pairing]:
+    """The action item and its pairing if ``user`` is one of the pair. Raises LookupError otherwise."""
+    row = db.session.execute(
+        select(ActionItem, Pairing).join(Pairing, Pairing.id == ActionItem.pairing_id).where(ActionItem.id == action_id)
+    ).first()
+    if row is None or user.id not in (row.Pairing.mentor_id, row.Pairing.mentee_id):
+        raise LookupError(action_id)
+    return row.ActionItem, row.Pairing
+
+
+def reflection_for(meeting: Meeting, user: User) -> Reflection | None:
+    """``user``'s own reflection on the meeting, if written. Never anyone else's: the author is the filter."""
+    return db.session.scalar(
+        select(Reflection).where(Reflection.meeting_id == meeting.id, Reflection.author_id == user.id)
+    )
+
+
+# --- choices and labels -------------------------------------------------------------------------------
+
+
+def format_choices() -> list[Choice]:
+    """The active meeting formats (the questionnaire's "formats" list), in order."""
+    return list(
+        db.session.scalars(
+            select(Choice)
+            .where(Choice.list_name == "formats", Choice.is_active.is_(True))
+            .order_by(Choice.position, Choice.id)
+        )
+    )
+
+
+def format_labels() -> dict[str, str]:
+    """Every format key, retired ones included, with its label: old meetings keep their words."""
+    return dict(db.session.execute(select(Choice.key, Choice.label).where(Choice.list_name == "formats")).all())
+
+
+def goals_of(pairing: Pairing) -> list[Goal]:
+    """The pairing's goals, soonest due first, for "which goals it moved"."""
+    return list(db.session.scalars(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.due_on, Goal.id)))
+
+
+def linked_goal_ids(meeting: Meeting) -> list[int]:
+    """The ids of the goals a meeting moved."""
+    return list(db.session.scalars(select(MeetingGoal.goal_id).where(MeetingGoal.meeting_id == meeting.id)))
+
+
+def describe(meeting: Meeting, labels: dict[str, str]) -> str:
+    """A plain sentence for a meeting's time, length and format, for messages and pages."""
+    when = meeting.starts_at.strftime("%A %-d %B %Y at %H:%M UTC")
+    return f"{when}, {meeting.duration_minutes} minutes, {labels.get(meeting.format, meeting.format).lower()}"
+
+
+# --- validation helpers -------------------------------------------------------------------------------
+
+
+def _check_length(minutes: int | None, errors: dict[str, str], name: str = "duration_minutes") -> None:
+    if minutes is None or not LENGTH_MIN <= minutes <= LENGTH_MAX:
+        errors[name] = f"Please choose a length between {LENGTH_MIN} and {LENGTH_MAX} minutes."
+
+
+def _check_format(value: str | None, errors: dict[str, str]) -> None:
+    if value not in {choice.key for choice in format_choices()}:
+        errors["format"] = "Please choose how you will meet."
+
+
+def _check_future_date(on: date | None, today: date, errors: dict[str, str], name: str = "on") -> None:
+    if on is None:
+        errors[name] = "Please enter a date, for example 2027-03-01."
+    elif on < today:
+        errors[name] = "Please choose today or a later day."
+    elif on > today + PLAN_HORIZON:
+        errors[name] = "Please choose a day within the next year."
+
+
+def _reason(reason: str | None, errors: dict[str, str]) -> str:
+    clean = (reason or "").strip()
+    if not clean:
+        errors["reason"] = "A short reason helps your partner; a few words are enough."
+    elif len(clean) > REASON_MAX:
+        errors["reason"] = f"Please keep the reason to {REASON_MAX} characters; it is {len(clean)} now."
+    return clean
+
+
+def _at(on: date, at: time | None) -> datetime:
+    return datetime.combine(on, (at or time(12, 0)).replace(tzinfo=None), tzinfo=UTC)
+
+
+def _partner(pairing: Pairing, user: User) -> User:
+    """The other person of the pair (from the identity map when the pairing was loaded with both people)."""
+    return db.session.get(User, pairing.mentee_id if pairing.mentor_id == user.id else pairing.mentor_id)
+
+
+def _link(meeting: Meeting) -> str:
+    return f"/journals/meetings/{meeting.id}"
+
+
+# --- planning, moving, cancelling ---------------------------------------------------------------------
+
+
+def plan_meeting(
+    pairing: Pairing,
+    user: User,
+    *,
+    on: date | None,
+    at: time | None,
+    duration_minutes: int | None,
+    format: str | None,
+    today: date,
+) -> Meeting:
+    """Plan the pair's next meeting and tell the other person (in the portal and by email).
+
+    Raises ValidationFailed for a missing or past date, a missing time, a length outside 15-240 minutes,
+    or a format not in the list.
+    """
+    errors: dict[str, str] = {}
+    _check_future_date(on, today, errors)
+    if at is None:
+        errors["at"] = "Please enter a time, for example 14:30."
+    _check_length(duration_minutes, errors)
+    _check_format(format, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    meeting = Meeting(
+        pairing_id=pairing.id,
+        status=MeetingStatus.PLANNED,
+        starts_at=_at(on, at),
+        duration_minutes=duration_minutes,
+        format=format,
+        planned_by_id=user.id,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    notify(
+        _partner(pairing, user),
+        f"{user.display_name} planned your next meeting: {describe(meeting, format_labels())}.",
+        link=_link(meeting),
+        email_subject="Your next mentoring meeting",
+    )
+    return meeting
+
+
+def _must_be_planned(meeting: Meeting, verb: str) -> None:
+    if meeting.status != MeetingStatus.PLANNED:
+        state = "was cancelled" if meeting.status == MeetingStatus.CANCELLED else "has already been held"
+        raise NotAllowed(f"This meeting {state}, so it cannot be {verb}.")
+
+
+def reschedule_meeting(
+    meeting: Meeting, pairing: Pairing, user: User, *, on: date | None, at: time | None, reason: str | None, today: date
+) -> Meeting:
+    """Move a planned meeting to a new day and time with a short reason, and tell the other person.
+
+    Raises NotAllowed unless the meeting is still planned; ValidationFailed for a missing or past date,
+    a missing time, or a missing or over-long reason.
+    """
+    _must_be_planned(meeting, "moved")
+    errors: dict[str, str] = {}
+    _check_future_date(on, today, errors)
+    if at is None:
+        errors["at"] = "Please enter a time, for example 14:30."
+    clean = _reason(reason, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    meeting.starts_at = _at(on, at)
+    meeting.change_reason = clean
+    meeting.reschedules += 1
+    db.session.flush()
+    notify(
+        _partner(pairing, user),
+        f"{user.display_name} moved your meeting to {describe(meeting, format_labels())}. Their reason: {clean}",
+        link=_link(meeting),
+        email_subject="Your mentoring meeting has moved",
+    )
+    return meeting
+
+
+def cancel_meeting(meeting: Meeting, pairing: Pairing, user: User, *, reason: str | None) -> Meeting:
+    """Cancel a planned meeting with a short reason, and tell the other person.
+
+    Raises NotAllowed unless the meeting is still planned; ValidationFailed for a missing or over-long reason.
+    """
+    _must_be_planned(meeting, "cancelled")
+    errors: dict[str, str] = {}
+    clean = _reason(reason, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.change_reason = clean
+    db.session.flush()
+    when = meeting.starts_at.strftime("%A %-d %B")
+    notify(
+        _partner(pairing, user),
+        f"{user.display_name} cancelled the meeting on {when}. Their reason: {clean}",
+        link=_link(meeting),
+        email_subject="A mentoring meeting was cancelled",
+    )
+    return meeting
+
+
+# --- logging ------------------------------------------------------------------------------------------
+
+
+def log_meeting(
+    pairing: Pairing,
+    user: User,
+    *,
+    meeting: Meeting | None = None,
+    held_on: date | None,
+    duration_minutes: int | None,
+    format: str | None,
+    topics: str | None,
+    goal_ids: list[int],
+    today: date,
+) -> Meeting:
+    """Record a meeting as held: when, how long, how, what about, and which of the pair's goals it moved.
+
+    With ``meeting`` a planned (or already logged) meeting is updated; without, a new one is recorded.
+    Raises NotAllowed for a cancelled meeting; ValidationFailed for a date in the future or before the pair
+    began, a length outside 15-240 minutes, an unknown format, over-long topics, or a goal of another pair.
+    """
+    if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
+        raise NotAllowed("This meeting was cancelled. If you met after all, log it as a new meeting.")
+    errors: dict[str, str] = {}
+    began = pairing.created_at.date()
+    if held_on is None:
+        errors["held_on"] = "Please enter the day you met, for example 2027-03-01."
+    elif held_on > today:
+        errors["held_on"] = "That day is still to come. You can log the meeting once it has happened."
+    elif held_on < began:
+        errors["held_on"] = f"Your pairing began on {began.strftime('%-d %B %Y')}; please choose that day or later."
+    _check_length(duration_minutes, errors)
+    _check_format(format, errors)
+    clean_topics = (topics or "").strip()
+    if len(clean_topics) > TOPICS_MAX:
+        errors["topics"] = f"Please keep the topics to {TOPICS_MAX} characters; they are {len(clean_topics)} now."
+    wanted = set(goal_ids)
+    if wanted - {goal.id for goal in goals_of(pairing)}:
+        errors["goals"] = "Please pick from your own goals."
+    if errors:
+        raise ValidationFailed(errors)
+    if meeting is None:
+        meeting = Meeting(pairing_id=pairing.id, starts_at=_at(held_on, None), notes="", notes_version=0)
+        db.session.add(meeting)
+    else:
+        # Keep the planned time of day; the day is the one they actually met.
+        meeting.starts_at = _at(held_on, meeting.starts_at.time())
+    meeting.status = MeetingStatus.HELD
+    meeting.held_on = held_on
+    meeting.duration_minutes = duration_minutes
+    meeting.format = format
+    meeting.topics = clean_topics or None
+    meeting.logged_by_id = user.id
+    db.session.flush()
+    db.session.execute(delete(MeetingGoal).where(MeetingGoal.meeting_id == meeting.id))
+    db.session.add_all(MeetingGoal(meeting_id=meeting.id, goal_id=goal_id) for goal_id in sorted(wanted))
+    db.session.flush()
+    return meeting
+
+
+# --- shared notes -------------------------------------------------------------------------------------
+
+
+def save_notes(meeting: Meeting, user: User, *, body: str, base_version: int | None) -> Meeting:
+    """Save the pair's shared notes if nobody else saved since ``base_version``; drop the person's draft.
+
+    The check and the write are one conditional UPDATE, so two saves racing on two servers cannot both win.
+    Raises ValidationFailed for notes over 20,000 characters, and NotesConflict (nothing written) when the
+    notes moved on since the edit began, unless the text sent is exactly what is saved now.
+    """
+    if len(body) > NOTES_MAX:
+        message = f"Please keep the notes to {NOTES_MAX:,} characters; they are {len(body):,} now."
+        raise ValidationFailed({"notes": message})
+    result = db.session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.notes_version == (base_version if base_version is not None else -1))
+        .values(
+            notes=body,
+            notes_version=Meeting.notes_version + 1,
+            notes_updated_by_id=user.id,
+            notes_updated_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(meeting)
+    if result.rowcount == 0 and meeting.notes != body:
+        by = db.session.get(User, meeting.notes_updated_by_id) if meeting.notes_updated_by_id else None
+        raise NotesConflict(
+            mine=body, theirs=meeting.notes, version=meeting.notes_version, by=by, at=meeting.notes_updated_at
+        )
+    _discard(user, NOTES_DRAFT, meeting)
+    db.session.flush()
+    return meeting
+
+
+def merge_suggestion(theirs: str, mine: str) -> str:
+    """Both texts, theirs first, as a starting point for the merge; nothing from either is dropped."""
+    if not theirs.strip():
+        return mine
+    if not mine.strip():
+        return theirs
+    return f"{theirs.rstrip()}\n\n{mine.strip()}"
+
+
+# --- private reflections ------------------------------------------------------------------------------
+
+
+def save_reflection(meeting: Meeting, user: User, *, body: str) -> Reflection | None:
+    """Write, replace or (with empty text) remove ``user``'s own reflection; drop their draft.
+
+    Only ever touches the row whose author is ``user``. Raises ValidationFailed over 10,000 characters.
+    """
+    if len(body) > REFLECTION_MAX:
+        raise ValidationFailed(
+            {"reflection": f"Please keep this to {REFLECTION_MAX:,} characters; it is {len(body):,} now."}
+        )
+    reflection = reflection_for(meeting, user)
+    _discard(user, REFLECTION_DRAFT, meeting)
+    if not body.strip():
+        if reflection is not None:
+            db.session.delete(reflection)
+        db.session.flush()
+        return None
+    if reflection is None:
+        reflection = Reflection(meeting_id=meeting.id, author_id=user.id, body=body)
+        db.session.add(reflection)
+    else:
+        reflection.body = body
+    db.session.flush()
+    return reflection
+
+
+# --- drafts -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NotesDraft:
+    text: str
+    version: int
+    saved_at: datetime
+
+
+def _draft(user: User, prefix: str, meeting: Meeting) -> Draft | None:
+    return db.session.scalar(select(Draft).where(Draft.user_id == user.id, Draft.key == f"{prefix}{meeting.id}"))
+
+
+def _keep(user: User, prefix: str, meeting: Meeting, text: str) -> Draft:
+    draft = _draft(user, prefix, meeting)
+    if draft is None:
+        draft = Draft(user_id=user.id, key=f"{prefix}{meeting.id}", text=text)
+        db.session.add(draft)
+    else:
+        draft.text = text
+        draft.updated_at = utcnow()
+    db.session.flush()
+    return draft
+
+
+def _discard(user: User, prefix: str, meeting: Meeting) -> None:
+    db.session.execute(delete(Draft).where(Draft.user_id == user.id, Draft.key == f"{prefix}{meeting.id}"))
+
+
+def notes_draft(meeting: Meeting, user: User) -> NotesDraft | None:
+    """``user``'s unsaved draft of the shared notes, with the version it was based on, if any."""
+    draft = _draft(user, NOTES_DRAFT, meeting)
+    if draft is None:
+        return None
+    try:
+        data = json.loads(draft.text)
+        return NotesDraft(text=str(data["text"]), version=int(data["version"]), saved_at=draft.updated_at)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def save_notes_draft(meeting: Meeting, user: User, *, text: str, base_version: int | None) -> None:
+    """Keep the shared notes as ``user`` is typing them, remembering the version they started from.
+
+    A later save from this draft still detects a conflict. Raises ValidationFailed over the notes' limit.
+    """
+    if len(text) > NOTES_MAX:
+        raise ValidationFailed({"notes": f"Please keep the notes to {NOTES_MAX:,} characters."})
+    version = meeting.notes_version if base_version is None else base_version
+    _keep(user, NOTES_DRAFT, meeting, json.dumps({"text": text, "version": version}))
+
+
+def discard_notes_draft(meeting: Meeting, user: User) -> None:
+    """Forget ``user``'s unsaved draft of the shared notes."""
+    _discard(user, NOTES_DRAFT, meeting)
+    db.session.flush()
+
+
+def reflection_draft(meeting: Meeting, user: User) -> Draft | None:
+    """``user``'s unsaved draft of their own reflection, if any."""
+    return _draft(user, REFLECTION_DRAFT, meeting)
+
+
+def save_reflection_draft(meeting: Meeting, user: User, *, text: str) -> None:
+    """Keep ``user``'s reflection as they type it. Raises ValidationFailed over the reflection's limit."""
+    if len(text) > REFLECTION_MAX:
+        raise ValidationFailed({"reflection": f"Please keep this to {REFLECTION_MAX:,} characters."})
+    _keep(user, REFLECTION_DRAFT, meeting, text)
+
+
+# --- action items -------------------------------------------------------------------------------------
+
+
+def actions_of(meeting: Meeting) -> list[ActionItem]:
+    """The meeting's action items with their owners, open ones first, then by due date."""
+    return list(
+        db.session.scalars(
+            select(ActionItem)
+            .options(joinedload(ActionItem.owner))
+            .where(ActionItem.meeting_id == meeting.id)
+            .order_by(ActionItem.done_at.is_not(None), ActionItem.due_on, ActionItem.id)
+        )
+    )
+
+
+def add_action(
+    meeting: Meeting,
+    pairing: Pairing,
+    user: User,
+    *,
+    title: str | None,
+    owner_id: int | None,
+    due_on: date | None,
+    today: date,
+) -> ActionItem:
+    """Add an action item to a meeting, owned by one of the pair, due on a day.
+
+    Raises ValidationFailed for a missing or over-long title, an owner outside the pair, or a due date
+    missing, past, or more than a year away.
+    """
+    errors: dict[str, str] = {}
+    clean = (title or "").strip()
+    if not clean:
+        errors["title"] = "Please say what will be done, in a few words."
+    elif len(clean) > ACTION_TITLE_MAX:
+        errors["title"] = f"Please keep this to {ACTION_TITLE_MAX} characters; it is {len(clean)} now."
+    if owner_id not in (pairing.mentor_id, pairing.mentee_id):
+        errors["owner_id"] = "Please choose one of you two."
+    _check_future_date(due_on, today, errors, name="due_on")
+    if errors:
+        raise ValidationFailed(errors)
+    item = ActionItem(
+        pairing_id=pairing.id,
+        meeting_id=meeting.id,
+        owner_id=owner_id,
+        title=clean,
+        due_on=due_on,
+        created_by_id=user.id,
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def toggle_action(item: ActionItem, *, now: datetime) -> ActionItem:
+    """Tick an action item off, or (when already done) open it again."""
+    item.done_at = None if item.done_at else now
+    db.session.flush()
+    return item
+
+
+# --- the timeline -------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    meeting: Meeting
+    goals: list[str] = field(default_factory=list)
+    reflected: bool = False
+    actions_done: int = 0
+    actions_total: int = 0
+
+
+def _search(query, q: str):
+    return query.where(or_(Meeting.topics.icontains(q, autoescape=True), Meeting.notes.icontains(q, autoescape=True)))
+
+
+def timeline_entries(pairing: Pairing, user: User, *, page: int = 1, q: str = ""):
+    """One page of the pair's meetings, newest first, optionally only those whose topics or notes hold ``q``.
+
+    Returns (pagination, entries). A fixed number of queries whatever the size of the journal: the page
+    and its count, then the goals, the person's own reflections and the action counts for that page.
+    """
+    query = select(Meeting).where(Meeting.pairing_id == pairing.id)
+    q = q.strip()[:SEARCH_MAX]
+    if q:
+        query = _search(query, q)
+    pagination = db.paginate(
+        query.order_by(Meeting.starts_at.desc(), Meeting.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False
+    )
+    entries = {meeting.id: TimelineEntry(meeting) for meeting in pagination.items}
+    if not entries:
+        return pagination, []
+    ids = list(entries)
+    for meeting_id, title in db.session.execute(
+        select(MeetingGoal.meeting_id, Goal.title)
+        .join(Goal, Goal.id == MeetingGoal.goal_id)
+        .where(MeetingGoal.meeting_id.in_(ids))
+        .order_by(Goal.title)
+    ):
+        entries[meeting_id].goals.append(title)
+    for meeting_id in db.session.scalars(
+        select(Reflection.meeting_id).where(Reflection.meeting_id.in_(ids), Reflection.author_id == user.id)
+    ):
+        entries[meeting_id].reflected = True
+    for meeting_id, total, done in db.session.execute(
+        select(ActionItem.meeting_id, func.count(), func.count(ActionItem.done_at))
+        .where(ActionItem.meeting_id.in_(ids))
+        .group_by(ActionItem.meeting_id)
+    ):
+        entries[meeting_id].actions_total, entries[meeting_id].actions_done = total, done
+    return pagination, list(entries.values())
+
+
+# --- for the director: dates and counts only ----------------------------------------------------------
+
+
+def pair_activity(pairing_ids, *, now: datetime | None = None) -> dict[int, tuple[int, date | None, datetime | None]]:
+    """For each pairing: (meetings held, the last day one was held, when the next planned one starts).
+
+    Dates and counts only, never text, in one query: this is what the director may see. Pairings without
+    meetings get (0, None, None).
+    """
+    ids = list(pairing_ids)
+    if not ids:
+        return {}
+    now = now or utcnow()
+    held = Meeting.status == MeetingStatus.HELD
+    upcoming = and_(Meeting.status == MeetingStatus.PLANNED, Meeting.starts_at >= now)
+    rows = db.session.execute(
+        select(
+            Meeting.pairing_id,
+            func.count(case((held, 1))),
+            func.max(case((held, Meeting.held_on))),
+            func.min(case((upcoming, Meeting.starts_at))),
+        )
+        .where(Meeting.pairing_id.in_(ids))
+        .group_by(Meeting.pairing_id)
+    )
+    activity = {pairing_id: (0, None, None) for pairing_id in ids}
+    for pairing_id, count, last_held, next_planned in rows:
+        activity[pairing_id] = (count, last_held, next_planned)
+    return activity
+
+
+# --- the calendar file --------------------------------------------------------------------------------
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    # RFC 5545: lines longer than 75 octets continue on the next line after a single space.
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts, current = [], b""
+    for char in line:
+        encoded = char.encode("utf-8")
+        if len(current) + len(encoded) > (75 if not parts else 74):
+            parts.append(current.decode("utf-8"))
+            current = b""
+        current += encoded
+    parts.append(current.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+def ics_for(meeting: Meeting, pairing: Pairing, *, host: str, url: str, now: datetime | None = None) -> str:
+    """An iCalendar file with one event for the meeting: its time in UTC and the pair's names, no journal text.
+
+    The UID is stable and SEQUENCE counts reschedules, so importing again updates the same calendar entry.
+    """
+    stamp = "%Y%m%dT%H%M%SZ"
+    start = meeting.starts_at.astimezone(UTC)
+    end = start + timedelta(minutes=meeting.duration_minutes)
+    mentor, mentee = db.session.get(User, pairing.mentor_id), db.session.get(User, pairing.mentee_id)
+    status = {"planned": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}[meeting.status.value]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Mentorship program//Journals//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:meeting-{meeting.id}@{host}",
+        f"SEQUENCE:{meeting.reschedules}",
+        f"DTSTAMP:{(now or utcnow()).astimezone(UTC).strftime(stamp)}",
+        f"DTSTART:{start.strftime(stamp)}",
+        f"DTEND:{end.strftime(stamp)}",
+        f"SUMMARY:{_ics_text(f'Mentoring: {mentor.display_name} and {mentee.display_name}')}",
+        f"DESCRIPTION:{_ics_text('Your notes and reflections are in the portal: ' + url)}",
+        f"URL:{url}",
+        f"STATUS:{status}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
