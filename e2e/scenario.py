@@ -41,24 +41,30 @@ def person(tag: str, role: str, name: str, team: str, capacity: int = 1, **answe
     return user
 
 
+def ensure_current_cycle():
+    """The current cycle, created the first time ("E2E season", matching open) and shared by every scenario."""
+    cycle = current_cycle()
+    if cycle is None:
+        day = today()
+        cycle = create_cycle(
+            CycleInput(
+                name="E2E season",
+                enrolment_opens_on=day - timedelta(days=10),
+                enrolment_closes_on=day + timedelta(days=5),
+                matching_opens_on=day - timedelta(days=5),
+                matching_closes_on=day + timedelta(days=20),
+                starts_on=day + timedelta(days=21),
+                ends_on=day + timedelta(days=200),
+                is_current=True,
+            )
+        )
+    return cycle
+
+
 def main(tag: str, paired: bool = False) -> None:
     app = create_app()
     with app.app_context():
-        cycle = current_cycle()
-        if cycle is None:
-            day = today()
-            cycle = create_cycle(
-                CycleInput(
-                    name="E2E season",
-                    enrolment_opens_on=day - timedelta(days=10),
-                    enrolment_closes_on=day + timedelta(days=5),
-                    matching_opens_on=day - timedelta(days=5),
-                    matching_closes_on=day + timedelta(days=20),
-                    starts_on=day + timedelta(days=21),
-                    ends_on=day + timedelta(days=200),
-                    is_current=True,
-                )
-            )
+        cycle = ensure_current_cycle()
         shared = {"values": ["curiosity", "kindness"], "formats": ["video"], "time": ["1h"]}
         people = {
             "mentor": person(tag, "mentor", "Asha Rao", "Design", skills_offer=["negotiation"], **shared),

@@ -14,15 +14,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scenario import ensure_current_cycle  # noqa: E402  (e2e/ is this script's folder)
+
 from portal import create_app  # noqa: E402
 from portal.accounts.services import get_or_create_team  # noqa: E402
 from portal.celebrations.services import propose_celebration  # noqa: E402
-from portal.clock import today  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Celebration, Pairing, Role, User  # noqa: E402
 from portal.models.base import utcnow  # noqa: E402
 from portal.passwords import hash_password  # noqa: E402
-from portal.programs.services import CycleInput, create_cycle, current_cycle  # noqa: E402
 
 PASSWORD = "a gentle morning swim 42"
 
@@ -44,21 +44,7 @@ def person(tag: str, name: str, team: str, *, director: bool = False) -> User:
 def main(tag: str) -> None:
     app = create_app()
     with app.app_context():
-        cycle = current_cycle()
-        if cycle is None:
-            day = today()
-            cycle = create_cycle(
-                CycleInput(
-                    name="E2E season",
-                    enrolment_opens_on=day - timedelta(days=10),
-                    enrolment_closes_on=day + timedelta(days=5),
-                    matching_opens_on=day - timedelta(days=5),
-                    matching_closes_on=day + timedelta(days=20),
-                    starts_on=day + timedelta(days=21),
-                    ends_on=day + timedelta(days=200),
-                    is_current=True,
-                )
-            )
+        cycle = ensure_current_cycle()
         mentee = person(tag, "Priya Shah", "Data")
         mentor = person(tag, "Asha Rao", "Design")
         colleague = person(tag, "Ben Okafor", "Sales")

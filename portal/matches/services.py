@@ -95,12 +95,11 @@ def recommendations_for(mentee: User, cycle: Cycle, *, limit: int = 5) -> list[R
     Hidden mentors, mentors already asked, full or paused mentors and every hard constraint are left out.
     """
     marks = marks_for(mentee, cycle)
-    slots = cohort.mentor_slots(cycle)
     me = cohort.people([mentee.id])[mentee.id]
     skip = {mentor_id for mentor_id, kind in marks.items() if kind == "hidden"} | _requested(mentee, cycle)
     matches = recommend(
         me,
-        slots,
+        cohort.mentor_index(cycle),
         weights=cohort.weights_for(cycle),
         labels=cohort.labels(),
         limit=limit,
