@@ -452,7 +452,10 @@ def pairings_of(user: User, cycle: Cycle | None = None) -> list[Pairing]:
     """The person's active pairings (as mentee or mentor), newest first, with both people loaded."""
     query = (
         select(Pairing)
-        .options(joinedload(Pairing.mentor).joinedload(User.team), joinedload(Pairing.mentee))
+        .options(
+            joinedload(Pairing.mentor, innerjoin=True).joinedload(User.team, innerjoin=True),
+            joinedload(Pairing.mentee, innerjoin=True),
+        )
         .where(
             Pairing.status == PairingStatus.ACTIVE,
             (Pairing.mentor_id == user.id) | (Pairing.mentee_id == user.id),
