@@ -280,3 +280,25 @@ def test_goal_views_compute_progress(pair):
     assert view.progress == 0
     view.goal.milestones[0].done_at = view.goal.created_at
     assert view.progress == 25
+
+
+def test_ticking_a_milestone_and_achieving_a_goal_offer_the_mentee_a_celebration(client, pair):
+    from portal.models import Celebration, CelebrationStatus
+
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Prepare my opening position"})
+    milestone = db.session.scalar(select(Milestone))
+    login_as(client, mentor)  # the mentor ticks it; the proposal is the mentee's to share or not
+    post(client, f"/goals/milestones/{milestone.id}/toggle")
+    proposals = db.session.scalars(select(Celebration)).all()
+    assert [(p.author_id, p.status) for p in proposals] == [(mentee.id, CelebrationStatus.PROPOSED)]
+    assert "Prepare my opening position" in proposals[0].text
+    stranger = client.application.test_client()
+    login_as(stranger, make_user(team="Sales"))
+    assert "Prepare my opening position" not in stranger.get("/celebrations/").get_data(as_text=True)
+    login_as(client, mentee)
+    post(client, f"/goals/{goal.id}/status", {"status": "achieved", "reflection": ""})
+    kinds = sorted(p.kind.value for p in db.session.scalars(select(Celebration)))
+    assert kinds == ["goal", "milestone"]
