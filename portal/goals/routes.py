@@ -316,22 +316,30 @@ def _team_choices(form: ObjectiveForm) -> None:
     ]
 
 
+def _objective_form_submitted(form: ObjectiveForm, objective: Objective | None, message: str):
+    """Save the objective from a submitted form: a 303 on success, None when the form must be shown again."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        save_objective(objective, title=form.title.data, level=form.level.data or "",
+                       owner_team_id=form.owner_team_id.data, is_active=form.is_active.data)  # fmt: skip
+    except ValidationFailed as failure:
+        db.session.rollback()
+        _errors_into(form, failure)
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("goals.objective_list"), code=303)
+
+
 @bp.route("/objectives", methods=["GET", "POST"])
 @director
 def objective_list():
     form = ObjectiveForm()
     _team_choices(form)
-    if form.validate_on_submit():
-        try:
-            save_objective(None, title=form.title.data, level=form.level.data or "",
-                           owner_team_id=form.owner_team_id.data, is_active=form.is_active.data)  # fmt: skip
-        except ValidationFailed as failure:
-            db.session.rollback()
-            _errors_into(form, failure)
-        else:
-            db.session.commit()
-            flash("The objective is added.", "success")
-            return redirect(url_for("goals.objective_list"), code=303)
+    done = _objective_form_submitted(form, None, "The objective is added.")
+    if done is not None:
+        return done
     status = 422 if form.is_submitted() else 200
     return render_template("goals/objectives.html", form=form, objectives=objectives()), status
 
@@ -346,16 +354,8 @@ def objective_edit(objective_id: int):
     _team_choices(form)
     if request.method == "GET":
         form.level.data = objective.level.value
-    if form.validate_on_submit():
-        try:
-            save_objective(objective, title=form.title.data, level=form.level.data or "",
-                           owner_team_id=form.owner_team_id.data, is_active=form.is_active.data)  # fmt: skip
-        except ValidationFailed as failure:
-            db.session.rollback()
-            _errors_into(form, failure)
-        else:
-            db.session.commit()
-            flash("The objective is saved.", "success")
-            return redirect(url_for("goals.objective_list"), code=303)
+    done = _objective_form_submitted(form, objective, "The objective is saved.")
+    if done is not None:
+        return done
     status = 422 if form.is_submitted() else 200
     return render_template("goals/objective_form.html", form=form, objective=objective), status
