@@ -69,4 +69,6 @@ def from_environment(instance_path: str) -> dict:
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0")),
         "LOGIN_LIMITS_PER_ADDRESS": os.environ.get("LOGIN_LIMITS_PER_ADDRESS", "20 per 10 minutes"),
         "LOGIN_LIMITS_PER_ACCOUNT": os.environ.get("LOGIN_LIMITS_PER_ACCOUNT", "8 per 10 minutes"),
+        "NUDGE_LIMITS_PER_SENDER": os.environ.get("NUDGE_LIMITS_PER_SENDER", "5 per day"),
+        "NUDGE_ATTEMPTS_PER_SENDER": os.environ.get("NUDGE_ATTEMPTS_PER_SENDER", "20 per day"),
     }
