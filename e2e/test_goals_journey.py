@@ -50,6 +50,17 @@ def test_a_mentee_sets_a_goal_the_mentor_suggests_and_milestones_tick(page: Page
     if js_enabled(page):
         expect(page.locator("#status")).to_contain_text("is done. Well done")
     check_a11y(page, "after ticking a milestone")
+
+    # Edit in place (a page of its own without JavaScript): change the target and save.
+    card = page.locator("article.goal-card", has_text="Run calmer negotiations")
+    card.locator("summary").click()
+    card.get_by_role("link", name=re.compile("^Edit this goal")).click()
+    expect(page.get_by_role("heading", name="Edit your goal")).to_be_visible()
+    check_a11y(page, "editing a goal")
+    page.get_by_label("Target").fill("4 of the next 5")
+    page.get_by_role("button", name="Save my goal").click()
+    expect(page.locator("article.goal-card", has_text="Run calmer negotiations")).to_contain_text("4 of the next 5")
+    check_a11y(page, "after editing a goal")
     sign_out(page)
 
     sign_in(page, mentor["email"], people["password"])
