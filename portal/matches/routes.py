@@ -18,6 +18,7 @@ from portal.matches.services import (
     NotAllowed,
     accept_request,
     active_pairing,
+    any_due_requests,
     decline_request,
     expire_due_requests,
     get_request_for,
@@ -37,8 +38,9 @@ from portal.programs.services import current_cycle, enrolment_for, get_cycle
 
 def _current_cycle_or_none():
     cycle = current_cycle()
-    if cycle is not None:
-        # Lazy expiry: requests past their time are closed before anyone sees them as open.
+    if cycle is not None and any_due_requests(utcnow(), cycle=cycle):
+        # Lazy expiry: requests past their time are closed before anyone sees them as open. Only then
+        # does this page write, so ordinary visits stay read-only transactions.
         begin_writing()
         cycle = current_cycle()
         if expire_due_requests(utcnow(), cycle=cycle):

@@ -270,6 +270,22 @@ EXPIRED_MESSAGE = (
 )
 
 
+def any_due_requests(now: datetime, *, cycle: Cycle) -> bool:
+    """True when some open request of the cycle has run out of time (one indexed query)."""
+    return (
+        db.session.scalar(
+            select(MentorRequest.id)
+            .where(
+                MentorRequest.cycle_id == cycle.id,
+                MentorRequest.status == RequestStatus.OPEN,
+                MentorRequest.expires_at <= now,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def expire_due_requests(now: datetime, *, cycle: Cycle | None = None) -> int:
     """Close open requests whose time ran out and tell their mentees kindly; return how many."""
     query = (
