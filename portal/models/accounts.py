@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, string_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -35,7 +35,7 @@ class User(UserMixin, db.Model):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        string_enum(Role),
         default=Role.PARTICIPANT,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

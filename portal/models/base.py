@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -29,3 +29,8 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def string_enum(cls) -> Enum:
+    """A column type storing a Python enum's values as plain strings (no database ENUM type to migrate)."""
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda members: [m.value for m in members])

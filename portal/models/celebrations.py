@@ -5,16 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.accounts import Team, User
-from portal.models.base import UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from portal.models.base import UTCDateTime, string_enum, utcnow
 
 
 class CelebrationKind(enum.StrEnum):
@@ -54,10 +50,12 @@ class Celebration(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[CelebrationKind] = mapped_column(_enum(CelebrationKind))
-    status: Mapped[CelebrationStatus] = mapped_column(_enum(CelebrationStatus), default=CelebrationStatus.PROPOSED)
+    kind: Mapped[CelebrationKind] = mapped_column(string_enum(CelebrationKind))
+    status: Mapped[CelebrationStatus] = mapped_column(
+        string_enum(CelebrationStatus), default=CelebrationStatus.PROPOSED
+    )
     audience: Mapped[CelebrationAudience] = mapped_column(
-        _enum(CelebrationAudience), default=CelebrationAudience.EVERYONE
+        string_enum(CelebrationAudience), default=CelebrationAudience.EVERYONE
     )
     # The person celebrated; for a proposal also its author. For kudos the author is the giver.
     subject_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

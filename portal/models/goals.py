@@ -5,16 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.accounts import Team, User
-from portal.models.base import UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from portal.models.base import UTCDateTime, string_enum, utcnow
 
 
 class ObjectiveLevel(enum.StrEnum):
@@ -30,7 +26,7 @@ class Objective(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(120))
-    level: Mapped[ObjectiveLevel] = mapped_column(_enum(ObjectiveLevel))
+    level: Mapped[ObjectiveLevel] = mapped_column(string_enum(ObjectiveLevel))
     owner_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -59,7 +55,7 @@ class Goal(db.Model):
     due_on: Mapped[date]
     project: Mapped[str] = mapped_column(String(200))
     objective_id: Mapped[int | None] = mapped_column(ForeignKey("objectives.id"), index=True)
-    status: Mapped[GoalStatus] = mapped_column(_enum(GoalStatus), default=GoalStatus.ACTIVE)
+    status: Mapped[GoalStatus] = mapped_column(string_enum(GoalStatus), default=GoalStatus.ACTIVE)
     # A short reflection when the goal is achieved or set aside; never a failure label.
     reflection: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

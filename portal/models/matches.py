@@ -5,16 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.accounts import User
-from portal.models.base import UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from portal.models.base import UTCDateTime, string_enum, utcnow
 
 
 class RequestStatus(enum.StrEnum):
@@ -41,7 +37,7 @@ class MentorRequest(db.Model):
     mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     note: Mapped[str] = mapped_column(Text)
     rhythm: Mapped[str] = mapped_column(String(20))
-    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus), default=RequestStatus.OPEN)
+    status: Mapped[RequestStatus] = mapped_column(string_enum(RequestStatus), default=RequestStatus.OPEN)
     score: Mapped[int] = mapped_column(default=0)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -80,7 +76,7 @@ class Pairing(db.Model):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
     mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     mentee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[PairingStatus] = mapped_column(_enum(PairingStatus), default=PairingStatus.ACTIVE)
+    status: Mapped[PairingStatus] = mapped_column(string_enum(PairingStatus), default=PairingStatus.ACTIVE)
     source: Mapped[str] = mapped_column(String(20))  # "request" or "director"
     score: Mapped[int] = mapped_column(default=0)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
@@ -119,7 +115,7 @@ class MatchingRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus), default=RunStatus.RUNNING)
+    status: Mapped[RunStatus] = mapped_column(string_enum(RunStatus), default=RunStatus.RUNNING)
     stage: Mapped[str] = mapped_column(String(40), default="starting")
     progress: Mapped[float] = mapped_column(default=0.0)
     # [{"mentee_id": 1, "reason": "..."}] for the mentees the run could not match.

@@ -10,16 +10,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.accounts import User
-from portal.models.base import UTCDateTime, utcnow
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from portal.models.base import UTCDateTime, string_enum, utcnow
 
 
 class RosterEntry(db.Model):
@@ -82,12 +78,12 @@ class Nudge(db.Model):
     sender_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     recipient_email: Mapped[str] = mapped_column(String(254))
     message: Mapped[str] = mapped_column(Text)
-    suggested_role: Mapped[NudgeRole | None] = mapped_column(_enum(NudgeRole))
+    suggested_role: Mapped[NudgeRole | None] = mapped_column(string_enum(NudgeRole))
     # False: the recipient sees "a colleague"; the director can still see who sent it.
     show_name: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    answer: Mapped[NudgeAnswer | None] = mapped_column(_enum(NudgeAnswer))
+    answer: Mapped[NudgeAnswer | None] = mapped_column(string_enum(NudgeAnswer))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     sender: Mapped[User] = relationship(lazy="raise")
@@ -122,6 +118,6 @@ class InterestEvent(db.Model):
     __table_args__ = (Index("ix_interest_events_kind_day", "kind", "occurred_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[InterestKind] = mapped_column(_enum(InterestKind))
+    kind: Mapped[InterestKind] = mapped_column(string_enum(InterestKind))
     source: Mapped[str] = mapped_column(String(20), default="curious")  # "curious" or "nudge"
     occurred_on: Mapped[date]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, string_enum, utcnow
 
 
 class Choice(db.Model):
@@ -38,9 +38,7 @@ class ProfileStep(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     question: Mapped[str] = mapped_column(String(40), primary_key=True)
-    status: Mapped[StepStatus] = mapped_column(
-        Enum(StepStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    status: Mapped[StepStatus] = mapped_column(string_enum(StepStatus))
     text: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
