@@ -355,6 +355,34 @@ def _render_meeting(meeting, pairing, *, status=200, notes=None, reflection=None
     ), status
 
 
+# Each part of the session page (notes, reflection, action items) is one partial, swapped in place by htmx.
+SECTIONS = {
+    "notes": "journals/_notes.html",
+    "reflection": "journals/_reflection.html",
+    "actions": "journals/_actions.html",
+}
+
+
+def _section_problem(meeting, pairing, name: str, context, *, status: int):
+    """A section shown again with its problem: the partial for htmx, else the whole session page."""
+    if _fragment():
+        return render_template(SECTIONS[name], **{name: context}), status
+    return _render_meeting(meeting, pairing, status=status, **{name: context})
+
+
+def _section_saved(meeting, pairing, name: str, fresh_context, message: str):
+    """After a save: the refreshed partial and the announcement for htmx, else a flash and a 303 to the section."""
+    if _fragment():
+        return render_template(SECTIONS[name], **{name: fresh_context()}) + _status(message)
+    flash(message, "success")
+    return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor=f"{name}-section"), code=303)
+
+
+def _text(field) -> str:
+    """A textarea's text with the line endings browsers send normalised."""
+    return (field.data or "").replace("\r\n", "\n")
+
+
 @bp.route("/meetings/<int:meeting_id>")
 @signed_in
 def show(meeting_id: int):
@@ -379,32 +407,24 @@ def notes(meeting_id: int):
     form = NotesForm()
     if not form.validate_on_submit():
         abort(400)
-    body, version = (form.notes.data or "").replace("\r\n", "\n"), _version(form.version.data)
+    body, version = _text(form.notes), _version(form.version.data)
     try:
         save_notes(meeting, current_user, body=body, base_version=version)
     except ValidationFailed as failure:
         db.session.rollback()
         context = _notes_context(meeting, pairing, sent=(body, form.version.data), error=failure.errors["notes"])
-        return _notes_response(meeting, pairing, context, status=422)
+        return _section_problem(meeting, pairing, "notes", context, status=422)
     except NotesConflict as conflict:
         # Nothing was written. Keep what they typed as their draft, still based on the old version, so that
         # closing the tab now loses nothing and a later save from it is caught again.
         save_notes_draft(meeting, current_user, text=body, base_version=version if version is not None else -1)
         db.session.commit()
-        return _notes_response(meeting, pairing, _notes_context(meeting, pairing, conflict=conflict), status=409)
+        context = _notes_context(meeting, pairing, conflict=conflict)
+        return _section_problem(meeting, pairing, "notes", context, status=409)
     db.session.commit()
-    message = "The shared notes are saved."
-    if _fragment():
-        html = render_template("journals/_notes.html", notes=_notes_context(meeting, pairing))
-        return html + _status(message)
-    flash(message, "success")
-    return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor="notes-section"), code=303)
-
-
-def _notes_response(meeting, pairing, context, *, status):
-    if _fragment():
-        return render_template("journals/_notes.html", notes=context), status
-    return _render_meeting(meeting, pairing, notes=context, status=status)
+    return _section_saved(
+        meeting, pairing, "notes", lambda: _notes_context(meeting, pairing), "The shared notes are saved."
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/notes/draft", methods=["POST"])
@@ -418,13 +438,9 @@ def notes_draft_save(meeting_id: int):
         discard_notes_draft(meeting, current_user)
         db.session.commit()
         message = "Your draft is discarded; these are the shared notes as saved."
-        if _fragment():
-            return render_template("journals/_notes.html", notes=_notes_context(meeting, pairing)) + _status(message)
-        flash(message, "success")
-        return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor="notes-section"), code=303)
+        return _section_saved(meeting, pairing, "notes", lambda: _notes_context(meeting, pairing), message)
     try:
-        text = (form.notes.data or "").replace("\r\n", "\n")
-        save_notes_draft(meeting, current_user, text=text, base_version=_version(form.version.data))
+        save_notes_draft(meeting, current_user, text=_text(form.notes), base_version=_version(form.version.data))
     except ValidationFailed as failure:
         db.session.rollback()
         return _draft_status(meeting, error=failure.errors["notes"], status=422)
@@ -445,26 +461,20 @@ def _draft_status(meeting, *, what="notes", error=None, status=200):
 @bp.route("/meetings/<int:meeting_id>/reflection", methods=["POST"])
 @signed_in
 def reflection(meeting_id: int):
-    meeting, _ = _meeting_or_404(meeting_id)
+    meeting, pairing = _meeting_or_404(meeting_id)
     form = ReflectionForm()
     if not form.validate_on_submit():
         abort(400)
-    body = (form.reflection.data or "").replace("\r\n", "\n")
+    body = _text(form.reflection)
     try:
         saved = save_reflection(meeting, current_user, body=body)
     except ValidationFailed as failure:
         db.session.rollback()
         context = _reflection_context(meeting, sent=body, error=failure.errors["reflection"])
-        if _fragment():
-            return render_template("journals/_reflection.html", reflection=context), 422
-        _, pairing = _meeting_or_404(meeting_id)
-        return _render_meeting(meeting, pairing, reflection=context, status=422)
+        return _section_problem(meeting, pairing, "reflection", context, status=422)
     db.session.commit()
     message = "Your reflection is saved. Only you can read it." if saved else "Your reflection is removed."
-    if _fragment():
-        return render_template("journals/_reflection.html", reflection=_reflection_context(meeting)) + _status(message)
-    flash(message, "success")
-    return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor="reflection-section"), code=303)
+    return _section_saved(meeting, pairing, "reflection", lambda: _reflection_context(meeting), message)
 
 
 @bp.route("/meetings/<int:meeting_id>/reflection/draft", methods=["POST"])
@@ -475,7 +485,7 @@ def reflection_draft_save(meeting_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        save_reflection_draft(meeting, current_user, text=(form.reflection.data or "").replace("\r\n", "\n"))
+        save_reflection_draft(meeting, current_user, text=_text(form.reflection))
     except ValidationFailed as failure:
         db.session.rollback()
         return _draft_status(meeting, what="reflection", error=failure.errors["reflection"], status=422)
@@ -494,8 +504,7 @@ def add_action_item(meeting_id: int):
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
-        context = _actions_context(meeting, pairing, form=form)
-        return _actions_response(meeting, pairing, context, status=422)
+        return _section_problem(meeting, pairing, "actions", _actions_context(meeting, pairing, form=form), status=422)
     try:
         item = add_action(
             meeting,
@@ -509,19 +518,11 @@ def add_action_item(meeting_id: int):
     except ValidationFailed as failure:
         db.session.rollback()
         _apply(form, failure.errors)
-        return _actions_response(meeting, pairing, _actions_context(meeting, pairing, form=form), status=422)
+        return _section_problem(meeting, pairing, "actions", _actions_context(meeting, pairing, form=form), status=422)
     db.session.commit()
-    message = f"Added: {item.title}."
-    if _fragment():
-        return render_template("journals/_actions.html", actions=_actions_context(meeting, pairing)) + _status(message)
-    flash(message, "success")
-    return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor="actions-section"), code=303)
-
-
-def _actions_response(meeting, pairing, context, *, status):
-    if _fragment():
-        return render_template("journals/_actions.html", actions=context), status
-    return _render_meeting(meeting, pairing, actions=context, status=status)
+    return _section_saved(
+        meeting, pairing, "actions", lambda: _actions_context(meeting, pairing), f"Added: {item.title}."
+    )
 
 
 @bp.route("/actions/<int:action_id>/toggle", methods=["POST"])
