@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def build(people: int, notifications: int, seed: int = 11):
     from sqlalchemy import insert, select
 
+    from portal.clock import utcnow
     from portal.extensions import db
     from portal.models import Choice, Notification, ProfileAnswer, ProfileStep, Team, User
-    from portal.models.base import utcnow
     from portal.models.profiles import StepStatus
     from portal.onboarding.questions import QUESTIONS
     from portal.passwords import hash_password
@@ -109,9 +109,9 @@ def build_journals(ids: list[int], pairings: int = 2000, meetings: int = 60_000,
 
     from sqlalchemy import insert, select
 
+    from portal.clock import utcnow
     from portal.extensions import db
     from portal.models import ActionItem, Cycle, Goal, Meeting, MeetingGoal, Pairing, Reflection
-    from portal.models.base import utcnow
 
     rng = random.Random(seed)
     now = utcnow()
@@ -206,9 +206,9 @@ def add_goals(pairing_id: int, total: int) -> int:
 
     from sqlalchemy import insert, select
 
+    from portal.clock import utcnow
     from portal.extensions import db
     from portal.models import Choice, Goal, GoalComment, GoalSkill, Milestone, Pairing
-    from portal.models.base import utcnow
 
     pairing = db.session.get(Pairing, pairing_id)
     now, day = utcnow(), utcnow().date()
@@ -244,10 +244,10 @@ def measure_matches(app, args, ids: list[int]) -> None:
     """
     from sqlalchemy import insert, select
 
+    from portal.clock import utcnow
     from portal.extensions import db
     from portal.matches import cohort
     from portal.models import Cycle, Enrolment, Pairing
-    from portal.models.base import utcnow
 
     with app.app_context():
         cycle = db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True)))
@@ -285,9 +285,9 @@ def measure_nudges(app, args, ids: list[int], nudges: int = 20_000, invited: int
 
     from sqlalchemy import insert, update
 
+    from portal.clock import utcnow
     from portal.extensions import db
     from portal.models import InterestEvent, Nudge, Role, RosterEntry, User
-    from portal.models.base import utcnow
     from portal.nudges.roster import preview_upload
 
     rng = random.Random(19)
@@ -365,9 +365,9 @@ def build_wall(ids: list[int], posts: int = 200_000, reactions: int = 1_000_000,
     from sqlalchemy import insert, select, text
 
     from portal.celebrations.services import Cursor
+    from portal.clock import utcnow
     from portal.extensions import db
     from portal.models import Celebration, CelebrationReaction, Choice, Cycle, User
-    from portal.models.base import utcnow
 
     rng = random.Random(seed)
     now = utcnow()

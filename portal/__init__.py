@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, Response, g, render_template, request, url_for
+from flask import Flask, Response, g, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -121,8 +121,12 @@ def _register_login(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
+    from portal.web import error_response, register_edge
+
+    register_edge(app)
+
     def page(status: int, title: str, message: str):
-        return render_template("errors/error.html", title=title, message=message), status
+        return error_response(status, title, message)
 
     @app.errorhandler(400)
     def bad_request(error):

@@ -51,8 +51,8 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("expire-requests")
     def expire_requests_command() -> None:
         """Close mentor requests that had no answer in time and tell their mentees (cron, hourly)."""
+        from portal.clock import utcnow
         from portal.matches.services import expire_due_requests
-        from portal.models.base import utcnow
 
         closed = expire_due_requests(utcnow())
         db.session.commit()

@@ -1,10 +1,39 @@
-"""The current date and time, in one place so that tests and demo data can reason about windows."""
+"""The current date and time, and each person's time zone, in one place.
 
-from datetime import date
+Everything is stored in UTC; a person's zone (``zone_for``) only decides how a time is read and entered.
+"""
 
-from portal.models.base import utcnow
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
 
 
 def today() -> date:
     """Today's date in UTC."""
     return utcnow().date()
+
+
+def default_zone() -> ZoneInfo:
+    """The organisation's time zone (``PORTAL_DEFAULT_TIMEZONE``), or UTC outside an application."""
+    from flask import current_app, has_app_context
+
+    name = current_app.config.get("DEFAULT_TIMEZONE", "UTC") if has_app_context() else "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def zone_for(user) -> ZoneInfo:
+    """The zone ``user`` reads and enters times in: their own choice, else the organisation's default."""
+    name = getattr(user, "timezone", None)
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return default_zone()

@@ -7,9 +7,9 @@ import random
 from sqlalchemy import func, select
 
 from portal.accounts.services import get_or_create_team
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Role, User
-from portal.models.base import utcnow
 from portal.notifications.services import notify
 from portal.onboarding.questions import QUESTIONS
 from portal.onboarding.services import all_choices, finish, save_answer, seed_choices, skip_question

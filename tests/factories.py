@@ -21,8 +21,9 @@ def make_user(
     team: str = "Data",
     role: Role = Role.PARTICIPANT,
     password: str | None = None,
+    timezone: str | None = None,
 ) -> User:
-    """Create and commit a user; the password is PASSWORD unless given."""
+    """Create and commit a user; the password is PASSWORD unless given, the zone the organisation's."""
     n = next(_counter)
     user = User(
         email=(email or f"person{n}@example.com").lower(),
@@ -30,6 +31,7 @@ def make_user(
         team=get_or_create_team(team),
         password_hash=hash_password(password) if password else _HASH,
         role=role,
+        timezone=timezone,
     )
     db.session.add(user)
     # Committed (to a savepoint the test rolls back), as a real account would be before any request.
@@ -95,8 +97,8 @@ def make_pairing(*, cycle=None, mentor: User | None = None, mentee: User | None 
     """A pairing (in the current cycle, made if need be, unless given) that began ``days_ago`` days ago, committed."""
     from datetime import timedelta
 
+    from portal.clock import utcnow
     from portal.models import Pairing
-    from portal.models.base import utcnow
 
     if cycle is None:
         from sqlalchemy import select
@@ -122,8 +124,8 @@ def make_meeting(pairing, *, status: str = "held", days_from_now: int = -7, **ov
     """A meeting of the pair ``days_from_now`` days away (negative: in the past), committed."""
     from datetime import timedelta
 
+    from portal.clock import utcnow
     from portal.models import Meeting, MeetingStatus
-    from portal.models.base import utcnow
 
     starts_at = (utcnow() + timedelta(days=days_from_now)).replace(hour=14, minute=0, second=0, microsecond=0)
     values = {
@@ -148,8 +150,8 @@ def make_post(subject: User, *, commit: bool = True, **overrides):
     """A celebration about ``subject``, on the wall unless overridden (status, audience, hidden_at ...)."""
     from datetime import timedelta
 
+    from portal.clock import utcnow
     from portal.models import Celebration, CelebrationAudience, CelebrationKind, CelebrationStatus
-    from portal.models.base import utcnow
 
     n = next(_counter)
     values = {
@@ -184,8 +186,8 @@ def make_nudge(sender: User, recipient_email: str, *, days_ago: int = 0, answer=
     """A nudge sent ``days_ago`` days ago (no email), committed; ``answer`` is a NudgeAnswer value or None."""
     from datetime import timedelta
 
+    from portal.clock import utcnow
     from portal.models import Nudge, NudgeAnswer
-    from portal.models.base import utcnow
 
     when = utcnow() - timedelta(days=days_ago)
     nudge = Nudge(

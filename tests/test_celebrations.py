@@ -18,6 +18,7 @@ from portal.celebrations.services import (
     toggle_reaction,
 )
 from portal.celebrations.text import linkify
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
     Celebration,
@@ -28,7 +29,6 @@ from portal.models import (
     Notification,
     User,
 )
-from portal.models.base import utcnow
 from tests.conftest import count_queries, login_as, post
 from tests.factories import make_cycle, make_director, make_pairing, make_post, make_user
 

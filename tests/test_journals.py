@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from portal.clock import today
+from portal.clock import today, utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.journals.services import (
@@ -39,7 +39,6 @@ from portal.models import (
     OutboxEmail,
     Reflection,
 )
-from portal.models.base import utcnow
 from tests.conftest import count_queries, login_as, post
 from tests.factories import make_director, make_meeting, make_pairing, make_user
 

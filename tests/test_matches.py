@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
     MatchingRun,
@@ -20,7 +21,6 @@ from portal.models import (
     Role,
     RunStatus,
 )
-from portal.models.base import utcnow
 from tests.conftest import count_queries, login_as, post
 from tests.factories import answer, enrol, make_cycle, make_user
 

@@ -11,9 +11,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import OutboxEmail
-from portal.models.base import utcnow
 from portal.notifications.services import deliver_pending, notify, queue_email
 from tests.conftest import login_as, post
 from tests.factories import make_user

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.clock import today
+from portal.clock import today, utcnow
 from portal.extensions import db
 from portal.models import (
     InterestEvent,
@@ -22,7 +22,6 @@ from portal.models import (
     RosterImport,
     User,
 )
-from portal.models.base import utcnow
 from portal.notifications.services import deliver_pending
 from portal.nudges import roster as roster_module
 from portal.nudges.links import card_token, claim_token

@@ -17,9 +17,9 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from portal import create_app
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Enrolment, EnrolmentRole, MentorRequest, Pairing
-from portal.models.base import utcnow
 from tests.factories import make_cycle, make_user
 
 

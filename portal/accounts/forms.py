@@ -33,7 +33,3 @@ class RegisterForm(FlaskForm):
 class SignInForm(FlaskForm):
     email = EmailField("Work email", validators=[DataRequired("Please enter your work email.")])
     password = PasswordField("Password", validators=[DataRequired("Please enter your password.")])
-
-
-class EmptyForm(FlaskForm):
-    """A form with only its CSRF token, so a lone button is still a protected POST."""

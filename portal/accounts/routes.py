@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from portal.access import public, signed_in
 from portal.accounts import bp
-from portal.accounts.forms import EmptyForm, RegisterForm, SignInForm
+from portal.accounts.forms import RegisterForm, SignInForm
 from portal.accounts.services import authenticate, register_user
 from portal.errors import ValidationFailed
 from portal.extensions import db, limiter, posted_email
+from portal.forms import EmptyForm
 from portal.models import Team
 from portal.urls import safe_next
 

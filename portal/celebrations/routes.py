@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import director, signed_in
-from portal.accounts.forms import EmptyForm
 from portal.celebrations import bp
 from portal.celebrations.forms import EditForm, KudosForm, ReportForm, ShareForm
 from portal.celebrations.services import (
@@ -38,11 +37,11 @@ from portal.celebrations.services import (
     wall_page,
 )
 from portal.celebrations.text import linkify
-from portal.clock import today
+from portal.clock import today, utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx, limiter
+from portal.forms import EmptyForm
 from portal.models import CelebrationKind, CelebrationStatus, Pairing
-from portal.models.base import utcnow
 from portal.urls import safe_next
 
 # Reaction spam: generous for a person, far below what a script would send.

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import director, signed_in
-from portal.clock import today
+from portal.clock import today, utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx
 from portal.goals import bp
@@ -31,7 +31,6 @@ from portal.goals.services import (
     update_goal,
 )
 from portal.models import Cycle, Objective, Team
-from portal.models.base import utcnow
 from portal.pairings import pairing_for
 
 
@@ -261,7 +260,7 @@ def toggle(milestone_id: int):
         item, goal, pairing = milestone_in_pairing(current_user, milestone_id)
     except LookupError:
         abort(404)
-    from portal.accounts.forms import EmptyForm
+    from portal.forms import EmptyForm
 
     if not EmptyForm().validate_on_submit():
         abort(400)

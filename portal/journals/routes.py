@@ -12,10 +12,10 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.access import signed_in
-from portal.accounts.forms import EmptyForm
-from portal.clock import today
+from portal.clock import today, utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx
+from portal.forms import EmptyForm
 from portal.journals import bp
 from portal.journals.forms import ActionForm, CancelForm, LogForm, NotesForm, PlanForm, ReflectionForm, RescheduleForm
 from portal.journals.services import (
@@ -48,7 +48,6 @@ from portal.journals.services import (
     toggle_action,
 )
 from portal.models import User
-from portal.models.base import utcnow
 from portal.pairings import pairing_for
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from portal.clock import utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import (
@@ -28,7 +29,6 @@ from portal.models import (
     Reflection,
     User,
 )
-from portal.models.base import utcnow
 from portal.notifications.services import notify
 
 PAGE_SIZE = 20

@@ -7,13 +7,13 @@ from flask_login import current_user
 from sqlalchemy import select, text
 
 from portal.access import public
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.goals.services import goal_views
 from portal.main import bp
 from portal.matches.cohort import explain_pairs
 from portal.matches.services import pairings_of
 from portal.models import ActionItem, Goal, GoalStatus, Meeting, MeetingStatus
-from portal.models.base import utcnow
 from portal.onboarding.services import progress_for
 from portal.programs.services import current_cycle, enrolment_for
 

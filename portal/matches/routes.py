@@ -6,10 +6,11 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 
 from portal.access import director, signed_in
-from portal.accounts.forms import EmptyForm
+from portal.clock import utcnow
 from portal.database import begin_writing
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx
+from portal.forms import EmptyForm
 from portal.matches import bp, cohort, runs
 from portal.matches.forms import AcceptForm, DeclineForm, RequestForm
 from portal.matches.services import (
@@ -32,7 +33,6 @@ from portal.matches.services import (
     withdraw_request,
 )
 from portal.models import MentorRequest, RequestStatus, RunStatus, User
-from portal.models.base import utcnow
 from portal.programs.services import current_cycle, enrolment_for, get_cycle
 
 

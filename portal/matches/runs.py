@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.matches import cohort
 from portal.matches.services import NotAllowed
@@ -27,7 +28,6 @@ from portal.models import (
     RunStatus,
     User,
 )
-from portal.models.base import utcnow
 from portal.notifications.services import notify
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,9 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models.base import UTCDateTime, string_enum, utcnow
+from portal.models.base import UTCDateTime, string_enum
 
 
 class Role(enum.StrEnum):
@@ -43,6 +44,8 @@ class User(UserMixin, db.Model):
     onboarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped on sign-out and password change so that old session cookies stop working.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # An IANA zone name ("Europe/Berlin"); None means the organisation's default (clock.zone_for).
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     team: Mapped[Team] = relationship(lazy="joined", innerjoin=True)
 

@@ -1,14 +1,11 @@
 """Column helpers shared by the models."""
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+from portal.clock import utcnow  # noqa: F401  (models and older callers import it from here)
 
 
 class UTCDateTime(TypeDecorator):

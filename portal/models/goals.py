@@ -8,9 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.accounts import Team, User
-from portal.models.base import UTCDateTime, string_enum, utcnow
+from portal.models.base import UTCDateTime, string_enum
 
 
 class ObjectiveLevel(enum.StrEnum):

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.accounts import User
-from portal.models.base import UTCDateTime, string_enum, utcnow
+from portal.models.base import UTCDateTime, string_enum
 
 
 class RequestStatus(enum.StrEnum):
@@ -55,6 +56,13 @@ class PairingStatus(enum.StrEnum):
     ENDED = "ended"
 
 
+class PairingEnd(enum.StrEnum):
+    """How an ended pairing ended: with its cycle, or earlier (by a partner or the director)."""
+
+    COMPLETED = "completed"
+    CLOSED_EARLY = "closed_early"
+
+
 class Pairing(db.Model):
     """A mentor and a mentee inside a cycle, with the reasons they were matched."""
 
@@ -82,6 +90,7 @@ class Pairing(db.Model):
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_kind: Mapped[PairingEnd | None] = mapped_column(string_enum(PairingEnd))
 
     mentor: Mapped[User] = relationship(foreign_keys=[mentor_id], lazy="raise")
     mentee: Mapped[User] = relationship(foreign_keys=[mentee_id], lazy="raise")

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models.base import UTCDateTime, string_enum, utcnow
+from portal.models.base import UTCDateTime, string_enum
 
 
 class Choice(db.Model):

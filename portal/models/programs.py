@@ -8,9 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.accounts import User
-from portal.models.base import UTCDateTime, string_enum, utcnow
+from portal.models.base import UTCDateTime, string_enum
 
 
 class Cycle(db.Model):

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import signed_in
-from portal.accounts.forms import EmptyForm
 from portal.extensions import db
+from portal.forms import EmptyForm
 from portal.notifications import bp
 from portal.notifications.services import mark_all_read, notifications_page
 

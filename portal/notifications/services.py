@@ -12,9 +12,9 @@ from pathlib import Path
 from flask import current_app, g
 from sqlalchemy import func, select, update
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Notification, OutboxEmail, User
-from portal.models.base import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from portal.accounts.services import get_or_create_team, normalise_email
+from portal.clock import utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import RosterEntry, RosterImport, Team, User
-from portal.models.base import utcnow
 from portal.notifications.services import notify
 from portal.passwords import hash_password, password_problem
 

@@ -9,13 +9,12 @@ from flask_login import current_user, login_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.access import director, public, signed_in
-from portal.accounts.forms import EmptyForm
-from portal.clock import today
+from portal.clock import today, utcnow
 from portal.database import begin_writing
 from portal.errors import ValidationFailed
 from portal.extensions import csrf, db, htmx, limiter
+from portal.forms import EmptyForm
 from portal.models import InterestKind, NudgeAnswer
-from portal.models.base import utcnow
 from portal.nudges import bp
 from portal.nudges.forms import ClaimForm, NudgeForm
 from portal.nudges.links import LinkExpired, LinkInvalid, read_card_token, read_claim_token

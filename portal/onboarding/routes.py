@@ -6,9 +6,9 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from portal.access import signed_in
-from portal.accounts.forms import EmptyForm
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx
+from portal.forms import EmptyForm
 from portal.onboarding import bp
 from portal.onboarding.questions import QUESTIONS, Question
 from portal.onboarding.services import (

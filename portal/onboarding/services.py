@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
+from portal.clock import utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import Choice, Draft, ProfileAnswer, ProfileStep, User
-from portal.models.base import utcnow
 from portal.models.profiles import StepStatus
 from portal.onboarding.questions import DEFAULT_CHOICES, QUESTION_BY_KEY, QUESTIONS, Question
 

@@ -7,10 +7,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import director, signed_in
-from portal.accounts.forms import EmptyForm
 from portal.clock import today
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.forms import EmptyForm
 from portal.matching import Weights
 from portal.models import MatchingRun
 from portal.onboarding.services import load_state

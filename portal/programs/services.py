@@ -240,7 +240,7 @@ PAUSE_MESSAGE = (
 
 def answer_open_requests_on_pause(cycle: Cycle, mentor: User, *, stopped_mentoring: bool = False) -> int:
     """Close a mentor's open requests kindly when they pause (or stop mentoring); return how many."""
-    from portal.models.base import utcnow
+    from portal.clock import utcnow
 
     requests = db.session.scalars(
         select(MentorRequest).where(
