@@ -136,14 +136,28 @@ def test_milestones_drive_progress_and_tick_in_place(client, pair):
         assert post(client, f"/goals/{goal.id}/milestones", {"milestone_title": title}).status_code == 303
     first = db.session.scalar(select(Milestone).where(Milestone.title == "Prepare my opening position"))
     login_as(client, mentor)  # either partner may tick
-    response = post(client, f"/goals/milestones/{first.id}/toggle", htmx=True)
+    response = post(client, f"/goals/milestones/{first.id}/toggle", {"done": "1"}, htmx=True)
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
     assert "<html" not in fragment and f'id="goal-{goal.id}"' in fragment
     assert "50% of the way" in fragment and 'hx-swap-oob="innerHTML:#status"' in fragment
     assert "1 of 2 milestones done" in fragment
-    post(client, f"/goals/milestones/{first.id}/toggle")
+    post(client, f"/goals/milestones/{first.id}/toggle", {"done": "0"})
     assert "0% of the way" in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+
+
+def test_a_milestone_tick_says_the_state_it_wants_so_a_double_click_keeps_it(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Prepare my opening position"})
+    milestone = db.session.scalar(select(Milestone))
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert 'name="done" value="1"' in page
+    for _ in range(2):  # a double click, or a retried request
+        assert post(client, f"/goals/milestones/{milestone.id}/toggle", {"done": "1"}).status_code == 303
+    assert "100% of the way" in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert post(client, f"/goals/milestones/{milestone.id}/toggle", {}).status_code == 400
 
 
 def test_a_milestone_needs_a_title_and_a_date_inside_the_cycle(client, pair):
@@ -291,7 +305,8 @@ def test_ticking_a_milestone_and_achieving_a_goal_offer_the_mentee_a_celebration
     post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Prepare my opening position"})
     milestone = db.session.scalar(select(Milestone))
     login_as(client, mentor)  # the mentor ticks it; the proposal is the mentee's to share or not
-    post(client, f"/goals/milestones/{milestone.id}/toggle")
+    post(client, f"/goals/milestones/{milestone.id}/toggle", {"done": "1"})
+    post(client, f"/goals/milestones/{milestone.id}/toggle", {"done": "1"})  # a retry proposes nothing more
     proposals = db.session.scalars(select(Celebration)).all()
     assert [(p.author_id, p.status) for p in proposals] == [(mentee.id, CelebrationStatus.PROPOSED)]
     assert "Prepare my opening position" in proposals[0].text

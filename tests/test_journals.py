@@ -779,12 +779,16 @@ def test_action_items_are_added_and_ticked_off_in_place(client, pair):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Send the draft offer" in html and "Priya Shah" in html
     item = db.session.scalar(select(ActionItem).where(ActionItem.meeting_id == meeting.id))
-    response = post(client, f"/journals/actions/{item.id}/toggle", {}, htmx=True)
+    response = post(client, f"/journals/actions/{item.id}/toggle", {"done": "1"}, htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.startswith(f'<li id="action-{item.id}"')
     assert 'aria-pressed="true"' in html and "Done: Send the draft offer." in html
     assert db.session.get(ActionItem, item.id).done_at is not None
-    response = post(client, f"/journals/actions/{item.id}/toggle", {})
+    assert 'name="done" value="0"' in html
+    # The form says the state it wants: sending "done" twice keeps it done.
+    assert post(client, f"/journals/actions/{item.id}/toggle", {"done": "1"}).status_code == 303
+    assert db.session.get(ActionItem, item.id).done_at is not None
+    response = post(client, f"/journals/actions/{item.id}/toggle", {"done": "0"})
     assert response.status_code == 303 and response.headers["Location"].endswith("#actions-section")
     assert db.session.get(ActionItem, item.id).done_at is None
 
@@ -815,7 +819,7 @@ def _journal_urls(pairing, meeting, item):
         ("POST", f"{m}/reflection/draft", {"reflection": "draft"}, 303),
         ("POST", f"{m}/reflection", {"reflection": "Partner's reflection"}, 303),
         ("POST", f"{m}/actions", {"title": "Read a chapter", "owner_id": "0", "due_on": day}, None),
-        ("POST", f"/journals/actions/{item.id}/toggle", {}, 303),
+        ("POST", f"/journals/actions/{item.id}/toggle", {"done": "1"}, 303),
         ("GET", f"{m}/log", None, 200),
         ("POST", f"{m}/log", {"held_on": today().isoformat(), "duration_minutes": "30", "format": "video"}, 303),
         ("GET", f"{m}/cancel", None, 200),

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, select, text
 from portal import create_app
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Enrolment, EnrolmentRole, MentorRequest, Pairing
+from portal.models import Enrolment, EnrolmentRole, MentorRequest, Pairing, User
 from tests.factories import make_cycle, make_user
 
 
@@ -115,3 +115,139 @@ def test_two_accepts_racing_for_the_last_seat_leave_one_pairing(race_app):
     with race_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Pairing)) == 1
         db.session.remove()
+
+
+def fire(app, login: str, url: str, data: dict | list[dict], *, times: int = 8) -> list[int]:
+    """POST ``data`` to ``url`` from ``times`` clients signed in as ``login``, all at once; the sorted statuses."""
+    bodies = data if isinstance(data, list) else [data] * times
+    barrier = threading.Barrier(len(bodies))
+    statuses: list[int] = []
+
+    def one(body: dict) -> None:
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = login
+        barrier.wait()
+        statuses.append(client.post(url, data=body).status_code)
+
+    threads = [threading.Thread(target=one, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(statuses)
+
+
+def _pair_with_goal():
+    """A pairing with one goal and one milestone, committed; (mentee login, mentor login, goal id, milestone id)."""
+    from datetime import timedelta
+
+    from portal.clock import today
+    from portal.goals.services import GoalInput, add_milestone, create_goal
+    from tests.factories import make_pairing
+
+    pairing = make_pairing()
+    mentee = db.session.get(User, pairing.mentee_id)
+    mentor = db.session.get(User, pairing.mentor_id)
+    goal = create_goal(
+        pairing,
+        mentee,
+        GoalInput(
+            title="Speak up",
+            outcome="o",
+            measure="m",
+            target="t",
+            due_on=today() + timedelta(days=30),
+            project="p",
+            skills=["negotiation"],
+        ),  # fmt: skip
+        today=today(),
+    )
+    milestone = add_milestone(goal, pairing, mentee, title="First step", due_on=None, today=today())
+    db.session.commit()
+    return mentee.get_id(), mentor.get_id(), goal.id, milestone.id
+
+
+def test_eight_saves_of_one_goal_version_keep_exactly_one(race_app):
+    from datetime import timedelta
+
+    from portal.clock import today
+    from portal.models import Goal
+
+    with race_app.app_context():
+        mentee_login, _, goal_id, _ = _pair_with_goal()
+        db.session.remove()
+    due = (today() + timedelta(days=40)).isoformat()
+    bodies = [
+        {
+            "title": f"Edit {n}",
+            "outcome": "o",
+            "measure": "m",
+            "target": "t",
+            "due_on": due,
+            "project": "p",
+            "skills": "negotiation",
+            "objective_id": "",
+            "version": "1",
+        }  # fmt: skip
+        for n in range(8)
+    ]
+    statuses = fire(race_app, mentee_login, f"/goals/{goal_id}/edit", bodies)
+    assert statuses == [303] + [409] * 7
+    with race_app.app_context():
+        goal = db.session.get(Goal, goal_id)
+        # One save landed and every other one was refused: nothing was silently overwritten.
+        assert goal.version == 2 and goal.title.startswith("Edit ")
+        db.session.remove()
+
+
+def test_eight_ticks_of_one_milestone_mark_it_done_once(race_app):
+    from portal.models import Celebration, Milestone
+
+    with race_app.app_context():
+        _, mentor_login, _, milestone_id = _pair_with_goal()
+        db.session.remove()
+    statuses = fire(race_app, mentor_login, f"/goals/milestones/{milestone_id}/toggle", {"done": "1"})
+    assert statuses == [303] * 8
+    with race_app.app_context():
+        assert db.session.get(Milestone, milestone_id).done_at is not None
+        assert db.session.scalar(select(func.count()).select_from(Celebration)) == 1
+        db.session.remove()
+
+
+def test_eight_ticks_of_one_action_item_leave_it_done(race_app):
+    from portal.models import ActionItem
+    from tests.factories import make_meeting, make_pairing
+
+    with race_app.app_context():
+        pairing = make_pairing()
+        meeting = make_meeting(pairing)
+        item = ActionItem(pairing_id=pairing.id, meeting_id=meeting.id, owner_id=pairing.mentee_id, title="Read",
+                          created_by_id=pairing.mentee_id)  # fmt: skip
+        db.session.add(item)
+        db.session.commit()
+        login, item_id = db.session.get(User, pairing.mentee_id).get_id(), item.id
+        db.session.remove()
+    assert fire(race_app, login, f"/journals/actions/{item_id}/toggle", {"done": "1"}) == [303] * 8
+    with race_app.app_context():
+        assert db.session.get(ActionItem, item_id).done_at is not None
+        db.session.remove()
+
+
+def test_one_reaction_toggled_from_eight_tabs_keeps_its_count_in_step(race_app):
+    from portal.models import Celebration, CelebrationReaction
+    from tests.factories import make_post
+
+    with race_app.app_context():
+        person = make_user()
+        post_id, login = make_post(person).id, person.get_id()
+        db.session.remove()
+    for _ in range(3):
+        statuses = fire(race_app, login, f"/celebrations/{post_id}/react", {"kind": "sparkle"})
+        assert all(status < 500 for status in statuses)
+        with race_app.app_context():
+            rows = db.session.scalar(
+                select(func.count()).select_from(CelebrationReaction).where(CelebrationReaction.kind == "sparkle")
+            )
+            assert db.session.get(Celebration, post_id).sparkle_count == rows
+            db.session.remove()

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal.edge import MAX_ID
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import (
@@ -385,11 +386,17 @@ def toggle_reaction(post_id: int, user: User, kind: str) -> tuple[Celebration, b
     if post.status != CelebrationStatus.PUBLISHED or post.hidden_at is not None:
         raise NotAllowed("Reactions open once this is shared.")
     column = getattr(Celebration, f"{kind}_count")
-    existing = db.session.get(CelebrationReaction, (post.id, user.id, kind))
-    if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
-        delta, on = -1, False
+    mine = (
+        CelebrationReaction.celebration_id == post.id,
+        CelebrationReaction.user_id == user.id,
+        CelebrationReaction.kind == kind,
+    )
+    if db.session.scalar(select(func.count()).select_from(CelebrationReaction).where(*mine)):
+        # Of two tabs taking one reaction back at once, only the one whose DELETE removed the row counts it.
+        removed = db.session.execute(
+            delete(CelebrationReaction).where(*mine), execution_options={"synchronize_session": False}
+        ).rowcount
+        delta, on = (-1 if removed else 0), False
     else:
         try:
             # A double click from two tabs can race to insert the same reaction; the second one is a no-op.
@@ -397,9 +404,16 @@ def toggle_reaction(post_id: int, user: User, kind: str) -> tuple[Celebration, b
                 db.session.add(CelebrationReaction(celebration_id=post.id, user_id=user.id, kind=kind))
             delta, on = 1, True
         except IntegrityError:
-            return post, True
-    # Counted in the database, not read-modify-write in Python, so concurrent reactions never lose a count.
-    db.session.execute(update(Celebration).where(Celebration.id == post.id).values({column: column + delta}))
+            delta, on = 0, True
+    if delta:
+        # Each change of the count follows exactly one row that was added or removed by this statement's
+        # transaction, and is computed in the database (never read-modify-write), so it cannot drift; the
+        # CASE keeps it from ever going below zero.
+        db.session.execute(
+            update(Celebration)
+            .where(Celebration.id == post.id)
+            .values({column: case((column + delta < 0, 0), else_=column + delta)})
+        )
     db.session.expire(post, [f"{kind}_count"])
     return post, on
 
@@ -440,6 +454,8 @@ class Cursor:
             return None
         try:
             micros, post_id = (int(part) for part in token.split("-", 1))
+            if not 0 < post_id <= MAX_ID:
+                return None
             stamp = datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
         except (ValueError, OverflowError, OSError):
             return None

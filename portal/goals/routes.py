@@ -25,9 +25,9 @@ from portal.goals.services import (
     milestone_in_pairing,
     objectives,
     save_objective,
+    set_milestone_done,
     set_status,
     skill_options,
-    toggle_milestone,
     update_goal,
 )
 from portal.models import Cycle, Objective, Team
@@ -264,7 +264,10 @@ def toggle(milestone_id: int):
 
     if not EmptyForm().validate_on_submit():
         abort(400)
-    toggle_milestone(item, goal, pairing, current_user, now=utcnow())
+    wanted = request.form.get("done")
+    if wanted not in ("1", "0"):
+        abort(400)
+    set_milestone_done(item, goal, pairing, current_user, done=wanted == "1", now=utcnow())
     done = item.done_at is not None
     return _after_change(goal, pairing, f"\u201c{item.title}\u201d is {'done. Well done' if done else 'open again'}.")
 

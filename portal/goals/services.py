@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
-from portal.errors import ValidationFailed
+from portal.clock import utcnow
+from portal.errors import Conflict, ValidationFailed
 from portal.extensions import db
 from portal.models import (
     Choice,
@@ -211,10 +213,19 @@ def update_goal(goal: Goal, pairing: Pairing, user: User, data: GoalInput, *, ve
     skills = _validate_goal(data, cycle, today)
     if goal.version != version:
         raise StaleVersion(goal)
-    goal.title, goal.outcome, goal.measure = data.title.strip(), data.outcome.strip(), data.measure.strip()
-    goal.target, goal.due_on, goal.project = data.target.strip(), data.due_on, data.project.strip()
-    goal.objective_id = data.objective_id
-    goal.version += 1
+    try:
+        # The goal's row is written first, conditionally on its version (see Goal.__mapper_args__): on
+        # PostgreSQL a second save waits for the first one's row lock and then matches no row.
+        with db.session.begin_nested():
+            goal.title, goal.outcome, goal.measure = data.title.strip(), data.outcome.strip(), data.measure.strip()
+            goal.target, goal.due_on, goal.project = data.target.strip(), data.due_on, data.project.strip()
+            goal.objective_id = data.objective_id
+            # Always an UPDATE (and a new version), even when only the skills change.
+            goal.updated_at = utcnow()
+            db.session.flush()
+    except StaleDataError:
+        db.session.refresh(goal)
+        raise StaleVersion(goal) from None
     _set_skills(goal, skills)
     db.session.flush()
     return goal
@@ -240,8 +251,11 @@ def set_status(goal: Goal, pairing: Pairing, user: User, *, status: str, reflect
     goal.status = chosen
     goal.reflection = reflection or None
     goal.closed_at = None if chosen == GoalStatus.ACTIVE else now
-    goal.version += 1
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except StaleDataError:
+        raise Conflict() from None
     if chosen == GoalStatus.ACHIEVED:
         _propose(user, kind="goal", text=f"I achieved my goal: {goal.title}", pairing=pairing, goal=goal)
     return goal
@@ -266,17 +280,27 @@ def add_milestone(goal: Goal, pairing: Pairing, user: User, *, title: str, due_o
     return milestone
 
 
-def toggle_milestone(milestone: Milestone, goal: Goal, pairing: Pairing, user: User, *, now: datetime) -> Milestone:
-    """Tick a milestone done, or undo it; either partner may. Proposes a celebration to the mentee when done."""
-    if milestone.done_at is None:
-        milestone.done_at, milestone.done_by_id = now, user.id
+def set_milestone_done(
+    milestone: Milestone, goal: Goal, pairing: Pairing, user: User, *, done: bool, now: datetime
+) -> bool:
+    """Mark a milestone done or not done, as the form asked; either partner may. Return whether it changed.
+
+    Idempotent: a double click or a retried request sets the same state again and changes nothing. The
+    write is one conditional UPDATE, so of two people ticking at once exactly one changes the row, and a
+    celebration is proposed to the mentee once.
+    """
+    wanted = Milestone.done_at.is_(None) if done else Milestone.done_at.is_not(None)
+    values = {"done_at": now, "done_by_id": user.id} if done else {"done_at": None, "done_by_id": None}
+    changed = db.session.execute(
+        update(Milestone).where(Milestone.id == milestone.id, wanted).values(values),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(milestone)
+    if changed and done:
         mentee = db.session.get(User, pairing.mentee_id)
         _propose(mentee, kind="milestone", text=f"I reached a milestone: {milestone.title}", pairing=pairing,
                  goal=goal, milestone=milestone)  # fmt: skip
-    else:
-        milestone.done_at, milestone.done_by_id = None, None
-    db.session.flush()
-    return milestone
+    return bool(changed)
 
 
 def _propose(user: User, *, kind: str, text: str, pairing: Pairing, goal: Goal, milestone: Milestone | None = None):

@@ -547,11 +547,18 @@ def add_action(
     return item
 
 
-def toggle_action(item: ActionItem, *, now: datetime) -> ActionItem:
-    """Tick an action item off, or (when already done) open it again."""
-    item.done_at = None if item.done_at else now
-    db.session.flush()
-    return item
+def set_action_done(item: ActionItem, *, done: bool, now: datetime) -> bool:
+    """Mark an action item done or not done, as the form asked; return whether it changed.
+
+    One conditional UPDATE, so a double click or a retried request sets the same state and changes nothing.
+    """
+    wanted = ActionItem.done_at.is_(None) if done else ActionItem.done_at.is_not(None)
+    changed = db.session.execute(
+        update(ActionItem).where(ActionItem.id == item.id, wanted).values(done_at=now if done else None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.refresh(item)
+    return bool(changed)
 
 
 # --- the timeline -------------------------------------------------------------------------------------

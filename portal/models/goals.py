@@ -71,6 +71,10 @@ class Goal(db.Model):
         lazy="raise", order_by="Milestone.position", cascade="all, delete-orphan", back_populates="goal"
     )
 
+    # Every UPDATE of a goal is "... WHERE id = ? AND version = ?" and raises StaleDataError when it matched
+    # no row, so two saves made against one version can never both land (the check happens in the database).
+    __mapper_args__ = {"version_id_col": version}
+
 
 class GoalSkill(db.Model):
     """A soft skill (from the questionnaire's skills list) that a goal builds."""
