@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    _refuse_per_process_limits(app)
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -50,6 +51,11 @@ def create_app(config: dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
 
+    from portal.edge import register_edge_checks
+    from portal.nudges.roster import MAX_BYTES
+
+    # Before the blueprints: their <int:...> parameters use the bounded converter it installs.
+    register_edge_checks(app, larger_bodies={"nudges.roster": MAX_BYTES + 64 * 1024})
     _register_blueprints(app)
     _register_login(app)
     _register_errors(app)
@@ -61,6 +67,24 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _refuse_per_process_limits(app: Flask) -> None:
+    """Refuse to start in production with rate limits counted per process (memory://).
+
+    With several gunicorn workers each would count sign-in attempts on its own, multiplying every limit.
+    """
+    storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    if (
+        app.config["PORTAL_ENV"] == "production"
+        and storage.startswith("memory://")
+        and not app.config["SINGLE_PROCESS"]
+    ):
+        raise RuntimeError(
+            "RATELIMIT_STORAGE_URI is memory://, which counts rate limits in each worker separately. "
+            "Set RATELIMIT_STORAGE_URI=redis://host:6379/0 (shared by every worker), or PORTAL_SINGLE_PROCESS=1 "
+            "when exactly one process serves."
+        )
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -58,6 +59,13 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "WTF_CSRF_TIME_LIMIT": None,
+        # A session ends after this much idle time (the cookie is re-signed on every request, and Flask refuses
+        # a signature older than this): a working day by default.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("SESSION_IDLE_HOURS", "8"))),
+        # Set to 1 only when exactly one process serves: then the memory:// rate-limit storage is allowed in
+        # production (every worker would otherwise count sign-in attempts on its own).
+        "SINGLE_PROCESS": _bool("PORTAL_SINGLE_PROCESS"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
@@ -69,7 +77,9 @@ def from_environment(instance_path: str) -> dict:
         "DEFAULT_TIMEZONE": os.environ.get("PORTAL_DEFAULT_TIMEZONE", "Europe/London"),
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "PROXY_FIX": int(os.environ.get("PROXY_FIX", "0")),
-        "LOGIN_LIMITS_PER_ADDRESS": os.environ.get("LOGIN_LIMITS_PER_ADDRESS", "20 per 10 minutes"),
+        # Failed sign-ins: tight for one account from one address, looser for one address over all accounts,
+        # so nobody can lock the owner out from the owner's usual address by failing from elsewhere.
+        "LOGIN_LIMITS_PER_ADDRESS": os.environ.get("LOGIN_LIMITS_PER_ADDRESS", "40 per 10 minutes"),
         "LOGIN_LIMITS_PER_ACCOUNT": os.environ.get("LOGIN_LIMITS_PER_ACCOUNT", "8 per 10 minutes"),
         "NUDGE_LIMITS_PER_SENDER": os.environ.get("NUDGE_LIMITS_PER_SENDER", "5 per day"),
         "NUDGE_ATTEMPTS_PER_SENDER": os.environ.get("NUDGE_ATTEMPTS_PER_SENDER", "20 per day"),

@@ -38,6 +38,7 @@ from portal.celebrations.services import (
 )
 from portal.celebrations.text import linkify
 from portal.clock import today, utcnow
+from portal.edge import id_arg
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx, limiter
 from portal.forms import EmptyForm
@@ -55,14 +56,9 @@ def wall_helpers():
     return {"celebration_kinds": KIND_LABELS, "reaction_counts": reaction_counts}
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value and value > 0 else None
-
-
 def _filters(skills: dict[str, str]) -> WallFilters:
     skill = request.args.get("skill") or None
-    return WallFilters(skill=skill if skill in skills else None, cycle_id=_int_arg("cycle"), team_id=_int_arg("team"))
+    return WallFilters(skill=skill if skill in skills else None, cycle_id=id_arg("cycle"), team_id=id_arg("team"))
 
 
 def _here() -> str:

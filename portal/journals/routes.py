@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.access import signed_in
 from portal.clock import today, utcnow
+from portal.edge import page_arg
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx
 from portal.forms import EmptyForm
@@ -44,8 +45,8 @@ from portal.journals.services import (
     save_notes_draft,
     save_reflection,
     save_reflection_draft,
+    set_action_done,
     timeline_entries,
-    toggle_action,
 )
 from portal.models import User
 from portal.pairings import pairing_for
@@ -102,8 +103,7 @@ def _fragment() -> bool:
 def timeline(pairing_id: int):
     pairing = _pairing_or_404(pairing_id)
     q = request.args.get("q", "").strip()
-    page = request.args.get("page", 1, type=int)
-    pagination, entries = timeline_entries(pairing, current_user, page=max(page, 1), q=q)
+    pagination, entries = timeline_entries(pairing, current_user, page=page_arg(), q=q)
     context = {
         "pairing": pairing,
         "partner": _partner(pairing),
@@ -533,7 +533,10 @@ def toggle(action_id: int):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    toggle_action(item, now=utcnow())
+    wanted = request.form.get("done")
+    if wanted not in ("1", "0"):
+        abort(400)
+    set_action_done(item, done=wanted == "1", now=utcnow())
     db.session.commit()
     message = f"Done: {item.title}." if item.done_at else f"Open again: {item.title}."
     if _fragment():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.access import signed_in
+from portal.edge import page_arg
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.notifications import bp
@@ -15,7 +16,7 @@ from portal.notifications.services import mark_all_read, notifications_page
 @bp.route("/")
 @signed_in
 def index():
-    page = notifications_page(current_user, request.args.get("page", 1, type=int))
+    page = notifications_page(current_user, page_arg())
     return render_template("notifications/index.html", page=page, form=EmptyForm())
 
 

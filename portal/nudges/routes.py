@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from portal.access import director, public, signed_in
 from portal.clock import today, utcnow
 from portal.database import begin_writing
+from portal.edge import page_arg
 from portal.errors import ValidationFailed
 from portal.extensions import csrf, db, htmx, limiter
 from portal.forms import EmptyForm
@@ -474,6 +475,6 @@ def overview():
 @bp.route("/sent")
 @director
 def sent():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows, total = sent_page(page)
     return render_template("nudges/sent.html", rows=rows, total=total, page=page, per_page=50)
