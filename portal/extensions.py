@@ -34,5 +34,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def posted_email() -> str:
-    """Rate-limit key for one account: the address typed into the sign-in form."""
-    return "account:" + request.form.get("email", "").strip().lower()
+    """Rate-limit key for one account from one network address: the email typed in, and where it came from.
+
+    Keyed by both, so failures from an attacker's address never lock the owner out from their own.
+    """
+    return "account:" + request.form.get("email", "").strip().lower() + "@" + get_remote_address()

@@ -77,6 +77,8 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
     "url",
     [
         "/accounts/sign-out",
+        "/accounts/sign-out-everywhere",
+        "/accounts/password",
         "/onboarding/step/values",
         "/onboarding/draft/anything_else",
         "/onboarding/finish",
@@ -149,6 +151,8 @@ def test_every_post_route_is_in_the_csrf_list(app):
     }
     listed = {
         "/accounts/sign-out",
+        "/accounts/sign-out-everywhere",
+        "/accounts/password",
         "/onboarding/step/<key>",
         "/onboarding/draft/<key>",
         "/onboarding/finish",

@@ -33,3 +33,14 @@ class RegisterForm(FlaskForm):
 class SignInForm(FlaskForm):
     email = EmailField("Work email", validators=[DataRequired("Please enter your work email.")])
     password = PasswordField("Password", validators=[DataRequired("Please enter your password.")])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Please enter your current password.")]
+    )
+    new_password = PasswordField(
+        "New password",
+        description="At least 12 characters. A short sentence works well; a password manager is welcome.",
+        validators=[DataRequired("Please choose a new password.")],
+    )

@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from portal.access import public, signed_in
 from portal.accounts import bp
-from portal.accounts.forms import RegisterForm, SignInForm
-from portal.accounts.services import authenticate, register_user
+from portal.accounts.forms import PasswordForm, RegisterForm, SignInForm
+from portal.accounts.services import authenticate, change_password, end_sessions, register_user
 from portal.errors import ValidationFailed
 from portal.extensions import db, limiter, posted_email
 from portal.forms import EmptyForm
 from portal.models import Team
 from portal.urls import safe_next
+from portal.web import errors_onto
 
 
 def _team_names() -> list[str]:
@@ -99,7 +100,38 @@ def sign_in_too_often():
 @signed_in
 def sign_out():
     if EmptyForm().validate_on_submit():
+        # Server-side: the session epoch moves on, so a copied cookie stops working too (on every device).
+        end_sessions(current_user)
         logout_user()
         session.clear()
         flash("You are signed out. Your answers are saved for next time.", "info")
     return redirect(url_for("main.home"), code=303)
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+@signed_in
+def sign_out_everywhere():
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("profiles.me"), code=303)
+    end_sessions(current_user)
+    logout_user()
+    session.clear()
+    flash("You are signed out on every device. Your answers are saved for next time.", "info")
+    return redirect(url_for("accounts.sign_in"), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        with errors_onto(form) as outcome:
+            change_password(current_user, current=form.current_password.data, new=form.new_password.data)
+        if outcome.ok:
+            user = current_user._get_current_object()
+            # This session carries on with the new epoch; every other one has ended.
+            _start_session(user)
+            flash("Your password is changed. You are signed out on your other devices.", "success")
+            return redirect(url_for("profiles.me"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/password.html", form=form), status

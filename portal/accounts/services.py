@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.errors import ValidationFailed
 from portal.extensions import db
@@ -21,9 +22,14 @@ def get_or_create_team(name: str) -> Team:
     clean = " ".join(name.split())
     team = db.session.scalar(select(Team).where(func.lower(Team.name) == clean.lower()))
     if team is None:
-        team = Team(name=clean)
-        db.session.add(team)
-        db.session.flush()
+        try:
+            # Two people registering into one new team at once: the second finds the first one's team.
+            with db.session.begin_nested():
+                team = Team(name=clean)
+                db.session.add(team)
+                db.session.flush()
+        except IntegrityError:
+            team = db.session.scalar(select(Team).where(func.lower(Team.name) == clean.lower()))
     return team
 
 
@@ -38,17 +44,24 @@ def register_user(*, email: str, display_name: str, team_name: str, password: st
     problem = password_problem(password, email=email, display_name=display_name)
     if problem:
         raise ValidationFailed({"password": problem})
+    taken = ValidationFailed({"email": "An account with this email already exists. You can sign in instead."})
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ValidationFailed({"email": "An account with this email already exists. You can sign in instead."})
-    user = User(
-        email=email,
-        display_name=display_name,
-        team=get_or_create_team(team_name),
-        password_hash=hash_password(password),
-        role=Role.PARTICIPANT,
-    )
-    db.session.add(user)
-    db.session.flush()
+        raise taken
+    team = get_or_create_team(team_name)
+    try:
+        # The same form sent twice at once: the unique email lets one in; the other hears what a later try would.
+        with db.session.begin_nested():
+            user = User(
+                email=email,
+                display_name=display_name,
+                team=team,
+                password_hash=hash_password(password),
+                role=Role.PARTICIPANT,
+            )
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:
+        raise taken from None
     notify(
         user,
         "Welcome. Whenever you are ready, the questionnaire takes about five minutes, one question at a time.",
@@ -75,3 +88,30 @@ def make_director(email: str) -> User:
         raise LookupError(f"No account with the email {email!r}.")
     user.role = Role.DIRECTOR
     return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` on every device: their cookies carry the old session epoch from now on.
+
+    One conditional UPDATE (``epoch = epoch + 1``), so two sign-outs at once both count and neither is lost.
+    """
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.refresh(user)
+
+
+def change_password(user: User, *, current: str, new: str) -> None:
+    """Give ``user`` a new password and end their other sessions (the caller signs this one in again).
+
+    Raises ValidationFailed (``current_password`` when it does not match, ``new_password`` when it is weak).
+    """
+    if not verify_password(user.password_hash, current or ""):
+        raise ValidationFailed({"current_password": "That is not your current password. Please try again."})
+    problem = password_problem(new or "", email=user.email, display_name=user.display_name)
+    if problem:
+        raise ValidationFailed({"new_password": problem})
+    user.password_hash = hash_password(new)
+    db.session.flush()
+    end_sessions(user)

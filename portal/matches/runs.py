@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
@@ -42,9 +43,14 @@ def start_run(cycle: Cycle, director: User) -> MatchingRun:
     )
     if running is not None:
         raise NotAllowed("A matching run is already in progress for this cycle.")
-    run = MatchingRun(cycle_id=cycle.id, created_by_id=director.id)
-    db.session.add(run)
-    db.session.flush()
+    try:
+        # Two starts at once both see no running run; the database's one-running-run-per-cycle index lets one in.
+        with db.session.begin_nested():
+            run = MatchingRun(cycle_id=cycle.id, created_by_id=director.id)
+            db.session.add(run)
+            db.session.flush()
+    except IntegrityError:
+        raise NotAllowed("A matching run is already in progress for this cycle.") from None
     return run
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.errors import ValidationFailed
@@ -149,13 +150,22 @@ def mark_mentor(mentee: User, cycle: Cycle, mentor_id: int, kind: str | None) ->
             MentorMark.mentor_id == mentor_id,
         )
     )
+    same = (MentorMark.cycle_id == cycle.id, MentorMark.mentee_id == mentee.id, MentorMark.mentor_id == mentor_id)
     if kind is None:
         if mark is not None:
-            db.session.delete(mark)
+            # A plain DELETE: of two at once, the second finds nothing to delete, which is what it wanted.
+            db.session.execute(delete(MentorMark).where(*same), execution_options={"synchronize_session": False})
+            db.session.expunge(mark)
     elif mark is None:
-        db.session.add(MentorMark(cycle_id=cycle.id, mentee_id=mentee.id, mentor_id=mentor_id, kind=kind))
+        try:
+            # Marking one mentor from several tabs at once: the unique mark lets one in, the others set its kind.
+            with db.session.begin_nested():
+                db.session.add(MentorMark(cycle_id=cycle.id, mentee_id=mentee.id, mentor_id=mentor_id, kind=kind))
+        except IntegrityError:
+            db.session.execute(update(MentorMark).where(*same).values(kind=kind))
     else:
-        mark.kind = kind
+        db.session.execute(update(MentorMark).where(*same).values(kind=kind))
+        db.session.expire(mark)
     db.session.flush()
 
 
@@ -350,7 +360,14 @@ def accept_request(request: MentorRequest, mentor: User, *, message: str, now: d
         reasons=list(request.reasons),
         created_at=now,
     )
-    db.session.add(pairing)
+    try:
+        # Two mentors accepting two requests of one mentee at once both pass the check above; the database's
+        # one-active-pairing-per-mentee index lets one in, and the other hears what it would have heard later.
+        with db.session.begin_nested():
+            db.session.add(pairing)
+            db.session.flush()
+    except IntegrityError:
+        raise NotAllowed(f"{mentee.display_name} has already found a mentor in this cycle.") from None
     request.status = RequestStatus.ACCEPTED
     request.answered_at = now
     request.response = message

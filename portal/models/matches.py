@@ -120,6 +120,16 @@ class MatchingRun(db.Model):
     """The director's "Match the rest": a proposal to review before anything is published."""
 
     __tablename__ = "matching_runs"
+    __table_args__ = (
+        # One running run per cycle, whatever races happen when "Match the rest" is pressed several times.
+        Index(
+            "uq_matching_runs_running_cycle",
+            "cycle_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)

@@ -8,7 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.accounts.services import get_or_create_team, normalise_email
 from portal.clock import utcnow
@@ -227,10 +227,24 @@ def apply_import(upload: RosterImport) -> dict:
         raise ImportNotApplicable("This file has already been applied.")
     if upload.problems:
         raise ImportNotApplicable("Please fix the rows listed below and upload the file again; nothing was applied.")
+    # Claimed with one conditional UPDATE before anything else: when the same import is applied twice at once,
+    # the second waits for the first and then finds it applied (SQLite serialises writers anyway).
+    claimed = db.session.execute(
+        update(RosterImport)
+        .where(RosterImport.id == upload.id, RosterImport.applied_at.is_(None))
+        .values(applied_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not claimed:
+        raise ImportNotApplicable("This file has already been applied.")
     later = db.session.scalar(
         select(func.count())
         .select_from(RosterImport)
-        .where(RosterImport.applied_at.is_not(None), RosterImport.applied_at > upload.created_at)
+        .where(
+            RosterImport.id != upload.id,
+            RosterImport.applied_at.is_not(None),
+            RosterImport.applied_at > upload.created_at,
+        )
     )
     if later:
         raise ImportNotApplicable("The roster changed after this preview was made. Please upload the file again.")
@@ -257,7 +271,7 @@ def apply_import(upload: RosterImport) -> dict:
                 team = teams[team_name.lower()] = get_or_create_team(team_name)
             if account.team_id != team.id:
                 account.team_id = team.id
-    upload.applied_at = utcnow()
+    db.session.refresh(upload)
     db.session.flush()
     return {"added": added, "changed": changed, "unchanged": len(upload.rows) - added - changed}
 
