@@ -251,3 +251,139 @@ def test_one_reaction_toggled_from_eight_tabs_keeps_its_count_in_step(race_app):
             )
             assert db.session.get(Celebration, post_id).sparkle_count == rows
             db.session.remove()
+
+
+# --- double submits that meet a unique constraint answer as if they happened once ----------------------------
+
+
+def test_two_mentors_accepting_one_mentees_two_requests_make_one_pairing(race_app):
+    with race_app.app_context():
+        cycle = make_cycle()
+        mentee = make_user(team="Data")
+        mentors = [make_user(team="Design"), make_user(team="Sales")]
+        db.session.add(Enrolment(cycle_id=cycle.id, user_id=mentee.id, role=EnrolmentRole.MENTEE))
+        requests = []
+        for mentor in mentors:
+            db.session.add(Enrolment(cycle_id=cycle.id, user_id=mentor.id, role=EnrolmentRole.MENTOR, capacity=2))
+            request = MentorRequest(cycle_id=cycle.id, mentee_id=mentee.id, mentor_id=mentor.id, note="Hello",
+                                    rhythm="monthly", expires_at=utcnow().replace(year=utcnow().year + 1))  # fmt: skip
+            db.session.add(request)
+            requests.append(request)
+        db.session.commit()
+        jobs = [(mentor.get_id(), request.id) for mentor, request in zip(mentors, requests, strict=True)]
+        db.session.remove()
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def accept(login, request_id):
+        client = race_app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = login
+        barrier.wait()
+        statuses.append(client.post(f"/matches/requests/{request_id}/accept", data={"accept-message": "Yes"}))
+
+    threads = [threading.Thread(target=accept, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    codes = sorted(response.status_code for response in statuses)
+    assert codes[0] == 303 and codes[1] in (303, 403, 409), codes
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Pairing)) == 1
+        db.session.remove()
+
+
+def test_marking_one_mentor_eight_times_at_once_keeps_one_mark(race_app):
+    from portal.models import MentorMark
+
+    with race_app.app_context():
+        cycle = make_cycle()
+        mentee, mentor = make_user(team="Data"), make_user(team="Design")
+        db.session.add(Enrolment(cycle_id=cycle.id, user_id=mentee.id, role=EnrolmentRole.MENTEE))
+        db.session.add(Enrolment(cycle_id=cycle.id, user_id=mentor.id, role=EnrolmentRole.MENTOR, capacity=2))
+        db.session.commit()
+        login, mentor_id = mentee.get_id(), mentor.id
+        db.session.remove()
+    assert fire(race_app, login, f"/matches/mentors/{mentor_id}/mark", {"kind": "saved"}) == [303] * 8
+    with race_app.app_context():
+        assert db.session.scalars(select(MentorMark.kind)).all() == ["saved"]
+        db.session.remove()
+
+
+def test_registering_one_email_twice_at_once_makes_one_account(race_app):
+    form = {"display_name": "Asha", "email": "asha@example.com", "team": "A brand new team",
+            "password": "a quiet walk by the sea"}  # fmt: skip
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def register():
+        client = race_app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/accounts/register", data=form).status_code)
+
+    threads = [threading.Thread(target=register) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(status < 500 for status in statuses), statuses
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        db.session.remove()
+
+
+def test_applying_one_roster_import_twice_at_once_applies_it_once(race_app):
+    from portal.models import RosterEntry, RosterImport
+    from portal.nudges.roster import preview_upload
+    from tests.factories import make_director
+
+    with race_app.app_context():
+        director = make_director()
+        upload = preview_upload(director, filename="r.csv", data=b"name,email,team\nAna,ana@example.com,Support\n")
+        db.session.commit()
+        login, import_id = director.get_id(), upload.id
+        db.session.remove()
+    statuses = fire(race_app, login, f"/nudges/roster/{import_id}/apply", {}, times=4)
+    assert statuses == [303, 409, 409, 409]
+    with race_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RosterEntry)) == 1
+        assert db.session.get(RosterImport, import_id).applied_at is not None
+        db.session.remove()
+
+
+def test_starting_match_the_rest_eight_times_at_once_leaves_one_running_run(race_app):
+    from portal.matches import runs
+    from portal.models import Cycle, MatchingRun
+    from portal.models.matches import RunStatus
+    from tests.factories import make_director
+
+    with race_app.app_context():
+        cycle_id, director_id = make_cycle().id, make_director().id
+        db.session.remove()
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def start():
+        with race_app.app_context():
+            barrier.wait()
+            try:
+                runs.start_run(db.session.get(Cycle, cycle_id), db.session.get(User, director_id))
+                db.session.commit()
+                outcomes.append("started")
+            except runs.NotAllowed:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused"] * 7 + ["started"]
+    with race_app.app_context():
+        running = select(func.count()).select_from(MatchingRun).where(MatchingRun.status == RunStatus.RUNNING)
+        assert db.session.scalar(running) == 1
+        db.session.remove()
