@@ -182,3 +182,35 @@ def test_no_input_to_any_route_answers_5xx(app, client, monkeypatch, who):
         if who == "participant":
             login_as(client, mentee)  # a route may have signed the person out
     assert failures == []
+
+
+EVIL = ["https://evil.example/", "//evil.example/", "/\\\\evil.example"]
+
+
+@pytest.mark.parametrize("who", ["participant", "director"])
+def test_no_route_redirects_off_the_site_whatever_next_says(app, client, who):
+    """Every route, GET and POST, with ``next`` and ``next_url`` pointing elsewhere: every redirect stays here."""
+    from urllib.parse import urlsplit
+
+    from flask import url_for
+
+    director, mentee, args = _world()
+    redirects = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{name: args[name] for name in rule.arguments})
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            for evil in EVIL:
+                login_as(client, director if who == "director" else mentee)
+                target = {"next": evil, "next_url": evil}
+                data = {**target, "csrf_token": csrf_token(client), "done": "1"} if method == "POST" else None
+                response = client.open(url, method=method, query_string=target, data=data)
+                location = response.headers.get("Location") or response.headers.get("HX-Redirect")
+                if location:
+                    redirects += 1
+                    parts = urlsplit(location.strip())
+                    assert not parts.netloc or parts.netloc == "localhost", (method, url, location)
+                    assert "evil" not in location, (method, url, location)
+    assert redirects > 50
