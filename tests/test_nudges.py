@@ -678,12 +678,12 @@ def test_the_directors_numbers_hide_small_groups_and_never_list_who_declined(cli
     sender = make_user()
     people = [make_user(display_name=f"Quiet {n}") for n in range(7)]
     login_as(client, director)
-    make_nudge(sender, people[0].email, answer="no_thanks")
+    make_nudge(sender, people[0].email, answer="no_thanks", days_ago=2)
     page = client.get("/nudges/overview").get_data(as_text=True)
     assert "Fewer than 5 invitations so far" in page and "Quiet 0" not in page
     for person in people[1:6]:
-        nudge = make_nudge(sender, person.email, answer="not_now")
-        nudge.opened_at = utcnow()
+        nudge = make_nudge(sender, person.email, answer="not_now", days_ago=2)
+        nudge.opened_at = utcnow() - timedelta(days=2)
     db.session.commit()
     page = client.get("/nudges/overview").get_data(as_text=True)
     assert "<dt>Invitations sent</dt><dd>6</dd>" in page
@@ -691,6 +691,23 @@ def test_the_directors_numbers_hide_small_groups_and_never_list_who_declined(cli
     assert "<dt>Chose “no thanks”</dt><dd>fewer than 5</dd>" in page
     assert "<dt>Opened</dt><dd>5 (83%)</dd>" in page
     assert "Quiet" not in page
+
+
+def test_one_answer_today_does_not_move_the_directors_numbers_until_tomorrow(client):
+    director, sender = make_director(), make_user()
+    people = [make_user() for _ in range(8)]
+    login_as(client, director)
+    for person in people[:6]:
+        make_nudge(sender, person.email, answer="not_now", days_ago=3)
+    make_nudge(sender, people[6].email, days_ago=3)
+    before = client.get("/nudges/overview").get_data(as_text=True)
+    assert "<dt>Chose “not now”</dt><dd>6 (86%)</dd>" in before
+    # Someone answers this morning: the director, who can see who was invited, must not see it move today.
+    nudge = db.session.scalar(select(Nudge).where(Nudge.recipient_email == people[6].email))
+    nudge.answer, nudge.answered_at = NudgeAnswer.NOT_NOW, utcnow()
+    db.session.commit()
+    assert client.get("/nudges/overview").get_data(as_text=True) == before
+    assert "who was nudged" not in before and "/nudges/sent" not in before
 
 
 def test_joined_counts_people_who_enrolled_after_their_nudge(client):

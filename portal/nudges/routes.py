@@ -41,6 +41,7 @@ from portal.nudges.services import (
     card_for,
     change_settings,
     curious_figures,
+    figures_as_of,
     get_recipient,
     is_enrolled,
     mark_opened,
@@ -463,11 +464,13 @@ def problems_export(import_id: int):
 @bp.route("/overview")
 @director
 def overview():
-    sent, figures = nudge_figures()
+    as_of = figures_as_of()
+    sent, figures = nudge_figures(as_of)
     return render_template(
         "nudges/overview.html",
         sent=sent,
         figures=figures,
+        as_of=as_of,
         curious=curious_figures(since=today() - timedelta(days=90)),
     )
 

@@ -15,6 +15,7 @@ from flask import current_app, url_for
 from sqlalchemy import case, exists, func, or_, select, text
 from sqlalchemy.orm import aliased
 
+from portal.clock import utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import (
@@ -474,24 +475,45 @@ class Figure:
         return f"{self.count} ({round(100 * self.count / self.total)}%)"
 
 
-def nudge_figures() -> tuple[int, list[Figure]]:
-    """(nudges sent, figures of what happened to them) in one query; never who answered what."""
+def figures_as_of() -> datetime:
+    """When the director's numbers were last taken: the start of today (UTC), so they move once a day.
+
+    A number that moved the moment one person answered would tell the director, who can see who was
+    invited, what that person chose; a daily figure pools the day's answers (and small groups stay hidden).
+    """
+    return utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def nudge_figures(as_of: datetime | None = None) -> tuple[int, list[Figure]]:
+    """(nudges sent, figures of what happened to them) in one query; never who answered what.
+
+    With ``as_of``, only what had happened before that moment counts (see ``figures_as_of``).
+    """
+    before = as_of or utcnow() + timedelta(days=1)
     enrolled_after = exists(
         select(Enrolment.id)
         .join(User, User.id == Enrolment.user_id)
-        .where(User.email == Nudge.recipient_email, Enrolment.created_at >= Nudge.created_at)
+        .where(
+            User.email == Nudge.recipient_email,
+            Enrolment.created_at >= Nudge.created_at,
+            Enrolment.created_at < before,
+        )
     )
-    answered = {answer: func.count().filter(Nudge.answer == answer) for answer in NudgeAnswer}
+    answered = {
+        answer: func.count().filter(Nudge.answer == answer, Nudge.answered_at < before) for answer in NudgeAnswer
+    }
     sent, opened, joined, interested, more, snoozed, declined = db.session.execute(
         select(
             func.count(),
-            func.count(Nudge.opened_at),
+            func.count().filter(Nudge.opened_at < before),
             func.coalesce(func.sum(case((enrolled_after, 1), else_=0)), 0),
             answered[NudgeAnswer.INTERESTED],
             answered[NudgeAnswer.MORE],
             answered[NudgeAnswer.NOT_NOW],
             answered[NudgeAnswer.NO_THANKS],
-        ).select_from(Nudge)
+        )
+        .select_from(Nudge)
+        .where(Nudge.created_at < before)
     ).one()
     figures = [
         Figure("Opened", opened, sent),
