@@ -13,10 +13,20 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _wants_immediate() -> bool:
-    """True unless this transaction belongs to a read-only HTTP request."""
+    """True unless this transaction belongs to a read-only HTTP request (or one that reads first)."""
     if not has_request_context():
         return True
+    if g.get("read_first", False) and not g.get("writing", False):
+        return False
     return request.method not in READ_ONLY_METHODS or g.get("writing", False)
+
+
+def read_first() -> None:
+    """Let a POST whose slow part only reads (signing in: the deliberately slow password check) open an
+    ordinary transaction, so that it never holds SQLite's write lock while it thinks; every other writer
+    would queue behind it and, past the busy timeout, fail with "database is locked".
+    Call ``begin_writing`` before writing anything in such a request."""
+    g.read_first = True
 
 
 def begin_writing() -> None:

@@ -132,3 +132,17 @@ def count_queries():
         yield counted
     finally:
         event.remove(engine, "after_cursor_execute", bump)
+
+
+@contextmanager
+def limiter_kept():
+    """Build other apps inside the block without taking the tests' rate limiter with them.
+
+    ``limiter.init_app`` rebinds the one shared limiter (enabled or not, its storage) to the newest app.
+    """
+    saved = {name: getattr(limiter, name) for name in ("enabled", "_storage", "_limiter")}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(limiter, name, value)

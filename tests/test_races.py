@@ -20,6 +20,7 @@ from portal import create_app
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Enrolment, EnrolmentRole, MentorRequest, Pairing, User
+from tests.conftest import limiter_kept
 from tests.factories import make_cycle, make_user
 
 
@@ -48,7 +49,7 @@ def race_app(app, tmp_path):
     rolled_back = db.session
     db.session = app.extensions["original_session"]
     try:
-        with scratch_database(tmp_path) as url:
+        with limiter_kept(), scratch_database(tmp_path) as url:
             other = create_app(
                 {
                     "TESTING": True,

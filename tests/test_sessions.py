@@ -8,8 +8,7 @@ import time
 import pytest
 
 from portal import create_app
-from portal.extensions import db
-from tests.conftest import post
+from tests.conftest import limiter_kept, post
 from tests.factories import PASSWORD, make_user
 
 
@@ -92,11 +91,12 @@ def test_failed_sign_ins_from_elsewhere_do_not_lock_the_owner_out(app):
     signed_in_client(app, user, address="198.51.100.7")  # the owner, from their usual address
 
 
-def test_production_refuses_per_worker_rate_limits(app, monkeypatch):
-    db.session.commit()
+def test_production_refuses_per_worker_rate_limits(app):
     with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
         create_app({"PORTAL_ENV": "production", "RATELIMIT_STORAGE_URI": "memory://", "SECRET_KEY": "x"})
     # One process, said so explicitly: allowed.
-    create_app(
-        {"PORTAL_ENV": "production", "RATELIMIT_STORAGE_URI": "memory://", "SECRET_KEY": "x", "SINGLE_PROCESS": True}
-    )
+    with limiter_kept():
+        create_app(
+            {"PORTAL_ENV": "production", "RATELIMIT_STORAGE_URI": "memory://", "SECRET_KEY": "x",
+             "SINGLE_PROCESS": True}
+        )  # fmt: skip

@@ -10,6 +10,7 @@ from portal.access import public, signed_in
 from portal.accounts import bp
 from portal.accounts.forms import PasswordForm, RegisterForm, SignInForm
 from portal.accounts.services import authenticate, change_password, end_sessions, register_user
+from portal.database import read_first
 from portal.errors import ValidationFailed
 from portal.extensions import db, limiter, posted_email
 from portal.forms import EmptyForm
@@ -74,6 +75,7 @@ def sign_in():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
+        read_first()
         user = authenticate(email=form.email.data, password=form.password.data)
         if user is not None:
             db.session.commit()

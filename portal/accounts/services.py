@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.database import begin_writing
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import Role, Team, User
@@ -44,6 +45,8 @@ def register_user(*, email: str, display_name: str, team_name: str, password: st
     problem = password_problem(password, email=email, display_name=display_name)
     if problem:
         raise ValidationFailed({"password": problem})
+    # Hashed before the first query: the slow hash must not hold SQLite's write lock.
+    password_hash = hash_password(password)
     taken = ValidationFailed({"email": "An account with this email already exists. You can sign in instead."})
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise taken
@@ -55,7 +58,7 @@ def register_user(*, email: str, display_name: str, team_name: str, password: st
                 email=email,
                 display_name=display_name,
                 team=team,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 role=Role.PARTICIPANT,
             )
             db.session.add(user)
@@ -77,7 +80,10 @@ def authenticate(*, email: str, password: str) -> User | None:
     if not verify_password(user.password_hash if user else None, password):
         return None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        new_hash = hash_password(password)
+        begin_writing()  # the sign-in request read first (see portal.database.read_first)
+        db.session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+        db.session.refresh(user)
     return user
 
 
