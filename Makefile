@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run test install install-test browser db seed lint unit unit-postgres e2e bench clean
+.PHONY: run test install install-test browser db seed lint unit unit-postgres load-short e2e bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,14 +44,24 @@ unit-postgres: install-test
 		$(BIN)/pytest tests; \
 	else echo "TEST_DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
 
+# 20 seconds of a crowd against gunicorn: fails on any 5xx, lost write or "database is locked".
+load-short: install-test
+	$(BIN)/python benchmarks/load.py --users 20 --duration 20 --check
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(BIN)/python benchmarks/load.py --users 20 --duration 20 --check --database-url "$$TEST_DATABASE_URL" \
+			$${TEST_REDIS_URL:+--redis-url "$$TEST_REDIS_URL"}; \
+	else echo "TEST_DATABASE_URL is not set: the PostgreSQL load run is skipped."; fi
+
 e2e: install-test browser
 	$(BIN)/pytest e2e
 
-test: lint unit unit-postgres e2e
+test: lint unit unit-postgres load-short e2e
 
 bench: install-test
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/matching.py
+	$(BIN)/python benchmarks/load.py
+	@if [ -n "$$LOAD_DATABASE_URL" ]; then $(BIN)/python benchmarks/load.py --database-url "$$LOAD_DATABASE_URL"; fi
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
