@@ -32,6 +32,7 @@ from portal.goals.services import (
 )
 from portal.models import Cycle, Objective, Team
 from portal.pairings import pairing_for
+from portal.urls import safe_next
 
 
 def _pairing_or_404(pairing_id: int):
@@ -209,7 +210,8 @@ def _after_change(goal, pairing, message: str):
     if _fragment():
         return _card(goal_views([goal.id])[0], pairing, message=message)
     flash(message, "success")
-    return redirect(request.form.get("next_url") or url_for("goals.show", goal_id=goal.id), code=303)
+    # Only a path on this site: the form's ``next_url`` comes from the outside (no open redirect).
+    return redirect(safe_next(request.form.get("next_url"), url_for("goals.show", goal_id=goal.id)), code=303)
 
 
 def _problem(goal, pairing, errors: dict, status: int):
