@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import check_a11y, js_enabled
+from e2e.helpers import assert_controls_clear_of_text, check_a11y, js_enabled
 from e2e.test_matching_journey import sign_in, sign_out
 
 
@@ -44,6 +44,8 @@ def test_a_mentee_sets_a_goal_the_mentor_suggests_and_milestones_tick(page: Page
         card.get_by_role("button", name=re.compile("^Add milestone")).click()
         expect(page.locator("article.goal-card", has_text=step)).to_be_visible()
         check_a11y(page, f"after adding {step}")
+    # "Mark done" sits beside each milestone's title without covering it, from a small phone up.
+    assert_controls_clear_of_text(page, "article.goal-card")
     card = page.locator("article.goal-card", has_text="Run calmer negotiations")
     card.get_by_role("button", name=re.compile(r"^Mark done\W+Prepare my opening position")).click()
     expect(page.locator("article.goal-card", has_text="Run calmer negotiations")).to_contain_text("50% of the way")
