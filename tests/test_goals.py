@@ -70,6 +70,10 @@ def test_the_mentee_sets_a_smart_goal_and_the_mentor_is_told(client, pair):
     page = client.get(f"/goals/pairings/{pairing.id}").get_data(as_text=True)
     assert "The Q3 cloud contract renewal" in page and "builds confidence, negotiation" in page
     assert "0% of the way" in page
+    login_as(client, mentor)
+    told = client.get("/notifications/").get_data(as_text=True)
+    assert "Priya Shah set a new goal: \u201cRun calmer negotiations\u201d." in told
+    assert f'href="/goals/{goal.id}"' in told
 
 
 @pytest.mark.parametrize(
