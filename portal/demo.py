@@ -646,6 +646,7 @@ def _seed_journals(rng: random.Random) -> None:
         Meeting,
         MeetingGoal,
         MeetingStatus,
+        NoteVersion,
         Pairing,
         PairingStatus,
         Reflection,
@@ -690,6 +691,12 @@ def _seed_journals(rng: random.Random) -> None:
         )  # fmt: skip
         db.session.add_all(meetings)
         db.session.flush()
+        # The saved notes are their version's text, the base a later merge starts from.
+        db.session.add_all(
+            NoteVersion(meeting_id=m.id, version=m.notes_version, text=m.notes, saved_by_id=pairing.mentee_id)
+            for m in meetings
+            if m.notes_version
+        )
         reflections, actions, links = [], [], []
         for meeting in meetings:
             if meeting.status != MeetingStatus.HELD:
