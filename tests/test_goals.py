@@ -306,3 +306,17 @@ def test_ticking_a_milestone_and_achieving_a_goal_offer_the_mentee_a_celebration
     post(client, f"/goals/{goal.id}/status", {"status": "achieved", "reflection": ""})
     kinds = sorted(p.kind.value for p in db.session.scalars(select(Celebration)))
     assert kinds == ["goal", "milestone"]
+
+
+def test_a_comment_tells_the_other_partner_and_not_the_author(client, pair):
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentor)
+    post(client, f"/goals/{goal.id}/comments", {"comment": "Try a smaller first step?", "is_suggestion": "y"})
+    login_as(client, mentee)
+    post(client, f"/goals/{goal.id}/comments", {"comment": "Good idea."})
+    for person, expected in ((mentee, "Asha Rao suggested a change to"), (mentor, "Priya Shah commented on")):
+        login_as(client, person)
+        told = client.get("/notifications/").get_data(as_text=True)
+        assert f"{expected} \u201cRun calmer negotiations\u201d." in told
+        assert ("commented on" if person is mentee else "suggested a change") not in told

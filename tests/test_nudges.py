@@ -553,6 +553,8 @@ def test_tell_me_more_sends_the_directors_note_and_is_counted_without_a_name(cli
     assert "A short note from the program director is on its way" in page
     (email,) = emails_to("noor@example.com")
     assert "30 minutes a month" in email.body and "Dana Whitfield, program director" in email.body
+    told = db.session.scalars(select(Notification.message).where(Notification.user_id == noor.id)).all()
+    assert any("A short note from the program director" in message for message in told)
     assert db.session.scalar(select(func.count()).where(InterestEvent.kind == InterestKind.MORE)) == 1
     post(client, f"/nudges/cards/{nudge.id}", {"choice": "more"})  # pressed twice: one note, one count
     assert len(emails_to("noor@example.com")) == 1
