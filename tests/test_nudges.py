@@ -760,3 +760,24 @@ def test_demo_data_has_a_roster_with_invited_people_nudges_in_each_state_and_vis
     answers = set(db.session.scalars(select(Nudge.answer).distinct()))
     assert answers == {None, *NudgeAnswer}
     assert db.session.scalar(select(func.count()).where(InterestEvent.kind == InterestKind.VISIT)) >= 20
+
+
+def test_choosing_someone_who_cannot_be_nudged_says_so_at_once_in_the_same_words(client):
+    cycle = make_cycle()
+    sender = make_user()
+    enrolled = make_user(display_name="Busy Person")
+    enrol(enrolled, cycle, "mentee")
+    said_no = make_user(display_name="Quiet Person")
+    make_nudge(make_user(), said_no.email)  # nudged by someone else this week
+    free = make_user(display_name="Free Person")
+    login_as(client, sender)
+    pages = []
+    for person in (enrolled, said_no):
+        page = client.get(f"/nudges/new?to=u{person.id}").get_data(as_text=True)
+        assert KIND_REFUSAL in page
+        assert 'name="message"' not in page  # nothing to write in vain
+        main = page[page.index("<main") : page.index("</main>")]
+        pages.append(re.sub(r"Busy Person|Quiet Person|u\d+", "", without_tokens(main)))
+    assert pages[0] == pages[1]
+    page = client.get(f"/nudges/new?to=u{free.id}").get_data(as_text=True)
+    assert 'name="message"' in page and KIND_REFUSAL not in page

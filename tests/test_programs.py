@@ -203,6 +203,8 @@ def test_pausing_answers_open_requests_kindly(client):
     db.session.refresh(request)
     assert request.status == RequestStatus.DECLINED
     assert "not about you" in request.response
+    login_as(client, mentee)
+    assert "This is about their time, not about you." in client.get("/notifications/").get_data(as_text=True)
 
 
 def test_leaving_a_cycle_asks_first_and_says_what_happens(client):
