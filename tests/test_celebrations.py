@@ -664,3 +664,21 @@ def test_reaction_buttons_read_as_words_without_emoji_some_systems_cannot_draw(c
         assert button.startswith(word)
         assert not re.search(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\ufe0f]", button), button
     assert "for the post about Asha Rao" in page
+
+
+def test_the_kudos_people_picker_finds_colleagues_by_name_with_and_without_javascript(client):
+    me = make_user(display_name="Sam Me")
+    asha = make_user(display_name="Asha Rao", email="asha.rao@example.com")
+    make_user(display_name="Ben Okafor")
+    login_as(client, me)
+    page = client.get("/celebrations/kudos/new?q=ash").get_data(as_text=True)
+    assert "<html" in page and '<a href="/celebrations/kudos/new?to=asha.rao@example.com">Thank Asha Rao</a>' in page
+    assert "Ben Okafor" not in page
+    fragment = client.get("/celebrations/kudos/new?q=rao", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "Thank Asha Rao" in fragment
+    assert "Thank Sam Me" not in client.get("/celebrations/kudos/new?q=sam").get_data(as_text=True)
+    assert "at least two letters" in client.get("/celebrations/kudos/new?q=a").get_data(as_text=True)
+    page = client.get("/celebrations/kudos/new?to=asha.rao%40example.com").get_data(as_text=True)
+    assert 'value="asha.rao@example.com"' in page
+    response = post(client, "/celebrations/kudos/new", {"to": asha.email, "skill": "negotiation", "text": "Thank you"})
+    assert response.status_code == 303

@@ -19,6 +19,7 @@ from portal.celebrations.services import (
     dismiss_post,
     edit_post,
     filter_options,
+    find_colleagues,
     get_post_for,
     get_post_for_director,
     give_kudos,
@@ -43,6 +44,7 @@ from portal.extensions import db, htmx, limiter
 from portal.forms import EmptyForm
 from portal.models import CelebrationKind, CelebrationStatus, Pairing
 from portal.urls import safe_next
+from portal.web import render
 
 # Reaction spam: generous for a person, far below what a script would send.
 REACTION_LIMIT = "60 per minute"
@@ -339,8 +341,17 @@ def kudos():
             return redirect(url_for("celebrations.mine"), code=303)
     elif form.is_submitted():
         abort(400)
-    status = 422 if form.is_submitted() else 200
-    return render_template("celebrations/kudos.html", form=form), status
+    # The people picker: a plain GET search form, upgraded by htmx to show colleagues as the name is typed.
+    term = request.args.get("q", "").strip()[:80]
+    people = find_colleagues(current_user, term)
+    return render(
+        "celebrations/kudos.html",
+        "celebrations/_kudos_people.html",
+        form=form,
+        term=term,
+        people=people,
+        status=422 if form.is_submitted() else 200,
+    )
 
 
 @bp.route("/reports")

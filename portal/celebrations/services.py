@@ -201,6 +201,31 @@ def find_person(address: str | None) -> User:
     return person
 
 
+PEOPLE_SHOWN = 8
+
+
+def find_colleagues(user: User, term: str) -> list[User]:
+    """Colleagues (not ``user``) whose name or work email holds ``term``, by name, at most eight (one query).
+
+    A term under two characters finds nobody.
+    """
+    term = " ".join((term or "").split()).lower()
+    if len(term) < 2:
+        return []
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.id != user.id,
+                or_(func.lower(User.display_name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\")),
+            )
+            .order_by(User.display_name, User.id)
+            .limit(PEOPLE_SHOWN)
+        )
+    )
+
+
 def give_kudos(giver: User, *, to: str, skill_key: str | None, text: str) -> Celebration:
     """Send kudos for a soft skill to the person with work email ``to``; they decide whether it goes on the wall.
 
