@@ -320,3 +320,29 @@ def test_a_comment_tells_the_other_partner_and_not_the_author(client, pair):
         told = client.get("/notifications/").get_data(as_text=True)
         assert f"{expected} \u201cRun calmer negotiations\u201d." in told
         assert ("commented on" if person is mentee else "suggested a change") not in told
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "message"),
+    [
+        ("comments", {"comment": "   "}, "Please write your comment first."),
+        ("comments", {"comment": "x" * 5000}, "Please keep this to"),
+        ("status", {"status": "set_aside", "reflection": "y" * 5000}, "Please keep this to"),
+    ],
+)
+def test_empty_or_overlong_text_on_a_goal_is_refused_beside_the_field(client, pair, url, data, message):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    response = post(client, f"/goals/{goal.id}/{url}", data, htmx=True)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    db.session.refresh(goal)
+    assert goal.status == GoalStatus.ACTIVE and db.session.scalar(select(GoalComment)) is None
+
+
+def test_a_goal_that_does_not_exist_is_404_not_an_error(client, pair):
+    _, _, mentee, _ = pair
+    login_as(client, mentee)
+    assert client.get("/goals/999999").status_code == 404
+    assert post(client, "/goals/999999/comments", {"comment": "hi"}).status_code == 404
