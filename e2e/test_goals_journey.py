@@ -52,6 +52,16 @@ def test_a_mentee_sets_a_goal_the_mentor_suggests_and_milestones_tick(page: Page
     if js_enabled(page):
         expect(page.locator("#status")).to_contain_text("is done. Well done")
     check_a11y(page, "after ticking a milestone")
+    # "Share this on the wall?" is offered right there: one click posts the (edited) words.
+    offer = page.locator(".share-offer")
+    expect(offer.get_by_role("heading", name="Share this on the wall?")).to_be_visible()
+    expect(offer.get_by_label("Your words")).to_have_value("I reached a milestone: Prepare my opening position")
+    assert_controls_clear_of_text(page, ".share-offer")
+    offer.get_by_label("Your words").fill("First step done: my opening position, calmly.")
+    offer.get_by_role("button", name="Post on the wall").click()
+    expect(page.get_by_text("It is on the wall. Thank you for sharing your progress.")).to_be_visible()
+    expect(page.locator(".share-offer")).to_have_count(0)
+    check_a11y(page, "after sharing from the goal card")
 
     # Edit in place (a page of its own without JavaScript): change the target and save.
     card = page.locator("article.goal-card", has_text="Run calmer negotiations")

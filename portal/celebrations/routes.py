@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.access import director, signed_in
 from portal.celebrations import bp
-from portal.celebrations.forms import EditForm, KudosForm, ReportForm, ShareForm
+from portal.celebrations.forms import EditForm, KudosForm, OfferForm, ReportForm, ShareForm
 from portal.celebrations.services import (
     KIND_LABELS,
     REACTIONS,
@@ -15,6 +15,7 @@ from portal.celebrations.services import (
     NotAllowed,
     WallFilters,
     accept_kudos,
+    answer_offer,
     delete_post,
     dismiss_post,
     edit_post,
@@ -26,6 +27,7 @@ from portal.celebrations.services import (
     month_totals,
     my_celebrations,
     my_reactions,
+    offer_for,
     pair_posts,
     reaction_counts,
     report_post,
@@ -44,7 +46,7 @@ from portal.extensions import db, htmx, limiter
 from portal.forms import EmptyForm
 from portal.models import CelebrationKind, CelebrationStatus, Pairing
 from portal.urls import safe_next
-from portal.web import render
+from portal.web import errors_onto, is_fragment, render, status_message
 
 # Reaction spam: generous for a person, far below what a script would send.
 REACTION_LIMIT = "60 per minute"
@@ -388,3 +390,27 @@ def hide(post_id: int):
 @director
 def restore(post_id: int):
     return _director_action(post_id, hidden=False)
+
+
+@bp.route("/<int:post_id>/offer", methods=["POST"])
+@signed_in
+def offer(post_id: int):
+    """Answer "Share this on the wall?" in place: post with the person's words, or skip. Without JavaScript a
+    303 back to where it was offered (a path on this site only)."""
+    form = OfferForm()
+    share = request.form.get("choice") == "share"
+    back = safe_next(request.form.get("next"), url_for("celebrations.mine"))
+    with errors_onto(form) as outcome:
+        post = answer_offer(current_user, post_id, share=share, text=form.text.data or "", now=utcnow())
+    if not outcome.ok:
+        return render("celebrations/offer.html", "celebrations/_offer.html", offer=offer_for(current_user, post_id),
+                      offer_form=form, back=back, status=422)  # fmt: skip
+    message = (
+        "It is on the wall. Thank you for sharing your progress."
+        if share
+        else "Kept to yourself. Nobody else will see it, and nobody is told."
+    )
+    if is_fragment():
+        return render_template("celebrations/_offer_answered.html", post=post, shared=share) + status_message(message)
+    flash(message, "success")
+    return redirect(back, code=303)
