@@ -143,3 +143,67 @@ def expect_step(page: Page, number: int, title: str) -> None:
         page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
     else:
         page.wait_for_load_state("load")
+
+
+# --- layout: controls never cover text ------------------------------------------------------------------
+
+_OVERLAPS_JS = """
+(scope) => {
+  const roots = scope ? Array.from(document.querySelectorAll(scope)) : [document.body];
+  const visible = (r) => r.width > 0.5 && r.height > 0.5;
+  const meets = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const inside = (a, b) =>
+    a.left >= b.left - 1 && a.right <= b.right + 1 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+  const textRects = (node) => {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    return Array.from(range.getClientRects()).filter(visible);
+  };
+  const problems = [];
+  for (const root of roots) {
+    const texts = [];
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (!node.textContent.trim() || node.parentElement.closest('.visually-hidden, script, style, option')) continue;
+      texts.push(node);
+    }
+    const controls = root.querySelectorAll('button, a.button, input:not([type=hidden]), select, textarea');
+    for (const control of controls) {
+      const box = control.getBoundingClientRect();
+      if (!visible(box)) continue;
+      const name = (control.innerText || control.value || control.name || control.tagName).trim().slice(0, 40);
+      for (const node of texts) {
+        const own = control.contains(node);
+        for (const rect of textRects(node)) {
+          if (own && !inside(rect, box)) {
+            problems.push(`the text of "${name}" spills out of its control`);
+          } else if (!own && !control.contains(node.parentElement) && meets(rect, box)) {
+            problems.push(`"${name}" covers the text "${node.textContent.trim().slice(0, 40)}"`);
+          }
+        }
+      }
+    }
+  }
+  return Array.from(new Set(problems));
+}
+"""
+
+WIDTHS = (320, 375, 768, 1280)
+
+
+def assert_controls_clear_of_text(page: Page, scope: str | None = None, *, widths=WIDTHS) -> None:
+    """At each width, no control covers text and no control's own text spills out of it (no screenshots).
+
+    Compares bounding boxes: every button, link styled as a button and field in ``scope`` against every
+    visible text in ``scope``. The viewport is put back afterwards.
+    """
+    original = page.viewport_size
+    try:
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": original["height"] if original else 900})
+            problems = page.evaluate(_OVERLAPS_JS, scope)
+            assert not problems, f"At {width} px:\n" + "\n".join(problems)
+    finally:
+        if original:
+            page.set_viewport_size(original)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import check_a11y, js_enabled
+from e2e.helpers import assert_controls_clear_of_text, check_a11y, js_enabled
 from e2e.test_matching_journey import sign_in, sign_out
 
 
@@ -44,12 +44,24 @@ def test_a_mentee_sets_a_goal_the_mentor_suggests_and_milestones_tick(page: Page
         card.get_by_role("button", name=re.compile("^Add milestone")).click()
         expect(page.locator("article.goal-card", has_text=step)).to_be_visible()
         check_a11y(page, f"after adding {step}")
+    # "Mark done" sits beside each milestone's title without covering it, from a small phone up.
+    assert_controls_clear_of_text(page, "article.goal-card")
     card = page.locator("article.goal-card", has_text="Run calmer negotiations")
     card.get_by_role("button", name=re.compile(r"^Mark done\W+Prepare my opening position")).click()
     expect(page.locator("article.goal-card", has_text="Run calmer negotiations")).to_contain_text("50% of the way")
     if js_enabled(page):
         expect(page.locator("#status")).to_contain_text("is done. Well done")
     check_a11y(page, "after ticking a milestone")
+    # "Share this on the wall?" is offered right there: one click posts the (edited) words.
+    offer = page.locator(".share-offer")
+    expect(offer.get_by_role("heading", name="Share this on the wall?")).to_be_visible()
+    expect(offer.get_by_label("Your words")).to_have_value("I reached a milestone: Prepare my opening position")
+    assert_controls_clear_of_text(page, ".share-offer")
+    offer.get_by_label("Your words").fill("First step done: my opening position, calmly.")
+    offer.get_by_role("button", name="Post on the wall").click()
+    expect(page.get_by_text("It is on the wall. Thank you for sharing your progress.")).to_be_visible()
+    expect(page.locator(".share-offer")).to_have_count(0)
+    check_a11y(page, "after sharing from the goal card")
 
     # Edit in place (a page of its own without JavaScript): change the target and save.
     card = page.locator("article.goal-card", has_text="Run calmer negotiations")

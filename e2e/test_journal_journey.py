@@ -1,6 +1,6 @@
 """A pair's journal in a real browser, JS on and off: plan, download the calendar file, move the meeting, log a
 session linked to a goal, write private reflections, and edit the shared notes at the same time from two
-browsers, where the second save shows both texts to merge."""
+browsers, where the second save shows what each changed and a merge."""
 
 from __future__ import annotations
 
@@ -137,31 +137,35 @@ def test_a_pair_keeps_a_journal_together(page: Page, run_python, new_context):
     expect(page.get_by_label("Your reflection")).to_have_value("Asha's private thought: I talked too much.")
     assert "ask about pauses" not in page.content()
 
-    # Both open the shared notes at once; the mentor saves first, then the mentee.
+    # The mentor starts the notes; then both edit them at once, the mentor saves first, then the mentee.
+    page.get_by_label("Notes you both can edit").fill("Agenda\n- goals")
+    page.get_by_role("button", name="Save the shared notes").click()
+    expect(page.locator("#status")).to_contain_text("The shared notes are saved.")
+    settled(page)
     other.reload()
-    page.get_by_label("Notes you both can edit").fill("Asha: agenda for next time")
-    other.get_by_label("Notes you both can edit").fill("Priya: questions about pricing")
+    page.get_by_label("Notes you both can edit").fill("Agenda\n- goals\n- budget")
+    other.get_by_label("Notes you both can edit").fill("Our agenda\n- goals")
     page.get_by_role("button", name="Save the shared notes").click()
     expect(page.locator("#status")).to_contain_text("The shared notes are saved.")
     settled(page)
     other.get_by_role("button", name="Save the shared notes").click()
     expect(other.get_by_role("heading", name=re.compile("saved the notes while you were writing"))).to_be_visible()
     merge = other.locator(".merge")
-    expect(merge.get_by_role("region", name="Your text")).to_have_text("Priya: questions about pricing")
-    expect(merge.get_by_role("region", name=re.compile("^Their text"))).to_have_text("Asha: agenda for next time")
+    expect(merge.get_by_role("region", name="The version you both started from")).to_have_text("Agenda\n- goals")
+    expect(merge.get_by_role("list", name=f"What {mentor['name']} changed")).to_contain_text("Added: - budget")
+    expect(merge.get_by_role("list", name="What you changed")).to_contain_text("Added: Our agenda")
     merged = other.get_by_label("The merged notes")
-    expect(merged).to_have_value("Asha: agenda for next time\n\nPriya: questions about pricing")
+    # The shared line appears once; both changes are in, with nothing to settle by hand.
+    expect(merged).to_have_value("Our agenda\n- goals\n- budget")
     settled(other)
     check_a11y(other, "the merge view")
-    merged.fill("Asha: agenda for next time\nPriya: questions about pricing (merged)")
+    merged.fill("Our agenda\n- goals\n- budget (merged)")
     other.get_by_role("button", name="Save the merged notes").click()
     expect(other.locator("#status")).to_contain_text("The shared notes are saved.")
     settled(other)
     check_a11y(other, "after merging the notes")
     page.reload()
-    expect(page.get_by_label("Notes you both can edit")).to_have_value(
-        "Asha: agenda for next time\nPriya: questions about pricing (merged)"
-    )
+    expect(page.get_by_label("Notes you both can edit")).to_have_value("Our agenda\n- goals\n- budget (merged)")
 
     # The timeline shows both meetings, newest first, and finds the logged one by its topic.
     page.get_by_role("link", name=f"Your journal with {mentee['name']}").click()

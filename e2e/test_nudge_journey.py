@@ -13,7 +13,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import check_a11y, js_enabled, watch_console
+from e2e.helpers import assert_controls_clear_of_text, check_a11y, js_enabled, watch_console
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
@@ -110,6 +110,13 @@ def test_a_roster_import_a_kind_nudge_not_now_and_later_interested(page: Page, n
     expect(them.get_by_text("You explain things so patiently.")).to_be_visible()
     expect(them.get_by_text(people["colleague"]["name"])).to_have_count(0)
     check_a11y(them, "the nudge card")
+    # The four choices line up; "Pause for" sits under "Not now", not floating above the buttons.
+    tops = [them.get_by_role("button", name=name).bounding_box()["y"]
+            for name in ("I’m interested", "Tell me more", "Not now", "No thanks")]  # fmt: skip
+    assert max(tops) - min(tops) < 2 or them.viewport_size["width"] < 600, tops
+    not_now = them.get_by_role("button", name="Not now").bounding_box()
+    assert them.locator("#months").bounding_box()["y"] >= not_now["y"] + not_now["height"]
+    assert_controls_clear_of_text(them, "#nudge-card")
     them.get_by_label("3 months").check()
     them.get_by_role("button", name="Not now").click()
     expect(them.locator("#status")).to_contain_text("Nobody can nudge you until the pause ends")

@@ -66,6 +66,11 @@ def test_onboarding_journey(page: Page, base_url: str):
     expect(page.locator("#status")).to_contain_text("Your account is ready")
     expect_step(page, 1, TITLES[1])
     check_a11y(page, "step 1 after registering")
+    # The progress bar can be seen: a drawn track with a border, tall enough, and some of it filled.
+    bar = page.locator("progress.progress")
+    assert bar.bounding_box()["height"] >= 12
+    look = bar.evaluate("(el) => [getComputedStyle(el).appearance, getComputedStyle(el).borderTopWidth, el.value]")
+    assert look[0] == "none" and look[1] != "0px" and look[2] >= 1, look
 
     # Step 1 by keyboard only: skip link, Tab into the radio group, arrow to the second option, Tab to
     # "Continue", Enter.

@@ -288,6 +288,24 @@ MILESTONES = ["Agree what good looks like", "Try it once and note what happened"
               "Do it again, better", "Share what I learned"]  # fmt: skip
 
 
+DEMO_OBJECTIVES = [
+    ("Every customer call ends with a clear next step", "team"),
+    ("Ship the self-service onboarding this year", "product"),
+    ("A culture where people grow each other", "company"),
+    ("Halve the time from question to answer in support", "team"),
+]
+
+
+def _seed_objectives() -> list:
+    """The director's objectives, so a goal can say which team, product or company aim it serves."""
+    from portal.models import Objective, ObjectiveLevel
+
+    made = [Objective(title=title, level=ObjectiveLevel(level)) for title, level in DEMO_OBJECTIVES]
+    db.session.add_all(made)
+    db.session.flush()
+    return made
+
+
 def _seed_goals(cycle, rng: random.Random) -> None:
     """Back-date the demo pairings to the start of the program and give them goals in motion."""
     from datetime import timedelta
@@ -299,6 +317,7 @@ def _seed_goals(cycle, rng: random.Random) -> None:
 
     day = today()
     skills = {c.key: c.id for c in db.session.scalars(select(Choice).where(Choice.list_name == "skills"))}
+    objectives = _seed_objectives()
     pairings = db.session.scalars(select(Pairing).where(Pairing.cycle_id == cycle.id)).all()
     for number, pairing in enumerate(pairings):
         started = utcnow() - timedelta(days=90 - number)
@@ -315,6 +334,7 @@ def _seed_goals(cycle, rng: random.Random) -> None:
                 due_on=day + timedelta(days=rng.randint(20, 80)),
                 project=project,
                 status=status,
+                objective_id=objectives[(number + index) % len(objectives)].id if index != 1 else None,
                 created_by_id=pairing.mentee_id,
                 created_at=started + timedelta(days=7),
                 closed_at=utcnow() - timedelta(days=5) if status == GoalStatus.ACHIEVED else None,
@@ -626,6 +646,7 @@ def _seed_journals(rng: random.Random) -> None:
         Meeting,
         MeetingGoal,
         MeetingStatus,
+        NoteVersion,
         Pairing,
         PairingStatus,
         Reflection,
@@ -670,6 +691,12 @@ def _seed_journals(rng: random.Random) -> None:
         )  # fmt: skip
         db.session.add_all(meetings)
         db.session.flush()
+        # The saved notes are their version's text, the base a later merge starts from.
+        db.session.add_all(
+            NoteVersion(meeting_id=m.id, version=m.notes_version, text=m.notes, saved_by_id=pairing.mentee_id)
+            for m in meetings
+            if m.notes_version
+        )
         reflections, actions, links = [], [], []
         for meeting in meetings:
             if meeting.status != MeetingStatus.HELD:

@@ -18,8 +18,9 @@ from portal.celebrations.services import (
     toggle_reaction,
 )
 from portal.celebrations.text import linkify
-from portal.clock import utcnow
+from portal.clock import today, utcnow
 from portal.extensions import db
+from portal.goals.services import GoalInput, add_milestone, create_goal
 from portal.models import (
     Celebration,
     CelebrationAudience,
@@ -98,9 +99,23 @@ def test_propose_celebration_creates_a_private_proposal_and_asks_the_person(clie
 
 
 def test_the_same_milestone_is_proposed_once_and_long_text_is_trimmed_to_the_limit():
-    user = make_user()
-    first = propose_celebration(user, kind="milestone", text="x" * (TEXT_MAX + 50), milestone_id=None, goal_id=None)
+    pairing = make_pairing()
+    user = db.session.get(User, pairing.mentee_id)
+    data = GoalInput(title="Calm", outcome="o", measure="m", target="t", due_on=today() + timedelta(days=20),
+                     project="p", skills=["negotiation"])  # fmt: skip
+    goal = create_goal(pairing, user, data, today=today())
+    step, other_step = (add_milestone(goal, pairing, user, title=t, due_on=None, today=today()) for t in "ab")
+    about = {"pairing_id": pairing.id, "goal_id": goal.id}
+    first = propose_celebration(user, kind="milestone", text="x" * (TEXT_MAX + 50), milestone_id=step.id, **about)
     assert len(first.text) == TEXT_MAX
+    again = propose_celebration(user, kind="milestone", text="again", milestone_id=step.id, **about)
+    assert again.id == first.id
+    other = propose_celebration(user, kind="milestone", text="other", milestone_id=other_step.id, **about)
+    assert other.id != first.id
+    mine = select(func.count()).select_from(Celebration).where(Celebration.subject_id == user.id)
+    assert db.session.scalar(mine) == 2
+    achieved = propose_celebration(user, kind="goal", text="done", **about)
+    assert propose_celebration(user, kind="goal", text="done again", **about).id == achieved.id
     assert propose_celebration(user, kind="goal", text="").text == "I achieved a goal."
     with pytest.raises(ValueError):
         propose_celebration(user, kind="kudos", text="no")
@@ -637,3 +652,33 @@ def test_seed_demo_fills_the_wall_with_months_of_posts_and_consistent_counts(app
     page = wall(client)
     assert "2 celebrations wait for your choice" in page
     assert page.count('class="wall-item"') == 20
+
+
+def test_reaction_buttons_read_as_words_without_emoji_some_systems_cannot_draw(client):
+    make_post(make_user(display_name="Asha Rao"))
+    login_as(client, make_user())
+    page = client.get("/celebrations/").get_data(as_text=True)
+    buttons = re.findall(r'<button[^>]*class="reaction"[^>]*>(.*?)</button>', page, re.S)
+    assert len(buttons) == 3
+    for button, word in zip(buttons, ["Clap", "Heart", "Sparkle"], strict=True):
+        assert button.startswith(word)
+        assert not re.search(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\ufe0f]", button), button
+    assert "for the post about Asha Rao" in page
+
+
+def test_the_kudos_people_picker_finds_colleagues_by_name_with_and_without_javascript(client):
+    me = make_user(display_name="Sam Me")
+    asha = make_user(display_name="Asha Rao", email="asha.rao@example.com")
+    make_user(display_name="Ben Okafor")
+    login_as(client, me)
+    page = client.get("/celebrations/kudos/new?q=ash").get_data(as_text=True)
+    assert "<html" in page and '<a href="/celebrations/kudos/new?to=asha.rao@example.com">Thank Asha Rao</a>' in page
+    assert "Ben Okafor" not in page
+    fragment = client.get("/celebrations/kudos/new?q=rao", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "Thank Asha Rao" in fragment
+    assert "Thank Sam Me" not in client.get("/celebrations/kudos/new?q=sam").get_data(as_text=True)
+    assert "at least two letters" in client.get("/celebrations/kudos/new?q=a").get_data(as_text=True)
+    page = client.get("/celebrations/kudos/new?to=asha.rao%40example.com").get_data(as_text=True)
+    assert 'value="asha.rao@example.com"' in page
+    response = post(client, "/celebrations/kudos/new", {"to": asha.email, "skill": "negotiation", "text": "Thank you"})
+    assert response.status_code == 303

@@ -24,6 +24,10 @@ def test_seed_demo_builds_an_organisation_and_says_how_to_sign_in(app):
     halfway = sum(p.started and not p.finished for p in progress)
     untouched = sum(not p.started for p in progress)
     assert finished >= 20 and halfway >= 10 and untouched >= 5
+    # The goal form offers the director's objectives, not only "None".
+    from portal.models import Objective
+
+    assert db.session.scalar(select(func.count()).select_from(Objective).where(Objective.is_active)) >= 3
 
 
 def test_seed_demo_leaves_a_database_with_people_alone(app):

@@ -70,6 +70,10 @@ def test_the_mentee_sets_a_smart_goal_and_the_mentor_is_told(client, pair):
     page = client.get(f"/goals/pairings/{pairing.id}").get_data(as_text=True)
     assert "The Q3 cloud contract renewal" in page and "builds confidence, negotiation" in page
     assert "0% of the way" in page
+    login_as(client, mentor)
+    told = client.get("/notifications/").get_data(as_text=True)
+    assert "Priya Shah set a new goal: \u201cRun calmer negotiations\u201d." in told
+    assert f'href="/goals/{goal.id}"' in told
 
 
 @pytest.mark.parametrize(
@@ -317,3 +321,114 @@ def test_ticking_a_milestone_and_achieving_a_goal_offer_the_mentee_a_celebration
     post(client, f"/goals/{goal.id}/status", {"status": "achieved", "reflection": ""})
     kinds = sorted(p.kind.value for p in db.session.scalars(select(Celebration)))
     assert kinds == ["goal", "milestone"]
+
+
+def test_a_comment_tells_the_other_partner_and_not_the_author(client, pair):
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentor)
+    post(client, f"/goals/{goal.id}/comments", {"comment": "Try a smaller first step?", "is_suggestion": "y"})
+    login_as(client, mentee)
+    post(client, f"/goals/{goal.id}/comments", {"comment": "Good idea."})
+    for person, expected in ((mentee, "Asha Rao suggested a change to"), (mentor, "Priya Shah commented on")):
+        login_as(client, person)
+        told = client.get("/notifications/").get_data(as_text=True)
+        assert f"{expected} \u201cRun calmer negotiations\u201d." in told
+        assert ("commented on" if person is mentee else "suggested a change") not in told
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "message"),
+    [
+        ("comments", {"comment": "   "}, "Please write your comment first."),
+        ("comments", {"comment": "x" * 5000}, "Please keep this to"),
+        ("status", {"status": "set_aside", "reflection": "y" * 5000}, "Please keep this to"),
+    ],
+)
+def test_empty_or_overlong_text_on_a_goal_is_refused_beside_the_field(client, pair, url, data, message):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    response = post(client, f"/goals/{goal.id}/{url}", data, htmx=True)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    db.session.refresh(goal)
+    assert goal.status == GoalStatus.ACTIVE and db.session.scalar(select(GoalComment)) is None
+
+
+def test_a_goal_that_does_not_exist_is_404_not_an_error(client, pair):
+    _, _, mentee, _ = pair
+    login_as(client, mentee)
+    assert client.get("/goals/999999").status_code == 404
+    assert post(client, "/goals/999999/comments", {"comment": "hi"}).status_code == 404
+
+
+# --- "Share this on the wall?" where the progress happens ------------------------------------------------
+
+
+def _offer_id(html: str) -> int:
+    return int(re.search(r'action="/celebrations/(\d+)/offer"', html).group(1))
+
+
+def test_ticking_a_milestone_offers_sharing_in_place_and_one_click_posts_the_edited_words(client, pair):
+    from portal.models import Celebration, CelebrationStatus
+
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Prepare my opening"})
+    item = db.session.scalar(select(Milestone))
+    card = post(client, f"/goals/milestones/{item.id}/toggle", htmx=True).get_data(as_text=True)
+    assert "<html" not in card and "Share this on the wall?" in card
+    assert re.search(r"<textarea[^>]*>I reached a milestone: Prepare my opening</textarea>", card)
+    assert ">Post on the wall</button>" in card and ">Not now</button>" in card
+    response = post(client, f"/celebrations/{_offer_id(card)}/offer",
+                    {"choice": "share", "text": "First step done, calmly."}, htmx=True)  # fmt: skip
+    answered = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in answered
+    assert "Shared on the wall." in answered and "It is on the wall." in answered  # in place, and in #status
+    shared = db.session.scalar(select(Celebration))
+    assert shared.status == CelebrationStatus.PUBLISHED and shared.text == "First step done, calmly."
+    assert "Share this on the wall?" not in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    again = post(client, f"/celebrations/{shared.id}/offer", {"choice": "skip"}, htmx=True)
+    assert again.status_code == 409
+    assert db.session.get(Celebration, shared.id).status == CelebrationStatus.PUBLISHED
+
+
+def test_without_javascript_the_goal_page_offers_it_and_skipping_is_one_click(client, pair):
+    from portal.models import Celebration, CelebrationStatus
+
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentor)  # the mentor ticks; the offer is the mentee's
+    post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "x"})
+    login_as(client, mentee)
+    post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Role-play"})
+    item = db.session.scalar(select(Milestone))
+    login_as(client, mentor)
+    response = post(client, f"/goals/milestones/{item.id}/toggle")
+    assert "Share this on the wall?" not in client.get(response.headers["Location"]).get_data(as_text=True)
+    login_as(client, mentee)
+    page = client.get(f"/goals/{goal.id}").get_data(as_text=True)
+    assert "Share this on the wall?" in page and f'name="next" value="/goals/{goal.id}"' in page
+    response = post(client, f"/celebrations/{_offer_id(page)}/offer", {"choice": "skip", "next": f"/goals/{goal.id}"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/goals/{goal.id}"
+    assert db.session.scalar(select(Celebration)).status == CelebrationStatus.DISMISSED
+    assert "Share this on the wall?" not in client.get(f"/goals/{goal.id}").get_data(as_text=True)
+
+
+def test_achieving_a_goal_offers_sharing_and_empty_words_are_refused_beside_the_field(client, pair):
+    from portal.models import Celebration, CelebrationStatus
+
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    card = post(client, f"/goals/{goal.id}/status", {"status": "achieved", "reflection": ""}, htmx=True)
+    html = card.get_data(as_text=True)
+    assert "I achieved my goal: Run calmer negotiations" in html
+    response = post(client, f"/celebrations/{_offer_id(html)}/offer", {"choice": "share", "text": "  "}, htmx=True)
+    assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(Celebration)).status == CelebrationStatus.PROPOSED
+    for person in (mentor, make_user(team="Sales")):
+        login_as(client, person)
+        assert post(client, f"/celebrations/{_offer_id(html)}/offer", {"choice": "share"}).status_code == 404

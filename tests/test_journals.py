@@ -19,6 +19,7 @@ from portal.journals.services import (
     cancel_meeting,
     ics_for,
     log_meeting,
+    merge_notes,
     notes_draft,
     pair_activity,
     plan_meeting,
@@ -625,36 +626,55 @@ def test_saving_notes_with_htmx_returns_the_section_and_a_status(client, pair):
     assert response.status_code == 303 and response.headers["Location"].endswith("#notes-section")
 
 
-def test_two_people_saving_over_each_other_see_both_texts_and_merge(client, pair):
+def test_two_people_saving_over_each_other_see_what_each_changed_and_an_automatic_merge(client, pair):
     pairing, mentor, mentee = pair
     meeting = make_meeting(pairing)
+    url = f"/journals/meetings/{meeting.id}/notes"
     login_as(client, mentor)
-    assert post(client, f"/journals/meetings/{meeting.id}/notes", {"notes": "Asha's agenda", "version": "0"})
+    assert post(client, url, {"notes": "Agenda\n- goals\n- feedback", "version": "0"}).status_code == 303
+    # Both start from version 1; Asha adds a line at the end, Priya rewrites the first line.
+    assert post(client, url, {"notes": "Agenda\n- goals\n- feedback\n- budget", "version": "1"}).status_code == 303
     login_as(client, mentee)
-    response = post(
-        client, f"/journals/meetings/{meeting.id}/notes", {"notes": "Priya's points", "version": "0"}, htmx=True
-    )
+    response = post(client, url, {"notes": "Our agenda\n- goals\n- feedback", "version": "1"}, htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Asha Rao saved the notes while you were writing" in html
-    assert re.search(r"Your text</h3>\s*<div[^>]*>Priya&#39;s points</div>", html)
-    assert re.search(r"Their text[^<]*</h3>\s*<div[^>]*>Asha&#39;s agenda</div>", html)
-    assert re.search(r"<textarea[^>]*>Asha&#39;s agenda\n\nPriya&#39;s points</textarea>", html)
-    assert 'name="version" value="1"' in html
-    assert db.session.get(Meeting, meeting.id).notes == "Asha's agenda"
+    assert "Your changes and theirs fit together" in html
+    # The shared part appears once: the merge takes both changes and nothing twice.
+    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", html, re.S).group(1)
+    assert textarea == "Our agenda\n- goals\n- feedback\n- budget"
+    assert re.search(r"The version you both started from</h3>\s*<div[^>]*>Agenda\n- goals\n- feedback</div>", html)
+    theirs = html[html.index("What Asha Rao changed") : html.index("What you changed")]
+    assert '<ins><span class="visually-hidden">Added: </span>- budget</ins>' in theirs and "<del>" not in theirs
+    mine = html[html.index("What you changed") :]
+    assert "Removed: </span>Agenda</del>" in mine and "Added: </span>Our agenda</ins>" in mine
+    assert 'name="version" value="2"' in html
+    assert db.session.get(Meeting, meeting.id).notes == "Agenda\n- goals\n- feedback\n- budget"
+    # Where both changed the same line, only that part is marked, in plain words.
+    response = post(client, url, {"notes": "Agenda\n- goals\n- feelings", "version": "1"}, htmx=True)
+    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.get_data(as_text=True), re.S).group(1)
+    both = "[Both of you changed this part. Their version:]"
+    assert textarea.startswith(f"Agenda\n- goals\n{both}\n- feedback\n- budget\n")
+    assert "[Your version:]\n- feelings\n[End of the part you both changed." in textarea
+    assert textarea.count("- goals") == 1
+    assert "one place where you both changed the same lines is marked" in response.get_data(as_text=True)
     # Without JavaScript the whole page comes back with the same merge view.
-    page = client.post(
-        f"/journals/meetings/{meeting.id}/notes",
-        data={"notes": "Priya's points", "version": "0", "csrf_token": _token(client)},
-    )
+    page = client.post(url, data={"notes": "Our agenda\n- goals\n- feedback", "version": "1",
+                                  "csrf_token": _token(client)})  # fmt: skip
     assert page.status_code == 409 and "<html" in page.get_data(as_text=True)
-    assert "Their text" in page.get_data(as_text=True)
-    merged = "Asha's agenda\n\nPriya's points, merged"
-    response = post(client, f"/journals/meetings/{meeting.id}/notes", {"notes": merged, "version": "1"}, htmx=True)
+    assert "What you changed" in page.get_data(as_text=True)
+    merged = "Our agenda\n- goals\n- feedback\n- budget (merged)"
+    response = post(client, url, {"notes": merged, "version": "2"}, htmx=True)
     assert response.status_code == 200
     saved = db.session.get(Meeting, meeting.id)
-    assert saved.notes == merged and saved.notes_version == 2
+    assert saved.notes == merged and saved.notes_version == 3
     assert notes_draft(saved, mentee) is None
+
+
+def test_without_the_starting_version_the_merge_keeps_both_texts_and_shared_lines_once():
+    merge = merge_notes(None, "shared\ntheirs", "shared\nmine")
+    assert merge.conflicts == 1 and merge.text.count("shared") == 1
+    assert "theirs" in merge.text and "mine" in merge.text
 
 
 def _token(client):

@@ -195,6 +195,7 @@ def test_accepting_creates_a_pairing_withdraws_the_others_and_tells_everyone(cli
     assert second.status == RequestStatus.WITHDRAWN
     assert any("has found a mentor" in n for n in notes_for(ben))
     assert any("said yes" in n and "Gladly." in n for n in notes_for(me))
+    assert f"You and {me.display_name} are now a pair." in notes_for(asha)
     assert "You mentor" in client.get("/").get_data(as_text=True)
     login_as(client, me)
     home = client.get("/").get_data(as_text=True)

@@ -231,6 +231,20 @@ def test_finishing_marks_the_questionnaire_done_and_shows_the_profile(client):
     assert "Your questionnaire is complete" in client.get("/").get_data(as_text=True)
 
 
+def test_after_confirming_the_answers_the_way_on_is_to_take_part_in_the_open_cycle(client):
+    from tests.factories import enrol, make_cycle
+
+    cycle = make_cycle(name="Autumn")
+    user = signed_in(client)
+    save_answer(user, QUESTION_BY_KEY["interests"], values=["data"])
+    response = post(client, "/onboarding/finish")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<a class="button" href="/programs/{cycle.id}/enrol">Take part in Autumn</a>' in page
+    enrol(user, cycle, "mentee")
+    page = client.get("/profiles/me").get_data(as_text=True)
+    assert "Take part in Autumn" not in page and "You take part in Autumn" in page
+
+
 def test_someone_elses_profile_does_not_exist_for_you(client):
     me = signed_in(client)
     other = make_user()
@@ -253,6 +267,8 @@ def test_review_and_profile_take_a_fixed_number_of_queries(client):
     client.get("/onboarding/review")
     with count_queries() as few:
         client.get("/onboarding/review")
+    with count_queries() as profile_few:
+        client.get("/profiles/me")
     for question in QUESTIONS:
         if question.kind == "text":
             save_answer(user, question, values=[], text="something")
@@ -267,4 +283,4 @@ def test_review_and_profile_take_a_fixed_number_of_queries(client):
     assert many[0] == few[0]
     with count_queries() as profile:
         client.get("/profiles/me")
-    assert profile[0] == few[0]
+    assert profile[0] == profile_few[0]

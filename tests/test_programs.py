@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from portal.clock import today
 from portal.extensions import db
-from portal.models import Cycle, Enrolment, MentorRequest, RequestStatus, Role
+from portal.models import Cycle, Enrolment, MentorRequest, RequestStatus, Role, User
 from tests.conftest import count_queries, login_as, post
-from tests.factories import answer, enrol, make_cycle, make_user
+from tests.factories import answer, enrol, make_cycle, make_pairing, make_user
 
 
 def cycle_form(**overrides):
@@ -142,6 +142,7 @@ def test_enrolment_is_prefilled_from_the_questionnaire(client):
 def test_enrolling_as_a_mentor_with_capacity(client):
     cycle = make_cycle()
     user = make_user()
+    answer(user, values=["kindness"])
     login_as(client, user)
     response = post(client, "/programs/enrol", {"role": "both", "capacity": "3"})
     assert response.status_code == 303
@@ -151,7 +152,9 @@ def test_enrolling_as_a_mentor_with_capacity(client):
 
 def test_capacity_out_of_range_is_refused_at_the_field(client):
     make_cycle()
-    login_as(client, make_user())
+    user = make_user()
+    answer(user, values=["kindness"])
+    login_as(client, user)
     for bad in ["0", "6", ""]:
         response = post(client, "/programs/enrol", {"role": "mentor", "capacity": bad})
         assert response.status_code == 422
@@ -200,15 +203,47 @@ def test_pausing_answers_open_requests_kindly(client):
     db.session.refresh(request)
     assert request.status == RequestStatus.DECLINED
     assert "not about you" in request.response
+    login_as(client, mentee)
+    assert "This is about their time, not about you." in client.get("/notifications/").get_data(as_text=True)
 
 
-def test_leaving_a_cycle(client):
-    cycle = make_cycle()
-    user = make_user()
-    enrol(user, cycle, "mentee")
+def test_leaving_a_cycle_asks_first_and_says_what_happens(client):
+    cycle = make_cycle(name="Spring")
+    user, mentor, mentee = make_user(), make_user(team="Design"), make_user(team="Sales")
+    enrol(user, cycle, "both")
+    for asker, asked in ((user, mentor), (mentee, user)):
+        db.session.add(MentorRequest(cycle_id=cycle.id, mentee_id=asker.id, mentor_id=asked.id, note="Hello",
+                                     rhythm="monthly", expires_at=cycle.created_at + timedelta(days=7)))  # fmt: skip
+    db.session.commit()
     login_as(client, user)
-    assert post(client, "/programs/leave").status_code == 303
+    page = client.get("/programs/enrol").get_data(as_text=True)
+    assert "Leave this cycle</button>" not in page  # no one-click leaving
+    assert f'href="/programs/{cycle.id}/leave"' in page
+    page = client.get(f"/programs/{cycle.id}/leave").get_data(as_text=True)
+    assert "Leave Spring?" in page
+    assert "Your request to a mentor is withdrawn." in page
+    assert "The request waiting for your answer is answered kindly for you" in page
+    assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id)) is not None
+    response = post(client, f"/programs/{cycle.id}/leave")
+    assert response.status_code == 303
     assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id)) is None
+    statuses = db.session.scalars(select(MentorRequest.status).order_by(MentorRequest.id)).all()
+    assert statuses == [RequestStatus.WITHDRAWN, RequestStatus.DECLINED]
+
+
+def test_someone_in_a_pairing_is_told_how_to_leave_instead(client):
+    pairing = make_pairing()
+    cycle = db.session.get(Cycle, pairing.cycle_id)
+    mentee = db.session.get(User, pairing.mentee_id)
+    enrol(mentee, cycle, "mentee")
+    login_as(client, mentee)
+    page = client.get(f"/programs/{cycle.id}/leave").get_data(as_text=True)
+    assert "The program director can help you end it kindly" in page and "<button" not in page.split("<main")[1]
+    assert post(client, f"/programs/{cycle.id}/leave").status_code == 422
+    assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == mentee.id)) is not None
+    assert client.get(f"/programs/{cycle.id}/leave").status_code == 200
+    login_as(client, make_user())
+    assert client.get(f"/programs/{cycle.id}/leave").status_code == 404  # not enrolled: nothing to leave
 
 
 def test_the_cycle_list_takes_a_fixed_number_of_queries(client):
@@ -221,3 +256,78 @@ def test_the_cycle_list_takes_a_fixed_number_of_queries(client):
     with count_queries() as many:
         client.get("/programs/")
     assert many[0] == few[0]
+
+
+def test_enrolling_with_no_answers_says_kindly_what_is_missing_and_links_to_it(client):
+    make_cycle(name="Spring")
+    user = make_user()
+    login_as(client, user)
+    page = client.get("/programs/enrol").get_data(as_text=True)
+    assert "it has no answers yet" in page and 'href="/onboarding/' in page
+    assert 'name="role"' not in page  # no form that cannot succeed
+    response = post(client, "/programs/enrol", {"role": "mentee"})
+    assert response.status_code == 422 and "it has no answers yet" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Enrolment)) is None
+    answer(user, values=["kindness"])
+    assert post(client, "/programs/enrol", {"role": "mentee"}).status_code == 303
+
+
+def test_mentor_only_fields_sit_in_their_own_block_the_stylesheet_hides_for_mentees(client, app):
+    make_cycle()
+    user = make_user()
+    answer(user, values=["kindness"])
+    login_as(client, user)
+    page = client.get("/programs/enrol").get_data(as_text=True)
+    block = page[page.index('class="mentor-only') :]
+    assert 'name="capacity"' in block and 'name="paused"' in block
+    assert 'name="capacity"' not in page[: page.index('class="mentor-only')]
+    css = client.get("/static/css/portal.css").get_data(as_text=True)
+    assert '.enrol-form:has(input[name="role"][value="mentee"]:checked) .mentor-only { display: none; }' in css
+
+
+def test_people_enrol_in_the_next_cycle_while_the_current_one_runs(client):
+    day = today()
+    running = make_cycle(name="Spring", enrolment_opens_on=day - timedelta(days=90),
+                         enrolment_closes_on=day - timedelta(days=80), matching_opens_on=day - timedelta(days=79),
+                         matching_closes_on=day - timedelta(days=60), starts_on=day - timedelta(days=59),
+                         ends_on=day + timedelta(days=100))  # fmt: skip
+    autumn = make_cycle(name="Autumn", current=False, enrolment_opens_on=day - timedelta(days=3),
+                        enrolment_closes_on=day + timedelta(days=20), matching_opens_on=day + timedelta(days=21),
+                        matching_closes_on=day + timedelta(days=40), starts_on=day + timedelta(days=41),
+                        ends_on=day + timedelta(days=220))  # fmt: skip
+    winter = make_cycle(name="Winter", current=False, enrolment_opens_on=day - timedelta(days=1),
+                        enrolment_closes_on=day + timedelta(days=30), matching_opens_on=day + timedelta(days=31),
+                        matching_closes_on=day + timedelta(days=50), starts_on=day + timedelta(days=51),
+                        ends_on=day + timedelta(days=230))  # fmt: skip
+    user = make_user()
+    answer(user, values=["kindness"])
+    login_as(client, user)
+    page = client.get("/programs/enrol").get_data(as_text=True)
+    assert "Take part in Autumn" in page and "Take part in Winter" in page and "Spring" not in page
+    assert page.index("Autumn") < page.index("Winter")  # the soonest first
+    page = client.get(f"/programs/{winter.id}/enrol").get_data(as_text=True)
+    assert "Take part in Winter" in page and f'action="/programs/{winter.id}/enrol"' in page
+    assert post(client, f"/programs/{winter.id}/enrol", {"role": "mentee"}).status_code == 303
+    mine = db.session.scalars(select(Enrolment.cycle_id).where(Enrolment.user_id == user.id)).all()
+    assert mine == [winter.id]
+    page = client.get("/programs/enrol").get_data(as_text=True)
+    assert "You take part in it." in page
+    response = post(client, f"/programs/{running.id}/enrol", {"role": "mentee"})
+    assert response.status_code == 422 and "Enrolment for this cycle is closed" in response.get_data(as_text=True)
+    assert autumn.id not in db.session.scalars(select(Enrolment.cycle_id)).all()
+    assert client.get("/programs/99999/enrol").status_code == 404
+
+
+def test_the_cycle_page_shows_the_real_windows_in_the_usual_date_format(client):
+    day = today()
+    cycle = make_cycle(name="Autumn", enrolment_opens_on=day - timedelta(days=20),
+                       enrolment_closes_on=day - timedelta(days=5), matching_opens_on=day - timedelta(days=4),
+                       matching_closes_on=day + timedelta(days=10), starts_on=day + timedelta(days=11),
+                       ends_on=day + timedelta(days=200))  # fmt: skip
+    director(client)
+    page = client.get(f"/programs/{cycle.id}").get_data(as_text=True)
+    fmt = "%-d %B %Y"
+    opens, until = (day - timedelta(days=20)).strftime(fmt), (day + timedelta(days=10)).strftime(fmt)
+    assert f"Open from {opens} until {until}" in page
+    assert "open now" in page
+    assert (day - timedelta(days=5)).isoformat() not in page

@@ -46,3 +46,9 @@ class ReportForm(FlaskForm):
         "What is wrong? (optional)",
         description="Only the program director reads this. The author is not told who reported it.",
     )
+
+
+class OfferForm(FlaskForm):
+    """ "Share this on the wall?" where the progress happened: the words, then post or skip."""
+
+    text = TextAreaField("Your words", description=f"Change anything you like, up to {TEXT_MAX} characters.")

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.access import director, signed_in
 from portal.celebrations import bp
-from portal.celebrations.forms import EditForm, KudosForm, ReportForm, ShareForm
+from portal.celebrations.forms import EditForm, KudosForm, OfferForm, ReportForm, ShareForm
 from portal.celebrations.services import (
     KIND_LABELS,
     REACTIONS,
@@ -15,16 +15,19 @@ from portal.celebrations.services import (
     NotAllowed,
     WallFilters,
     accept_kudos,
+    answer_offer,
     delete_post,
     dismiss_post,
     edit_post,
     filter_options,
+    find_colleagues,
     get_post_for,
     get_post_for_director,
     give_kudos,
     month_totals,
     my_celebrations,
     my_reactions,
+    offer_for,
     pair_posts,
     reaction_counts,
     report_post,
@@ -44,6 +47,7 @@ from portal.extensions import db, htmx, limiter
 from portal.forms import EmptyForm
 from portal.models import CelebrationKind, CelebrationStatus, Pairing
 from portal.urls import safe_next
+from portal.web import errors_onto, is_fragment, render, status_message
 
 # Reaction spam: generous for a person, far below what a script would send.
 REACTION_LIMIT = "60 per minute"
@@ -335,8 +339,17 @@ def kudos():
             return redirect(url_for("celebrations.mine"), code=303)
     elif form.is_submitted():
         abort(400)
-    status = 422 if form.is_submitted() else 200
-    return render_template("celebrations/kudos.html", form=form), status
+    # The people picker: a plain GET search form, upgraded by htmx to show colleagues as the name is typed.
+    term = request.args.get("q", "").strip()[:80]
+    people = find_colleagues(current_user, term)
+    return render(
+        "celebrations/kudos.html",
+        "celebrations/_kudos_people.html",
+        form=form,
+        term=term,
+        people=people,
+        status=422 if form.is_submitted() else 200,
+    )
 
 
 @bp.route("/reports")
@@ -373,3 +386,27 @@ def hide(post_id: int):
 @director
 def restore(post_id: int):
     return _director_action(post_id, hidden=False)
+
+
+@bp.route("/<int:post_id>/offer", methods=["POST"])
+@signed_in
+def offer(post_id: int):
+    """Answer "Share this on the wall?" in place: post with the person's words, or skip. Without JavaScript a
+    303 back to where it was offered (a path on this site only)."""
+    form = OfferForm()
+    share = request.form.get("choice") == "share"
+    back = safe_next(request.form.get("next"), url_for("celebrations.mine"))
+    with errors_onto(form) as outcome:
+        post = answer_offer(current_user, post_id, share=share, text=form.text.data or "", now=utcnow())
+    if not outcome.ok:
+        return render("celebrations/offer.html", "celebrations/_offer.html", offer=offer_for(current_user, post_id),
+                      offer_form=form, back=back, status=422)  # fmt: skip
+    message = (
+        "It is on the wall. Thank you for sharing your progress."
+        if share
+        else "Kept to yourself. Nobody else will see it, and nobody is told."
+    )
+    if is_fragment():
+        return render_template("celebrations/_offer_answered.html", post=post, shared=share) + status_message(message)
+    flash(message, "success")
+    return redirect(back, code=303)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.edge import MAX_ID
-from portal.errors import ValidationFailed
+from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import (
     Celebration,
@@ -202,6 +202,31 @@ def find_person(address: str | None) -> User:
     return person
 
 
+PEOPLE_SHOWN = 8
+
+
+def find_colleagues(user: User, term: str) -> list[User]:
+    """Colleagues (not ``user``) whose name or work email holds ``term``, by name, at most eight (one query).
+
+    A term under two characters finds nobody.
+    """
+    term = " ".join((term or "").split()).lower()
+    if len(term) < 2:
+        return []
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.id != user.id,
+                or_(func.lower(User.display_name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\")),
+            )
+            .order_by(User.display_name, User.id)
+            .limit(PEOPLE_SHOWN)
+        )
+    )
+
+
 def give_kudos(giver: User, *, to: str, skill_key: str | None, text: str) -> Celebration:
     """Send kudos for a soft skill to the person with work email ``to``; they decide whether it goes on the wall.
 
@@ -288,6 +313,62 @@ def _publish(post: Celebration, subject: User, now: datetime) -> None:
     post.published_at = now
     post.team_id = subject.team_id
     db.session.flush()
+
+
+# --- "Share this on the wall?", offered where the progress happened ------------------------------------
+
+
+def pending_offers(user: User, goal_ids: list[int]) -> dict[int, Celebration]:
+    """The person's unanswered proposals about these goals (a ticked milestone, an achieved goal), by goal id,
+    the newest per goal (one query)."""
+    if not goal_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Celebration)
+        .where(
+            Celebration.subject_id == user.id,
+            Celebration.status == CelebrationStatus.PROPOSED,
+            Celebration.kind.in_([CelebrationKind.MILESTONE, CelebrationKind.GOAL]),
+            Celebration.goal_id.in_(goal_ids),
+            Celebration.deleted_at.is_(None),
+        )
+        .order_by(Celebration.id)
+    )
+    return {row.goal_id: row for row in rows}
+
+
+def offer_for(user: User, post_id: int) -> Celebration:
+    """The person's own proposal about their progress. Raises NotFound for anything else (kudos included)."""
+    post = db.session.get(Celebration, post_id)
+    if post is None or post.subject_id != user.id or post.kind == CelebrationKind.KUDOS or post.deleted_at:
+        raise NotFound()
+    return post
+
+
+def answer_offer(user: User, post_id: int, *, share: bool, text: str, now: datetime) -> Celebration:
+    """Post the proposal on the wall with the person's words (everyone may see it), or skip it quietly.
+
+    Raises NotFound unless it is ``user``'s own proposal, Conflict when it was answered already (in another
+    tab, or on the wall's page), and ValidationFailed (``text``) for empty or over-long words when sharing.
+    """
+    post = offer_for(user, post_id)
+    if share:
+        values = {"status": CelebrationStatus.PUBLISHED, "text": _clean_text(text), "published_at": now,
+                  "audience": CelebrationAudience.EVERYONE, "team_id": user.team_id}  # fmt: skip
+    else:
+        values = {"status": CelebrationStatus.DISMISSED}
+    # One conditional write: two tabs answering at once cannot both win.
+    answered = db.session.execute(
+        update(Celebration)
+        .where(Celebration.id == post.id, Celebration.status == CelebrationStatus.PROPOSED)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(post)
+    if not answered:
+        shared = post.status == CelebrationStatus.PUBLISHED
+        raise Conflict("This is on the wall already." if shared else "You chose to keep this to yourself already.")
+    return post
 
 
 def dismiss_post(post: Celebration, user: User) -> Celebration:

@@ -85,11 +85,19 @@ def _errors_into(form, failure: ValidationFailed) -> dict:
     return extra
 
 
+def _offers(goal_ids: list[int]) -> dict:
+    """The signed-in person's unanswered "Share this on the wall?" offers, by goal (one query)."""
+    from portal.celebrations.services import pending_offers
+
+    return pending_offers(current_user, goal_ids)
+
+
 def _card(view, pairing, *, message: str | None = None, status: int = 200):
     return render_template(
         "goals/_goal.html",
         view=view,
         pairing=pairing,
+        offers=_offers([view.goal.id]),
         milestone_form=MilestoneForm(formdata=None),
         status_form=StatusForm(formdata=None, status=view.goal.status.value),
         comment_form=CommentForm(formdata=None),
@@ -102,10 +110,12 @@ def _card(view, pairing, *, message: str | None = None, status: int = 200):
 @signed_in
 def index(pairing_id: int):
     pairing = _pairing_or_404(pairing_id)
+    views = goal_views(pairing)
     return render_template(
         "goals/index.html",
         pairing=pairing,
-        views=goal_views(pairing),
+        views=views,
+        offers=_offers([view.goal.id for view in views]),
         milestone_form=MilestoneForm(formdata=None),
         comment_form=CommentForm(formdata=None),
         status_form=StatusForm(formdata=None),
@@ -163,6 +173,7 @@ def show(goal_id: int):
         "goals/show.html",
         view=view,
         pairing=pairing,
+        offers=_offers([goal.id]),
         milestone_form=MilestoneForm(formdata=None),
         status_form=StatusForm(formdata=None, status=goal.status.value),
         comment_form=CommentForm(formdata=None),
@@ -210,6 +221,7 @@ def _after_change(goal, pairing, message: str):
     if _fragment():
         return _card(goal_views([goal.id])[0], pairing, message=message)
     flash(message, "success")
+    # Only a path on this site: the form's ``next_url`` comes from the outside (no open redirect).
     return redirect(safe_next(request.form.get("next_url"), url_for("goals.show", goal_id=goal.id)), code=303)
 
 

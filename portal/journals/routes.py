@@ -35,7 +35,6 @@ from portal.journals.services import (
     linked_goal_ids,
     log_meeting,
     meeting_for,
-    merge_suggestion,
     notes_draft,
     plan_meeting,
     reflection_draft,
@@ -288,7 +287,8 @@ def _notes_context(meeting, pairing, *, conflict: NotesConflict | None = None, s
         "updated_by": people.get(meeting.notes_updated_by_id),
     }
     if conflict is not None:
-        context.update(text=merge_suggestion(conflict.theirs, conflict.mine), version=conflict.version)
+        merge = conflict.merge
+        context.update(text=merge.text, version=conflict.version, merge=merge)
     elif sent is not None:
         context.update(text=sent[0], version=sent[1])
     elif draft is not None:

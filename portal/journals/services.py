@@ -7,10 +7,12 @@ Privacy is enforced here, not in templates: a meeting is only ever loaded for on
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from merge3 import Merge3
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +27,7 @@ from portal.models import (
     Meeting,
     MeetingGoal,
     MeetingStatus,
+    NoteVersion,
     Pairing,
     Reflection,
     User,
@@ -65,9 +68,18 @@ class NotesConflict(Exception):
     ``mine`` is the text that was sent, ``theirs`` the notes as saved now, ``version`` their version.
     """
 
-    def __init__(self, *, mine: str, theirs: str, version: int, by: User | None, at: datetime | None):
+    def __init__(
+        self, *, mine: str, theirs: str, version: int, by: User | None, at: datetime | None, base: str | None = None
+    ):
         super().__init__("the shared notes changed since this edit began")
         self.mine, self.theirs, self.version, self.by, self.at = mine, theirs, version, by, at
+        # The text both started from (None when that version was never kept), for the three-way view.
+        self.base = base
+
+    @property
+    def merge(self) -> NotesMerge:
+        """The automatic three-way merge of ``base``, ``theirs`` and ``mine``."""
+        return merge_notes(self.base, self.theirs, self.mine)
 
 
 # --- access -------------------------------------------------------------------------------------------
@@ -378,20 +390,95 @@ def save_notes(meeting: Meeting, user: User, *, body: str, base_version: int | N
     if result.rowcount == 0 and meeting.notes != body:
         by = db.session.get(User, meeting.notes_updated_by_id) if meeting.notes_updated_by_id else None
         raise NotesConflict(
-            mine=body, theirs=meeting.notes, version=meeting.notes_version, by=by, at=meeting.notes_updated_at
+            mine=body,
+            theirs=meeting.notes,
+            version=meeting.notes_version,
+            by=by,
+            at=meeting.notes_updated_at,
+            base=notes_at(meeting, base_version),
         )
+    if result.rowcount:
+        # Kept so that a later conflict can show what each person changed since the version they began from.
+        kept = NoteVersion(meeting_id=meeting.id, version=meeting.notes_version, text=body, saved_by_id=user.id)
+        db.session.add(kept)
     _discard(user, NOTES_DRAFT, meeting)
     db.session.flush()
     return meeting
 
 
-def merge_suggestion(theirs: str, mine: str) -> str:
-    """Both texts, theirs first, as a starting point for the merge; nothing from either is dropped."""
-    if not theirs.strip():
-        return mine
-    if not mine.strip():
-        return theirs
-    return f"{theirs.rstrip()}\n\n{mine.strip()}"
+def notes_at(meeting: Meeting, version: int | None) -> str | None:
+    """The shared notes' text at ``version`` (empty at version 0), or None when that version was not kept."""
+    if version is None or version < 0:
+        return None
+    if version == 0:
+        return ""
+    return db.session.scalar(
+        select(NoteVersion.text).where(NoteVersion.meeting_id == meeting.id, NoteVersion.version == version)
+    )
+
+
+@dataclass
+class NotesMerge:
+    """An automatic merge: ``text`` to prefill the merge box, ``conflicts`` places where both changed the same
+    lines (marked in the text between CONFLICT_START and CONFLICT_END), and each side's changes since the base
+    as (kind, line) pairs, kind being "same", "added" or "removed"."""
+
+    text: str
+    conflicts: int
+    theirs_changes: list[tuple[str, str]]
+    mine_changes: list[tuple[str, str]]
+
+
+CONFLICT_START = "[Both of you changed this part. Their version:]"
+CONFLICT_MIDDLE = "[Your version:]"
+CONFLICT_END = "[End of the part you both changed. Keep what reads right and remove these bracketed lines.]"
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    return lines
+
+
+def _changes(base: list[str], text: list[str]) -> list[tuple[str, str]]:
+    kinds = {" ": "same", "+": "added", "-": "removed"}
+    return [(kinds[line[0]], line[2:].rstrip("\n")) for line in difflib.ndiff(base, text) if line[0] in kinds]
+
+
+def merge_notes(base: str | None, theirs: str, mine: str) -> NotesMerge:
+    """Merge two edits of the notes line by line against the text both started from (merge3, as bzr and
+    breezy do): a change made by one side only is taken as it is; where both changed the same lines, both
+    versions are kept between plain-worded markers. Without a known base, everything that differs is one
+    conflict, so nothing is dropped."""
+    base_lines, their_lines, my_lines = _lines(base or ""), _lines(theirs), _lines(mine)
+    if base is None:
+        # Unknown starting point: compare the two texts only; lines both have are kept once.
+        base_lines = [line for line in their_lines if line in set(my_lines)]
+    merged: list[str] = []
+    conflicts = 0
+    for region in Merge3(base_lines, their_lines, my_lines).merge_regions():
+        kind = region[0]
+        if kind == "unchanged":
+            merged += base_lines[region[1] : region[2]]
+        elif kind in ("a", "same"):
+            merged += their_lines[region[1] : region[2]]
+        elif kind == "b":
+            merged += my_lines[region[1] : region[2]]
+        else:
+            conflicts += 1
+            _, _, _, a_start, a_end, b_start, b_end = region
+            merged += [CONFLICT_START + "\n", *their_lines[a_start:a_end], CONFLICT_MIDDLE + "\n",
+                       *my_lines[b_start:b_end], CONFLICT_END + "\n"]  # fmt: skip
+    text = "".join(merged)
+    if not mine.endswith("\n") and not theirs.endswith("\n"):
+        text = text.removesuffix("\n")
+    return NotesMerge(
+        text=text,
+        conflicts=conflicts,
+        theirs_changes=_changes(base_lines, their_lines),
+        mine_changes=_changes(base_lines, my_lines),
+    )
 
 
 # --- private reflections ------------------------------------------------------------------------------

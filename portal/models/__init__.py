@@ -10,7 +10,7 @@ from portal.models.celebrations import (
     CelebrationStatus,
 )
 from portal.models.goals import Goal, GoalComment, GoalSkill, GoalStatus, Milestone, Objective, ObjectiveLevel
-from portal.models.journals import ActionItem, Meeting, MeetingGoal, MeetingStatus, Reflection
+from portal.models.journals import ActionItem, Meeting, MeetingGoal, MeetingStatus, NoteVersion, Reflection
 from portal.models.matches import (
     MatchingRun,
     MentorMark,
@@ -50,6 +50,7 @@ __all__ = [
     "GoalStatus",
     "Meeting",
     "MeetingGoal",
+    "NoteVersion",
     "MeetingStatus",
     "Milestone",
     "Objective",

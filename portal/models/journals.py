@@ -52,6 +52,19 @@ class Meeting(db.Model):
     notes_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class NoteVersion(db.Model):
+    """The shared notes' text as saved at one version, so a merge can show what each person changed since
+    the version they started from (the base of a three-way merge)."""
+
+    __tablename__ = "note_versions"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class MeetingGoal(db.Model):
     """A goal that a held meeting moved forward."""
 

@@ -35,6 +35,7 @@ from portal.nudges.roster import (
     roster_size,
 )
 from portal.nudges.services import (
+    REFUSAL,
     SNOOZE_MONTHS,
     CannotNudge,
     answer_card,
@@ -55,6 +56,7 @@ from portal.nudges.services import (
     sender_label,
     sent_page,
     stories,
+    why_not,
 )
 from portal.onboarding.services import progress_for
 
@@ -138,6 +140,13 @@ def curious_choice():
     deduct_when=lambda response: response.status_code == 303,
 )
 @limiter.limit(_limit("NUDGE_ATTEMPTS_PER_SENDER", "20 per day"), key_func=_sender_key, methods=["POST"])
+# Choosing a person already says whether they can be nudged, so the same guard against probing applies.
+@limiter.limit(
+    _limit("NUDGE_ATTEMPTS_PER_SENDER", "20 per day"),
+    key_func=lambda: "chosen:" + _sender_key(),
+    methods=["GET"],
+    exempt_when=lambda: not request.args.get("to"),
+)
 def new():
     form = NudgeForm()
     term = request.args.get("q", "").strip()[:80]
@@ -152,6 +161,12 @@ def new():
             abort(404)
         form.to.data = recipient.key
     refusal = None
+    if request.method == "GET" and recipient is not None:
+        # Said as soon as the person is chosen, before anyone writes a note; the same words whatever the reason.
+        reason = why_not(current_user, recipient, now=utcnow())
+        if reason is not None:
+            current_app.logger.info("nudge refused on choosing: %s", reason)
+            refusal = REFUSAL
     if request.method == "POST":
         if recipient is None:
             abort(400)

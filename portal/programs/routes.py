@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.access import director, signed_in
 from portal.clock import today
-from portal.errors import ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.matching import Weights
@@ -24,12 +24,17 @@ from portal.programs.services import (
     cycle_stats,
     enrol,
     enrolment_for,
+    enrolments_by_cycle,
     get_cycle,
+    has_answers,
     leave_cycle,
+    open_for_enrolment,
     suggested_dates,
     suggested_role,
     update_cycle,
+    what_leaving_does,
 )
+from portal.web import errors_onto, render
 
 
 def _cycle_or_404(cycle_id: int):
@@ -148,56 +153,67 @@ def edit(cycle_id: int):
 @bp.route("/enrol", methods=["GET", "POST"])
 @signed_in
 def enrolment():
-    cycle = current_cycle()
+    """Take part: the form for the cycle open for enrolment, or a choice when several are open at once."""
+    cycles = open_for_enrolment(today())
+    if len(cycles) > 1 and request.method == "GET":
+        mine = enrolments_by_cycle(current_user, cycles)
+        return render("programs/choose.html", cycles=cycles, mine=mine)
+    cycle = cycles[0] if cycles else current_cycle()
     if cycle is None:
-        return render_template("programs/enrol.html", cycle=None, form=None, enrolment=None)
+        return render("programs/enrol.html", cycle=None, form=None, enrolment=None)
+    return _enrol_in(cycle)
+
+
+@bp.route("/<int:cycle_id>/enrol", methods=["GET", "POST"])
+@signed_in
+def enrol_in(cycle_id: int):
+    """Enrol in a chosen cycle, or change how one takes part in it."""
+    return _enrol_in(get_cycle(cycle_id))
+
+
+def _enrol_in(cycle):
     mine = enrolment_for(current_user, cycle)
     form = EnrolForm(obj=mine)
     if request.method == "GET" and mine is None:
         participation = load_state(current_user)["participation"].keys
         form.role.data = suggested_role(next(iter(participation), None))
         form.capacity.data = cycle.default_capacity
+    outcome = errors_onto(form)
     if form.validate_on_submit():
-        try:
-            enrol(
-                current_user,
-                cycle,
-                role=form.role.data,
-                capacity=form.capacity.data,
-                paused=form.paused.data,
-                today=today(),
-            )
-        except ValidationFailed as failure:
-            db.session.rollback()
-            _apply_errors(form, failure)
-        else:
-            db.session.commit()
-            flash(
-                "You are enrolled. Thank you for taking part."
-                if mine is None
-                else "Your choices for this cycle are saved.",
-                "success",
-            )
+        with outcome:
+            enrol(current_user, cycle, role=form.role.data, capacity=form.capacity.data, paused=form.paused.data,
+                  today=today())  # fmt: skip
+        if outcome.ok:
+            done = "Your choices for this cycle are saved." if mine else "You are enrolled. Thank you for taking part."
+            flash(done, "success")
             return redirect(url_for("matches.index"), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "programs/enrol.html", cycle=cycle, form=form, enrolment=mine, leave_form=EmptyForm(), today=today()
-    ), status
+    needs_answers = mine is None and not has_answers(current_user)
+    return render(
+        "programs/enrol.html",
+        cycle=cycle,
+        form=form,
+        enrolment=mine,
+        today=today(),
+        needs_answers=needs_answers or "questionnaire" in outcome.extra,
+        status=422 if form.is_submitted() else 200,
+    )
 
 
-@bp.route("/leave", methods=["POST"])
+@bp.route("/<int:cycle_id>/leave", methods=["GET", "POST"])
 @signed_in
-def leave():
-    cycle = current_cycle()
-    if cycle is None:
-        abort(404)
-    if EmptyForm().validate_on_submit():
-        try:
+def leave(cycle_id: int):
+    """Leave a cycle: first a page that says what will happen, then the person's own choice to go ahead."""
+    cycle = get_cycle(cycle_id)
+    if enrolment_for(current_user, cycle) is None:
+        raise NotFound()
+    form = EmptyForm()
+    summary = what_leaving_does(current_user, cycle)
+    if form.validate_on_submit():
+        with errors_onto(form) as outcome:
             leave_cycle(current_user, cycle, today=today())
-        except ValidationFailed as failure:
-            db.session.rollback()
-            flash(failure.errors["leave"], "error")
-            return redirect(url_for("programs.enrolment"), code=303)
-        db.session.commit()
-        flash("You have left this cycle. You are welcome back any time.", "success")
-    return redirect(url_for("main.home"), code=303)
+        if outcome.ok:
+            flash(f"You have left {cycle.name}. You are welcome back any time.", "success")
+            return redirect(url_for("main.home"), code=303)
+        problem = outcome.extra.get("leave")
+        return render("programs/leave.html", cycle=cycle, summary=summary, form=form, problem=problem, status=422)
+    return render("programs/leave.html", cycle=cycle, summary=summary, form=form, problem=None)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
 
-from portal.errors import ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import (
     Cycle,
@@ -118,10 +118,10 @@ def all_cycles() -> list[Cycle]:
 
 
 def get_cycle(cycle_id: int) -> Cycle:
-    """The cycle with this id. Raises LookupError when there is none."""
+    """The cycle with this id. Raises NotFound (a LookupError) when there is none."""
     cycle = db.session.get(Cycle, cycle_id)
     if cycle is None:
-        raise LookupError(cycle_id)
+        raise NotFound()
     return cycle
 
 
@@ -162,6 +162,68 @@ def cycle_stats(cycle: Cycle) -> CycleStats:
     return CycleStats(mentees, mentors, pairings, open_requests)
 
 
+def open_for_enrolment(today: date) -> list[Cycle]:
+    """Cycles a person can enrol in today, the soonest to start first.
+
+    Enrolment stays open until matching closes, so while one cycle runs the next can already take people.
+    """
+    return list(
+        db.session.scalars(
+            select(Cycle)
+            .where(Cycle.enrolment_opens_on <= today, Cycle.matching_closes_on >= today)
+            .order_by(Cycle.starts_on, Cycle.id)
+        )
+    )
+
+
+def enrolments_by_cycle(user: User, cycles: list[Cycle]) -> dict[int, Enrolment]:
+    """The person's enrolments in these cycles, by cycle id (one query)."""
+    if not cycles:
+        return {}
+    rows = db.session.scalars(
+        select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.cycle_id.in_([c.id for c in cycles]))
+    )
+    return {row.cycle_id: row for row in rows}
+
+
+NO_ANSWERS = (
+    "Matching works from your questionnaire, and it has no answers yet. A few answers are enough, and every "
+    "question can be skipped."
+)
+
+
+@dataclass
+class LeavingSummary:
+    """What leaving a cycle would do, in numbers the person can read before they choose."""
+
+    requests_sent: int
+    requests_received: int
+    in_pairing: bool
+
+
+def what_leaving_does(user: User, cycle: Cycle) -> LeavingSummary:
+    """Count the person's open requests (sent and received) and whether a pairing holds them in the cycle."""
+
+    def count(*where) -> int:
+        return db.session.scalar(select(func.count()).select_from(MentorRequest).where(*where))
+
+    open_in_cycle = (MentorRequest.cycle_id == cycle.id, MentorRequest.status == RequestStatus.OPEN)
+    paired = db.session.scalar(
+        select(func.count())
+        .select_from(Pairing)
+        .where(
+            Pairing.cycle_id == cycle.id,
+            Pairing.status == PairingStatus.ACTIVE,
+            (Pairing.mentor_id == user.id) | (Pairing.mentee_id == user.id),
+        )
+    )
+    return LeavingSummary(
+        requests_sent=count(*open_in_cycle, MentorRequest.mentee_id == user.id),
+        requests_received=count(*open_in_cycle, MentorRequest.mentor_id == user.id),
+        in_pairing=bool(paired),
+    )
+
+
 def enrolment_for(user: User, cycle: Cycle | None) -> Enrolment | None:
     """The person's enrolment in the cycle, if they have one."""
     if cycle is None:
@@ -181,10 +243,13 @@ def enrol(
     """Enrol the person in the cycle, or change how they take part.
 
     Raises ValidationFailed (``role``, ``capacity``) for an unknown role, a capacity outside 1 to 5 or
-    below the mentees they already have, or when enrolment is closed (``role``).
+    below the mentees they already have, when enrolment is closed (``role``), or (``questionnaire``) when the
+    person has answered no question at all: nobody could be matched with them.
     """
     if not cycle.enrolment_open(today):
         raise ValidationFailed({"role": "Enrolment for this cycle is closed. The next cycle will open for everyone."})
+    if enrolment_for(user, cycle) is None and not has_answers(user):
+        raise ValidationFailed({"questionnaire": NO_ANSWERS})
     try:
         chosen = EnrolmentRole(role)
     except ValueError:
@@ -217,6 +282,13 @@ def enrol(
     if chosen == EnrolmentRole.MENTEE:
         answer_open_requests_on_pause(cycle, user, stopped_mentoring=True)
     return enrolment
+
+
+def has_answers(user: User) -> bool:
+    """Whether the person has answered at least one question of the questionnaire."""
+    from portal.onboarding.services import progress_for
+
+    return progress_for(user).answered > 0
 
 
 def mentor_load(cycle: Cycle, mentor_id: int) -> int:
