@@ -57,10 +57,14 @@ is to the nearest whole number, halves to even.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from portal.matching.model import Labels, Match, Person, Weights
+
+if TYPE_CHECKING:
+    from portal.matching.flow import Shortlist
 
 COMPONENTS = ("values", "interests", "experiences", "skills", "logistics", "perspective")
 TIMES = ("30m", "1h", "90m", "2h")
@@ -608,11 +612,13 @@ def gain_matrix(
     *,
     forbidden: Collection[tuple[int, int]] = frozenset(),
     progress: Callable[[float], None] | None = None,
+    shortlist: Shortlist | None = None,
 ) -> np.ndarray:
     """Mentors x mentees int8 scores (0-100), -1 where the pair is not allowed (see ``is_allowed``).
 
     Works through the mentors in blocks so the scratch stays a few megabytes whatever the cohort;
-    ``progress`` gets the fraction done about ten times. Raises nothing.
+    ``progress`` gets the fraction done about ten times; ``shortlist`` (``portal.matching.flow``) is
+    handed each block while it is still in cache. Raises nothing.
     """
     n_rows, n_columns = len(mentors), len(mentees)
     gains = np.empty((n_rows, n_columns), dtype=np.int8)
@@ -627,6 +633,8 @@ def gain_matrix(
         out = gains[lo:hi]
         np.copyto(out, scratch.total[: hi - lo], casting="unsafe")
         np.copyto(out, -1, where=scratch.blocked[: hi - lo])
+        if shortlist is not None:
+            shortlist.add(lo, out)
         # About ten reports in all: a caller may write each one to the database.
         if progress is not None and (hi == n_rows or (10 * hi) // n_rows > (10 * lo) // n_rows):
             progress(hi / n_rows)
