@@ -184,10 +184,12 @@ def _dense_violations(
     scores[rows, columns] = -1
     try:
         step = max(1, _CHECK_CELLS // n_columns)
-        slack = np.empty((step, n_columns), dtype=np.int16)
-        u16, v16 = u.astype(np.int16), v.astype(np.int16)
+        # int8 scores (the portal's) fit int16 slack; wider scores get int32.
+        kind = np.int16 if scores.dtype.itemsize == 1 else np.int32
+        slack = np.empty((step, n_columns), dtype=kind)
+        u16, v16 = u.astype(kind), v.astype(kind)
         row_best = np.full(n_rows, -1, dtype=np.intp)
-        column_value = np.full(n_columns, -1, dtype=np.int16)
+        column_value = np.full(n_columns, -1, dtype=kind)
         column_best = np.full(n_columns, -1, dtype=np.intp)
         near_rows: list[np.ndarray] = []
         near_columns: list[np.ndarray] = []
@@ -196,7 +198,7 @@ def _dense_violations(
             hi = min(n_rows, lo + step)
             block = scores[lo:hi]
             d = slack[: hi - lo]
-            np.subtract(block, u16[None, :], out=d, dtype=np.int16)
+            np.subtract(block, u16[None, :], out=d, dtype=kind)
             np.subtract(d, v16[lo:hi, None], out=d)
             # Pairs that are not allowed can never violate: put them far below any margin.
             np.copyto(d, -(margin + 1), where=block < min_score)
@@ -241,6 +243,7 @@ def _potentials(
     column_load: np.ndarray,
     row_capacity: np.ndarray,
     column_capacity: np.ndarray,
+    top: int,
 ) -> Certificate:
     """Potentials from shortest paths in the residual network of an optimal flow on the listed pairs.
 
@@ -290,12 +293,15 @@ def _potentials(
         if not improved.any():
             break
         distance[nodes[improved]] = best[improved]
-    # Only mentees with no listed pair at all are out of reach: potential 0, like the hub.
+    # Only people with no listed pair at all are out of reach: potential 0, like the hub.
     distance[distance >= unreached // 2] = 0
     if scarce_mentors:
         u, v = np.maximum(0, -distance[:n_columns]), np.maximum(0, distance[n_columns:hub])
     else:
         u, v = np.maximum(0, distance[:n_columns]), np.maximum(0, -distance[n_columns:hub])
+    # Someone with no room at all is "full" already: a potential above any gain rules their pairs out.
+    u[column_capacity == 0] = top
+    v[row_capacity == 0] = top
     return Certificate(u=u, v=v)
 
 
@@ -362,10 +368,11 @@ class _Pricer:
         scores = self.scores
         n_rows, n_columns = scores.shape
         half = _POOL_MARGIN // 2
-        a = np.maximum(0, u - half).astype(np.int16)
-        b = np.maximum(0, v - half).astype(np.int16)
+        kind = np.int16 if scores.dtype.itemsize == 1 else np.int32
+        a = np.maximum(0, u - half).astype(kind)
+        b = np.maximum(0, v - half).astype(kind)
         step = max(1, _CHECK_CELLS // max(1, n_columns))
-        floor = np.empty((step, n_columns), dtype=np.int16)
+        floor = np.empty((step, n_columns), dtype=kind)
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         size = 0
         for lo in range(0, n_rows, step):
@@ -469,6 +476,11 @@ def solve(
         pair_rows, pair_columns = shortlist
         keep = scores[pair_rows, pair_columns] >= min_score
         pair_rows, pair_columns = pair_rows[keep].astype(np.intp), pair_columns[keep].astype(np.intp)
+    # Above any gain: the potential of someone with no room (see _potentials).
+    if listed:
+        top = int(scores.scores.max(initial=0)) + 2
+    else:
+        top = int(np.iinfo(scores.dtype).max) + 2 if scores.dtype.kind in "iu" else int(scores.max(initial=0)) + 2
     width = max(1, n_columns)
     keys = np.unique(pair_rows.astype(np.int64) * width + pair_columns)
     pricer = _Pricer(scores, min_score)
@@ -487,7 +499,7 @@ def solve(
         stats["flow"] += time.perf_counter() - started
         started = time.perf_counter()
         certificate = _potentials(
-            n_rows, n_columns, pair_rows, pair_columns, gain, chosen, row_load, column_load, rows_cap, columns_cap
+            n_rows, n_columns, pair_rows, pair_columns, gain, chosen, row_load, column_load, rows_cap, columns_cap, top
         )
         stats["potentials"] += time.perf_counter() - started
         started = time.perf_counter()
