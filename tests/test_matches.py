@@ -329,6 +329,38 @@ def test_the_matches_page_takes_a_fixed_number_of_queries(client, cycle):
     assert many_cached[0] == few_cached[0] < few_rebuilt[0]
 
 
+def test_after_one_mentor_changes_only_their_answers_are_read_again(client, cycle, monkeypatch):
+    from portal.matches import cohort
+
+    cohort._INDEX_CACHE.clear()
+    others = [mentor(cycle, team=f"Team {n}", name=f"Other {n}") for n in range(4)]
+    asha = mentor(cycle, name="Asha Rao", values=["craft"], skills_offer=["delegation"])
+    me = mentee(cycle)
+    login_as(client, me)
+    client.get("/matches/")
+    read: list[list[int]] = []
+    real_people = cohort.people
+
+    def recording(ids):
+        ids = sorted(set(ids))
+        read.append(ids)
+        return real_people(ids)
+
+    monkeypatch.setattr(cohort, "people", recording)
+    answer(asha, values=["curiosity"], skills_offer=["negotiation"])
+
+    page = client.get("/matches/").get_data(as_text=True)
+
+    # The mentee's own answers are read for every page; of the mentors, Asha alone.
+    mentors_read = [i for ids in read for i in ids if i != me.id]
+    assert mentors_read == [asha.id]
+    assert "Asha offers negotiation, which you want to grow" in page
+    # Nothing changed since: no mentor is read at all.
+    client.get("/matches/")
+    assert [i for ids in read for i in ids if i != me.id] == [asha.id]
+    assert len(others) == 4
+
+
 # The director's "Match the rest".
 
 
