@@ -20,6 +20,7 @@ from portal.models import (
     RequestStatus,
     Role,
     RunStatus,
+    User,
 )
 from tests.conftest import count_queries, login_as, post
 from tests.factories import answer, enrol, make_cycle, make_user
@@ -329,6 +330,38 @@ def test_the_matches_page_takes_a_fixed_number_of_queries(client, cycle):
     assert many_cached[0] == few_cached[0] < few_rebuilt[0]
 
 
+def test_after_one_mentor_changes_only_their_answers_are_read_again(client, cycle, monkeypatch):
+    from portal.matches import cohort
+
+    cohort._INDEX_CACHE.clear()
+    others = [mentor(cycle, team=f"Team {n}", name=f"Other {n}") for n in range(4)]
+    asha = mentor(cycle, name="Asha Rao", values=["craft"], skills_offer=["delegation"])
+    me = mentee(cycle)
+    login_as(client, me)
+    client.get("/matches/")
+    read: list[list[int]] = []
+    real_people = cohort.people
+
+    def recording(ids):
+        ids = sorted(set(ids))
+        read.append(ids)
+        return real_people(ids)
+
+    monkeypatch.setattr(cohort, "people", recording)
+    answer(asha, values=["curiosity"], skills_offer=["negotiation"])
+
+    page = client.get("/matches/").get_data(as_text=True)
+
+    # The mentee's own answers are read for every page; of the mentors, Asha alone.
+    mentors_read = [i for ids in read for i in ids if i != me.id]
+    assert mentors_read == [asha.id]
+    assert "Asha offers negotiation, which you want to grow" in page
+    # Nothing changed since: no mentor is read at all.
+    client.get("/matches/")
+    assert [i for ids in read for i in ids if i != me.id] == [asha.id]
+    assert len(others) == 4
+
+
 # The director's "Match the rest".
 
 
@@ -478,3 +511,121 @@ def test_recommendations_follow_changes_to_mentors_at_once(client, cycle):
     post(client, "/programs/enrol", {"role": "mentor", "capacity": "2", "paused": "y"})
     login_as(client, me)
     assert "Asha Rao" not in client.get("/matches/").get_data(as_text=True)
+
+
+# "Match the rest" with the cycle's minimum score.
+
+
+def test_a_weak_pair_is_not_proposed_and_the_mentee_is_told_why(client):
+    cycle = make_cycle(min_score=30)
+    mentor(cycle, name="Asha Rao", capacity=2)
+    fits = mentee(cycle, team="Data")
+    weak = mentee(cycle, team="Finance", values=["kindness"], skills_grow=["delegation"])
+    weak.display_name = "Wen Weak"
+    db.session.commit()
+    director(client)
+
+    run = run_matching(client, cycle)
+
+    proposed = db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all()
+    assert [p.mentee_id for p in proposed] == [fits.id]
+    assert run.min_score == 30
+    assert {"mentee_id": weak.id, "reason": "No mentor fits well yet"} in run.unmatched
+    page = client.get(f"/matches/runs/{run.id}").get_data(as_text=True)
+    assert "Wen Weak" in page and "No mentor fits well yet" in page
+
+
+def test_with_no_floor_the_same_weak_pair_is_proposed(client):
+    cycle = make_cycle(min_score=0)
+    mentor(cycle, capacity=2)
+    weak = mentee(cycle, team="Finance", values=["kindness"], skills_grow=["delegation"])
+    director(client)
+
+    run = run_matching(client, cycle)
+
+    proposed = db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all()
+    assert [p.mentee_id for p in proposed] == [weak.id]
+    assert proposed[0].score < 30
+
+
+def test_the_review_shows_names_not_pair_ids_and_flags_pairs_close_to_the_floor(client):
+    cycle = make_cycle(min_score=55)
+    mentor(cycle, name="Asha Rao", capacity=2)
+    someone = mentee(cycle, team="Data")
+    someone.display_name = "Dara Quinn"
+    db.session.commit()
+    director(client)
+    run = run_matching(client, cycle)
+    (pair,) = db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all()
+    assert 55 <= pair.score < 65
+
+    page = client.get(f"/matches/runs/{run.id}").get_data(as_text=True)
+
+    assert "Dara Quinn" in page and "Asha Rao" in page
+    assert "Close to the lowest score" in page
+    assert '<th scope="col">Pair</th>' not in page
+    assert f"<td>{pair.id}</td>" not in page
+    assert "Publish these pairs" in page
+
+
+def test_a_pair_well_above_the_floor_is_not_flagged(client):
+    cycle = make_cycle(min_score=30)
+    mentor(cycle, capacity=2)
+    mentee(cycle, team="Data")
+    director(client)
+    run = run_matching(client, cycle)
+
+    page = client.get(f"/matches/runs/{run.id}").get_data(as_text=True)
+
+    assert "Proposed pairs" in page and "Close to the lowest score" not in page
+
+
+def test_the_swap_choices_name_people_not_pair_ids(client, cycle):
+    mentor(cycle, team="Design", capacity=1, name="Asha Rao")
+    mentor(cycle, team="Sales", capacity=1, name="Ben Okafor")
+    mentee(cycle, team="Data")
+    mentee(cycle, team="Finance")
+    director(client)
+    run = run_matching(client, cycle)
+    pairs = db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all()
+
+    page = client.get(f"/matches/runs/{run.id}").get_data(as_text=True)
+
+    for pair in pairs:
+        mentee_name, mentor_name = (db.session.get(User, i).display_name for i in (pair.mentee_id, pair.mentor_id))
+        assert f">{pair.id}: " not in page
+        assert f"{mentee_name} with {mentor_name}</option>" in page
+
+
+def test_an_empty_proposal_says_so_and_offers_no_publish(client):
+    cycle = make_cycle(min_score=90)
+    mentor(cycle, capacity=2)
+    mentee(cycle, team="Data")
+    director(client)
+    run = run_matching(client, cycle)
+    assert db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all() == []
+
+    page = client.get(f"/matches/runs/{run.id}").get_data(as_text=True)
+
+    assert "This proposal is empty" in page and "nothing to publish" in page
+    assert "Publish these pairs" not in page
+    assert f"/matches/runs/{run.id}/publish" not in page
+    assert "No mentor fits well yet" in page
+    refused = post(client, f"/matches/runs/{run.id}/publish")
+    assert refused.status_code == 409
+    assert "There are no pairs to publish" in refused.get_data(as_text=True)
+    assert db.session.get(MatchingRun, run.id).status == RunStatus.READY
+
+
+def test_a_proposal_with_every_pair_dropped_offers_no_publish(client, cycle):
+    mentor(cycle, capacity=1)
+    mentee(cycle, team="Data")
+    director(client)
+    run = run_matching(client, cycle)
+    (pair,) = db.session.scalars(select(ProposedPair).where(ProposedPair.run_id == run.id)).all()
+    post(client, f"/matches/runs/{run.id}/pairs/{pair.id}/drop", {"dropped": "1"})
+
+    page = client.get(f"/matches/runs/{run.id}").get_data(as_text=True)
+
+    assert "Publish these pairs" not in page
+    assert post(client, f"/matches/runs/{run.id}/publish").status_code == 409

@@ -331,3 +331,30 @@ def test_the_cycle_page_shows_the_real_windows_in_the_usual_date_format(client):
     assert f"Open from {opens} until {until}" in page
     assert "open now" in page
     assert (day - timedelta(days=5)).isoformat() not in page
+
+
+def test_the_director_sets_the_cycles_minimum_score(client):
+    director(client)
+    form_page = client.get("/programs/new").get_data(as_text=True)
+    assert 'name="min_score"' in form_page and 'value="30"' in form_page
+    response = post(client, "/programs/new", cycle_form(min_score="45"))
+    assert response.status_code == 303
+    cycle = db.session.scalar(select(Cycle).where(Cycle.name == "Autumn 2027"))
+    assert cycle.min_score == 45
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No pair scoring under 45 of 100 is proposed" in shown
+
+
+def test_a_new_cycle_has_a_minimum_score_of_30_by_default(client):
+    director(client)
+    post(client, "/programs/new", cycle_form())
+    assert db.session.scalar(select(Cycle).where(Cycle.name == "Autumn 2027")).min_score == 30
+
+
+def test_a_minimum_score_outside_0_to_100_is_explained(client):
+    director(client)
+    response = post(client, "/programs/new", cycle_form(min_score="101"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "From 0 to 100." in page and 'aria-invalid="true"' in page
+    assert db.session.scalar(select(Cycle).where(Cycle.name == "Autumn 2027")) is None

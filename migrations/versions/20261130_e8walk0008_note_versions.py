@@ -1,7 +1,7 @@
 """The shared notes' text at each saved version, the base of a three-way merge.
 
 Revision ID: e8walk0008
-Revises: d7c0ffee0007
+Revises: e7harden0008
 Create Date: 2026-11-30 09:25:49.793486
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e8walk0008'
-down_revision = 'd7c0ffee0007'
+down_revision = 'e7harden0008'
 branch_labels = None
 depends_on = None
 

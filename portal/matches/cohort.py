@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
@@ -148,15 +149,22 @@ def mentor_slots(cycle: Cycle) -> list[MentorSlot]:
     ]
 
 
-# cycle id -> (stamp, index). Each worker keeps its own; the stamp query tells when it is stale.
-_INDEX_CACHE: dict[int, tuple[tuple, MentorIndex]] = {}
+@dataclass
+class _CachedIndex:
+    stamp: tuple  # the whole cycle's fingerprint (see _mentor_stamp)
+    mentors: dict[int, tuple]  # mentor id -> that mentor's fingerprint (see _mentor_fingerprints)
+    index: MentorIndex
+
+
+# cycle id -> the cached index. Each worker keeps its own; the stamp query tells when it is stale.
+_INDEX_CACHE: dict[int, _CachedIndex] = {}
 
 
 def _mentor_stamp(cycle: Cycle) -> tuple:
     """A fingerprint of everything a cycle's mentor index is built from, in three cheap queries.
 
     It changes when a mentor enrols, leaves, pauses, changes capacity or team, answers a question, when
-    a pairing starts or ends, or when the roster (managers) changes.
+    a pairing starts or ends, or when the roster (managers) changes. The roster's part comes last.
     """
     mentors = db.session.execute(
         select(
@@ -182,18 +190,61 @@ def _mentor_stamp(cycle: Cycle) -> tuple:
     return (*mentors, *pairings, *roster)
 
 
+def _mentor_fingerprints(cycle: Cycle) -> dict[int, tuple]:
+    """Each mentor's own fingerprint (enrolment, team, answers, active mentees), in two queries."""
+    loads = active_loads(cycle)
+    rows = db.session.execute(
+        select(
+            Enrolment.user_id,
+            Enrolment.updated_at,
+            Enrolment.capacity,
+            Enrolment.paused,
+            User.team_id,
+            func.max(ProfileStep.updated_at),
+            func.count(ProfileStep.user_id),
+        )
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(ProfileStep, ProfileStep.user_id == Enrolment.user_id)
+        .where(Enrolment.cycle_id == cycle.id, Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
+        .group_by(Enrolment.user_id, Enrolment.updated_at, Enrolment.capacity, Enrolment.paused, User.team_id)
+    )
+    return {row[0]: (*row[1:], loads.get(row[0], 0)) for row in rows}
+
+
+def _slots_for(fingerprints: dict[int, tuple], ids: Iterable[int]) -> list[MentorSlot]:
+    """Slots for these mentors from their fingerprints and their answers (four queries)."""
+    persons = people(ids)
+    return [
+        MentorSlot(
+            person=persons[mentor_id],
+            free_slots=max(0, fingerprints[mentor_id][1] - fingerprints[mentor_id][-1]),
+            paused=fingerprints[mentor_id][2],
+        )
+        for mentor_id in sorted(persons)
+    ]
+
+
 def mentor_index(cycle: Cycle) -> MentorIndex:
-    """The cycle's mentors with room, ready for recommendations; rebuilt only when something changed.
+    """The cycle's mentors with room, ready for recommendations; kept up to date one mentor at a time.
 
     Reading every mentor's answers takes a few hundred milliseconds with thousands of mentors; the stamp
-    takes a few. Paused and full mentors are left out by MentorIndex itself.
+    takes a few. When the stamp moves, the mentors' own fingerprints tell who changed, and only their
+    answers are read and their rows updated (``MentorIndex.updated``). A roster change, which can move
+    many people's exclusions at once, rebuilds the index. Paused and full mentors are left out.
     """
     stamp = _mentor_stamp(cycle)
     cached = _INDEX_CACHE.get(cycle.id)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    index = MentorIndex(mentor_slots(cycle))
-    _INDEX_CACHE[cycle.id] = (stamp, index)
+    if cached is not None and cached.stamp == stamp:
+        return cached.index
+    fingerprints = _mentor_fingerprints(cycle)
+    if cached is None or cached.stamp[-2:] != stamp[-2:]:
+        index = MentorIndex(_slots_for(fingerprints, fingerprints))
+    else:
+        changed = [mentor_id for mentor_id, print_ in fingerprints.items() if cached.mentors.get(mentor_id) != print_]
+        removed = cached.mentors.keys() - fingerprints.keys()
+        index = cached.index.updated(_slots_for(fingerprints, changed), removed=removed)
+    _INDEX_CACHE[cycle.id] = _CachedIndex(stamp=stamp, mentors=fingerprints, index=index)
     return index
 
 

@@ -289,6 +289,8 @@ def _render_run(run, *, problem=None, status=200):
         "unmatched": runs.unmatched_people(run) if run.status != RunStatus.RUNNING else [],
         "form": EmptyForm(),
         "problem": problem,
+        "close_to_floor": runs.close_to_floor,
+        "near_floor": runs.NEAR_FLOOR,
     }
     if htmx and not htmx.boosted and run.status == RunStatus.RUNNING:
         return render_template("matches/_run_progress.html", **context), status

@@ -34,6 +34,13 @@ from portal.notifications.services import notify
 log = logging.getLogger(__name__)
 
 WAITING_REASON = "Waiting for an answer to a request they sent themselves"
+# A proposed pair scoring less than this above the run's minimum is flagged for a second look.
+NEAR_FLOOR = 10
+
+
+def close_to_floor(run: MatchingRun, pair: ProposedPair) -> bool:
+    """Whether a proposed pair scores within NEAR_FLOOR points of the run's minimum score. Raises nothing."""
+    return pair.score < run.min_score + NEAR_FLOOR
 
 
 def start_run(cycle: Cycle, director: User) -> MatchingRun:
@@ -83,6 +90,9 @@ def _unmatched_mentees(cycle: Cycle) -> tuple[list[int], list[int]]:
 def compute_run(run_id: int) -> None:
     """Read the cohort, find the optimal assignment and store it as proposed pairs.
 
+    No pair scores under the cycle's minimum score (kept on the run): a mentee with no better pair is
+    left unmatched with the reason "No mentor fits well yet".
+
     Reads in one short transaction, computes outside any transaction (so SQLite writers are not held
     up for seconds), then writes the result in another; progress is committed as it goes.
     """
@@ -93,7 +103,7 @@ def compute_run(run_id: int) -> None:
     slots = cohort.mentor_slots(cycle)
     forbidden = cohort.forbidden_pairs(cycle)
     weights, labels = cohort.weights_for(cycle), cohort.labels()
-    run.stage, run.progress = "scoring", 0.05
+    run.stage, run.progress, run.min_score = "scoring", 0.05, cycle.min_score
     db.session.commit()
 
     last = [0.0]
@@ -114,6 +124,7 @@ def compute_run(run_id: int) -> None:
         weights=weights,
         labels=labels,
         forbidden=forbidden,
+        min_score=run.min_score,
         progress=progress,
     )
     run = db.session.get(MatchingRun, run_id)
@@ -239,6 +250,9 @@ def publish_run(run: MatchingRun, *, now: datetime) -> tuple[int, list[str]]:
     """
     if run.status != RunStatus.READY:
         raise NotAllowed("Only a finished proposal can be published, and only once.")
+    pairs = proposed_pairs(run)
+    if all(pair.dropped for pair in pairs):
+        raise NotAllowed("There are no pairs to publish in this proposal.")
     cycle = db.session.get(Cycle, run.cycle_id)
     capacities = dict(
         db.session.execute(select(Enrolment.user_id, Enrolment.capacity).where(Enrolment.cycle_id == cycle.id)).all()
@@ -250,7 +264,7 @@ def publish_run(run: MatchingRun, *, now: datetime) -> tuple[int, list[str]]:
         )
     )
     created, skipped = 0, []
-    for pair in proposed_pairs(run):
+    for pair in pairs:
         if pair.dropped:
             continue
         if pair.mentee_id in paired:

@@ -127,6 +127,8 @@ class Assignment:
 
     matches: list[Match] = field(default_factory=list)
     unmatched: dict[int, str] = field(default_factory=dict)
+    # The dual potentials proving the matches optimal (``portal.matching.flow.Certificate``).
+    certificate: Any = field(default=None, compare=False, repr=False)
 
     @property
     def total_score(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Sequence
 
 import numpy as np
@@ -27,6 +28,33 @@ class MentorIndex:
 
     def __len__(self) -> int:
         return len(self.slots)
+
+    def updated(self, slots: Sequence[MentorSlot], *, removed: Collection[int] = ()) -> MentorIndex:
+        """A new index with these mentors' slots changed (or added) and the ``removed`` ids taken out.
+
+        When every changed mentor keeps their place and their answers fit the current encoding, only
+        their rows are re-encoded; otherwise the index is re-encoded from the slots it holds, which
+        still reads nothing from anywhere. This index is left as it was. Raises ValueError when the
+        slots repeat a person id.
+        """
+        ids = [slot.person.id for slot in slots]
+        if len(set(ids)) != len(ids):
+            raise ValueError("Each mentor may appear only once.")
+        changed = {slot.person.id: slot for slot in slots}
+        gone = set(removed) | {mentor_id for mentor_id, slot in changed.items() if slot.open_slots == 0}
+        rows = self.rows.position
+        in_place = not (gone & rows.keys()) and all(
+            mentor_id in rows and self.rows.fits(slot.person)
+            for mentor_id, slot in changed.items()
+            if mentor_id not in gone
+        )
+        if in_place:
+            new = copy.copy(self)
+            new.slots = [changed.get(slot.person.id, slot) for slot in self.slots]
+            new.rows = self.rows.with_rows({rows[i][0]: slot.person for i, slot in changed.items() if i not in gone})
+            return new
+        kept = [slot for slot in self.slots if slot.person.id not in gone and slot.person.id not in changed]
+        return MentorIndex(kept + [slot for slot in changed.values() if slot.person.id not in gone])
 
 
 def recommend(

@@ -56,11 +56,16 @@ is to the nearest whole number, halves to even.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+import copy
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from portal.matching.model import Labels, Match, Person, Weights
+
+if TYPE_CHECKING:
+    from portal.matching.flow import Shortlist
 
 COMPONENTS = ("values", "interests", "experiences", "skills", "logistics", "perspective")
 TIMES = ("30m", "1h", "90m", "2h")
@@ -448,6 +453,64 @@ class MentorRows:
     def __len__(self) -> int:
         return len(self.people)
 
+    def fits(self, person: Person) -> bool:
+        """Whether this person's answers can be encoded with the current vocabularies. Raises nothing."""
+        vocabularies = self.vocabularies
+        return (
+            person.values <= vocabularies["values"].keys()
+            and person.interests <= vocabularies["interests"].keys()
+            and person.experiences <= vocabularies["experiences"].keys()
+            and person.skills_offer <= vocabularies["skills"].keys()
+            and person.formats <= vocabularies["formats"].keys()
+        )
+
+    def with_rows(self, changes: Mapping[int, Person]) -> MentorRows:
+        """A copy with the people at these rows replaced, re-encoding only their rows.
+
+        Each new person must keep the row's id and ``fits``; the copy leaves this one untouched for
+        whoever is still reading it. Raises ValueError otherwise.
+        """
+        new = copy.copy(self)
+        new.people = list(self.people)
+        new.team_codes = dict(self.team_codes)
+        new.teams = self.teams.copy()
+        new.masks = {name: words.copy() for name, words in self.masks.items()}
+        new.sizes = {name: sizes.copy() for name, sizes in self.sizes.items()}
+        new.offers_written = self.offers_written.copy()
+        new.times = self.times.copy()
+        vocabularies = self.vocabularies
+        for row, person in changes.items():
+            if person.id != self.people[row].id or not self.fits(person):
+                raise ValueError("Only a person who keeps their row and fits the vocabularies can be replaced.")
+            new.people[row] = person
+            new.teams[row] = new.team_codes.setdefault(person.team_id, len(new.team_codes))
+            for name in ("values", "interests", "experiences"):
+                chosen = getattr(person, name)
+                new.masks[name][row] = _row_words(chosen, vocabularies[name], new.masks[name])
+                new.sizes[name][row] = len(chosen)
+            new.masks["skills"][row] = _row_words(person.skills_offer, vocabularies["skills"], new.masks["skills"])
+            formats, n = person.formats, len(vocabularies["formats"])
+            mask = _mask_ints([formats], vocabularies["formats"])[0]
+            mask |= 1 << n | (not formats) << (n + 1) | (WRITTEN in formats) << (n + 2)
+            new.masks["formats"][row] = _int_words(mask, new.masks["formats"])
+            new.offers_written[row] = WRITTEN in formats
+            new.times[row] = _time_index(person.time)
+        new.n_background = new.sizes["interests"] + new.sizes["experiences"]
+        new.excluded = [(row, other) for row, person in enumerate(new.people) for other in person.excluded]
+        return new
+
+
+def _int_words(mask: int, like: np.ndarray) -> np.ndarray:
+    """One mask as a row of words shaped and typed like the rows of ``like``."""
+    if like.shape[1] == 1:
+        return np.array([mask], dtype=like.dtype)
+    full = (1 << 64) - 1
+    return np.array([(mask >> (64 * w)) & full for w in range(like.shape[1])], dtype=like.dtype)
+
+
+def _row_words(chosen: frozenset[str], vocabulary: dict[str, int], like: np.ndarray) -> np.ndarray:
+    return _int_words(_mask_ints([chosen], vocabulary)[0], like)
+
 
 class MenteeColumns:
     """Mentees encoded for the vectorised scoring against one ``MentorRows``: one column each."""
@@ -608,11 +671,13 @@ def gain_matrix(
     *,
     forbidden: Collection[tuple[int, int]] = frozenset(),
     progress: Callable[[float], None] | None = None,
+    shortlist: Shortlist | None = None,
 ) -> np.ndarray:
     """Mentors x mentees int8 scores (0-100), -1 where the pair is not allowed (see ``is_allowed``).
 
     Works through the mentors in blocks so the scratch stays a few megabytes whatever the cohort;
-    ``progress`` gets the fraction done about ten times. Raises nothing.
+    ``progress`` gets the fraction done about ten times; ``shortlist`` (``portal.matching.flow``) is
+    handed each block while it is still in cache. Raises nothing.
     """
     n_rows, n_columns = len(mentors), len(mentees)
     gains = np.empty((n_rows, n_columns), dtype=np.int8)
@@ -627,6 +692,8 @@ def gain_matrix(
         out = gains[lo:hi]
         np.copyto(out, scratch.total[: hi - lo], casting="unsafe")
         np.copyto(out, -1, where=scratch.blocked[: hi - lo])
+        if shortlist is not None:
+            shortlist.add(lo, out)
         # About ten reports in all: a caller may write each one to the database.
         if progress is not None and (hi == n_rows or (10 * hi) // n_rows > (10 * lo) // n_rows):
             progress(hi / n_rows)

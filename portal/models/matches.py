@@ -139,6 +139,8 @@ class MatchingRun(db.Model):
     progress: Mapped[float] = mapped_column(default=0.0)
     # [{"mentee_id": 1, "reason": "..."}] for the mentees the run could not match.
     unmatched: Mapped[list] = mapped_column(JSON, default=list)
+    # The cycle's minimum score when the run was computed: the review flags pairs close to it.
+    min_score: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

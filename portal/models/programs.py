@@ -29,6 +29,7 @@ class Cycle(db.Model):
         ),
         CheckConstraint("request_expiry_days BETWEEN 1 AND 60", name="expiry_days"),
         CheckConstraint("default_capacity BETWEEN 1 AND 5", name="default_capacity"),
+        CheckConstraint("min_score BETWEEN 0 AND 100", name="min_score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +45,8 @@ class Cycle(db.Model):
     is_current: Mapped[bool] = mapped_column(default=False)
     # Matching weights the director tuned for this cycle (see portal.matching.Weights); empty means defaults.
     weights: Mapped[dict] = mapped_column(JSON, default=dict)
+    # "Match the rest" never proposes a pair scoring less: better no match than a poor one.
+    min_score: Mapped[int] = mapped_column(default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def enrolment_open(self, today: date) -> bool:

@@ -29,6 +29,12 @@ class CycleForm(FlaskForm):
         validators=[InputRequired("Please enter a number."), NumberRange(1, 5, "Between 1 and 5.")],
     )
     is_current = BooleanField("This is the current cycle")
+    min_score = IntegerField(
+        "Lowest score to propose a pair",
+        description="“Match the rest” leaves a mentee unmatched rather than propose a pair scoring less "
+        "(0 to 100; left empty, 30).",
+        validators=[Optional(), NumberRange(0, 100, "From 0 to 100.")],
+    )
     weight_values = IntegerField("Shared values", validators=[Optional(), NumberRange(0, 100, "0 to 100.")])
     weight_interests = IntegerField("Shared interests", validators=[Optional(), NumberRange(0, 100, "0 to 100.")])
     weight_experiences = IntegerField("Similar experiences", validators=[Optional(), NumberRange(0, 100, "0 to 100.")])

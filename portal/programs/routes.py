@@ -17,6 +17,7 @@ from portal.onboarding.services import load_state
 from portal.programs import bp
 from portal.programs.forms import CycleForm, EnrolForm
 from portal.programs.services import (
+    DEFAULT_MIN_SCORE,
     CycleInput,
     all_cycles,
     create_cycle,
@@ -61,6 +62,7 @@ def _input_from(form: CycleForm) -> CycleInput:
         request_expiry_days=form.request_expiry_days.data,
         default_capacity=form.default_capacity.data,
         is_current=form.is_current.data,
+        min_score=DEFAULT_MIN_SCORE if form.min_score.data is None else form.min_score.data,
     )
 
 

@@ -23,6 +23,7 @@ from portal.notifications.services import notify
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 5
 SMALL_GROUP = 5  # aggregates over fewer people than this are not shown
+DEFAULT_MIN_SCORE = 30  # "Match the rest" proposes no pair scoring less, unless the director says otherwise
 
 
 @dataclass
@@ -37,6 +38,7 @@ class CycleInput:
     request_expiry_days: int = 7
     default_capacity: int = 2
     is_current: bool = False
+    min_score: int = DEFAULT_MIN_SCORE
 
 
 def suggested_dates(start: date) -> CycleInput:
@@ -79,6 +81,8 @@ def _validate(data: CycleInput, *, cycle: Cycle | None) -> None:
         errors["request_expiry_days"] = "Please choose between 1 and 60 days."
     if not MIN_CAPACITY <= data.default_capacity <= MAX_CAPACITY:
         errors["default_capacity"] = f"Please choose between {MIN_CAPACITY} and {MAX_CAPACITY} mentees."
+    if data.min_score is None or not 0 <= data.min_score <= 100:
+        errors["min_score"] = "Please choose a score from 0 to 100."
     if data.is_current:
         other = current_cycle()
         if other is not None and (cycle is None or other.id != cycle.id):

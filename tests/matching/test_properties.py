@@ -180,3 +180,47 @@ def test_assignment_matches_a_linear_programme_on_larger_cohorts(seed, n_mentees
     result = assign(cohort.mentees, cohort.mentors, forbidden=cohort.forbidden)
     assert _internal_total(result) == round(-optimum.fun)
     assert len(result.matches) + len(result.unmatched) == n_mentees
+
+
+@fast
+@given(cohorts(max_mentors=6), st.data())
+def test_an_index_updated_one_mentor_at_a_time_recommends_like_a_fresh_one(cohort: Cohort, data):
+    if not cohort.mentees or not cohort.mentors:
+        return
+    index = MentorIndex(cohort.mentors)
+    before = [recommend(m, index, weights=cohort.weights, limit=6) for m in cohort.mentees]
+    changed_slot = data.draw(st.sampled_from(cohort.mentors))
+    # New answers for one mentor (same person), sometimes with new room or paused, sometimes new keys.
+    fresh = data.draw(people(st.just(changed_slot.person.id)))
+    changed = MentorSlot(fresh, free_slots=data.draw(st.integers(0, 3)), paused=data.draw(st.booleans()))
+    slots = [changed if slot.person.id == fresh.id else slot for slot in cohort.mentors]
+
+    updated = index.updated([changed])
+
+    for mentee in cohort.mentees:
+        expected = recommend(mentee, MentorIndex(slots), weights=cohort.weights, limit=6)
+        assert recommend(mentee, updated, weights=cohort.weights, limit=6) == expected
+    # The old index is untouched: someone may still be reading it.
+    assert [recommend(m, index, weights=cohort.weights, limit=6) for m in cohort.mentees] == before
+
+
+def test_updating_a_mentor_whose_answers_fit_re_encodes_only_their_row():
+    a = Person(id=1, name="A", team_id=1, values={"curiosity", "kindness"}, skills_offer={"focus"})
+    b = Person(id=2, name="B", team_id=2, values={"craft"}, skills_offer={"feedback"})
+    mentee = Person(id=3, name="C", team_id=3, skills_grow={"feedback"})
+    index = MentorIndex([MentorSlot(a, 1), MentorSlot(b, 1)])
+    assert recommend(mentee, index)[0].mentor_id == 2
+
+    a_now = Person(id=1, name="A", team_id=1, values={"kindness"}, skills_offer={"feedback", "focus"})
+    updated = index.updated([MentorSlot(a_now, 1)])
+
+    assert updated.rows.people[1] is b and updated.rows.vocabularies is index.rows.vocabularies
+    assert recommend(mentee, updated)[0].mentor_id == 1
+    assert recommend(mentee, index)[0].mentor_id == 2
+
+
+def test_removing_a_mentor_from_an_index():
+    a = Person(id=1, name="A", team_id=1)
+    b = Person(id=2, name="B", team_id=2)
+    index = MentorIndex([MentorSlot(a, 1), MentorSlot(b, 1)])
+    assert [m.mentor_id for m in recommend(Person(id=3, name="C", team_id=3), index.updated([], removed=[1]))] == [2]

@@ -1,0 +1,646 @@
+"""The assignment step on its own: the best set of pairs for any scores, with a proof that it is the best.
+
+The problem
+-----------
+Rows are mentors and columns are mentees. Each allowed pair (row, column) has a whole score >= 0; a pair
+is allowed when its score is at least ``min_score`` and it is not forbidden (-1 in a dense matrix marks
+a pair the hard rules never allow). Mentor ``r`` takes at most ``row_capacity[r]`` mentees, mentee ``c``
+at most ``column_capacity[c]`` mentors (a career mentor and a skill mentor is a real request), and a
+pair is made at most once. ``solve`` returns a set of pairs with the largest total of (score + 1): the
+extra point means that one more pair always beats leaving someone out, then the scores decide.
+
+The proof
+---------
+This is a bipartite b-matching, and its linear programme has a dual: a number ``u[c] >= 0`` per mentee
+and ``v[r] >= 0`` per mentor (plus one per pair, which the check below eliminates). The chosen pairs
+are optimal when (``g`` = score + 1):
+
+1. every allowed pair that is not chosen has ``u[c] + v[r] >= g``;
+2. every chosen pair has ``u[c] + v[r] <= g``;
+3. ``u[c] > 0`` only for mentees who got all the mentors they wanted, ``v[r] > 0`` only for full mentors.
+
+Then sum(g over chosen) = sum(capacity x potential) + sum((g - u - v) over chosen), the value of a
+feasible dual solution, which bounds every assignment from above (weak duality); so none does better.
+``Certificate.verify`` checks these three conditions over every allowed pair, dense or listed, with
+integers only: it does not trust the solver.
+
+How
+---
+A shortlist (each mentee's best mentors and each mentor's best mentees, gathered while scoring) goes to
+OR-Tools' ``SimpleMinCostFlow`` as source -> mentee -> mentor -> sink, with a bypass from source to sink
+so that nobody has to be matched. The potentials come from shortest paths in the residual network of
+that flow. Checking them over every allowed pair finds the pairs the shortlist missed that could still
+improve the total; those are added and the flow is solved again from the current one (only the residual
+network changes), until the check passes. The check is exact, so the answer is optimal whatever the
+shortlist was; a good shortlist only saves rounds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+# Rows of a dense matrix checked at a time: a few megabytes of int32 scratch whatever the cohort.
+_CHECK_CELLS = 1 << 20
+# How close to violating a pair may be and still join the shortlist (see _dense_violations).
+_MARGIN = 3
+# The pool keeps pairs within this much of violating (see _Pricer), and at most this many of them.
+_POOL_MARGIN = 8
+_POOL_LIMIT = 4_000_000
+# A re-solve keeps the shortlisted pairs whose reduced cost is at most this (see solve).
+_PRUNE = 3
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Scores as lists: pair k is (rows[k], columns[k]) with score scores[k]; unlisted pairs are not allowed."""
+
+    rows: np.ndarray
+    columns: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def of(cls, triples: Iterable[tuple[int, int, int]]) -> Candidates:
+        """Candidates from (row, column, score) triples. Raises nothing."""
+        found = np.array(list(triples), dtype=np.int64).reshape(-1, 3)
+        return cls(found[:, 0].astype(np.intp), found[:, 1].astype(np.intp), found[:, 2])
+
+
+@dataclass
+class Certificate:
+    """Dual potentials that prove an assignment optimal: one per mentee (``u``) and one per mentor (``v``)."""
+
+    u: np.ndarray
+    v: np.ndarray
+
+    def violations(
+        self,
+        scores: np.ndarray | Candidates,
+        rows: np.ndarray,
+        columns: np.ndarray,
+        row_capacity: np.ndarray,
+        column_capacity: np.ndarray,
+        *,
+        min_score: int = 0,
+        limit: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Allowed pairs not chosen with u + v < score + 1 (up to ``limit``), and whether the rest holds.
+
+        The boolean is conditions 2 and 3 of the module notes (about the chosen pairs and who is full).
+        Raises nothing.
+        """
+        u, v = self.u.astype(np.int64), self.v.astype(np.int64)
+        row_load = np.bincount(rows, minlength=len(row_capacity))
+        column_load = np.bincount(columns, minlength=len(column_capacity))
+        chosen_gain = _scores_at(scores, rows, columns).astype(np.int64) + 1
+        rest = bool(
+            (u >= 0).all()
+            and (v >= 0).all()
+            and ((u == 0) | (column_load == column_capacity)).all()
+            and ((v == 0) | (row_load == row_capacity)).all()
+            and (u[columns] + v[rows] <= chosen_gain).all()
+            and (chosen_gain - 1 >= min_score).all()
+        )
+        if isinstance(scores, Candidates):
+            gain = scores.scores.astype(np.int64) + 1
+            bad = (gain > u[scores.columns] + v[scores.rows]) & (scores.scores >= min_score)
+            bad &= ~_member(scores.rows, scores.columns, rows, columns, len(u))
+            found = np.flatnonzero(bad)[:limit]
+            return scores.rows[found], scores.columns[found], rest
+        return (*_dense_violations(scores, rows, columns, u, v, min_score, limit), rest)
+
+    def verify(self, scores, rows, columns, row_capacity, column_capacity, *, min_score: int = 0) -> bool:
+        """Whether the chosen pairs (rows[k], columns[k]) are provably optimal. Raises nothing."""
+        bad_rows, _, rest = self.violations(
+            scores, rows, columns, row_capacity, column_capacity, min_score=min_score, limit=1
+        )
+        return rest and len(bad_rows) == 0
+
+
+@dataclass
+class Solution:
+    """Chosen pairs as parallel arrays (mentor rows, mentee columns), their total gain and the proof."""
+
+    rows: np.ndarray
+    columns: np.ndarray
+    total_gain: int
+    certificate: Certificate
+    rounds: int = 1
+    shortlist_size: int = 0
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys. (numpy 2's hashing ``np.unique`` measured ten times slower here.)"""
+    keys = np.sort(keys)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
+
+
+def _scores_at(scores: np.ndarray | Candidates, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    if isinstance(scores, Candidates):
+        n_columns = int(max(scores.columns.max(initial=-1), columns.max(initial=-1))) + 1
+        keys = scores.rows.astype(np.int64) * n_columns + scores.columns
+        order = np.argsort(keys, kind="stable")
+        wanted = rows.astype(np.int64) * n_columns + columns
+        at = np.searchsorted(keys[order], wanted)
+        at = np.minimum(at, max(0, len(order) - 1))
+        found = np.full(len(wanted), -1, dtype=np.int64)
+        if len(order):
+            hit = keys[order][at] == wanted
+            found[hit] = scores.scores[order][at][hit]
+        return found
+    return scores[rows, columns]
+
+
+def _member(rows: np.ndarray, columns: np.ndarray, in_rows: np.ndarray, in_columns: np.ndarray, n: int):
+    """Whether each (rows[k], columns[k]) is among the pairs (in_rows, in_columns)."""
+    n = max(n, int(columns.max(initial=-1)) + 1, int(in_columns.max(initial=-1)) + 1)
+    return np.isin(rows.astype(np.int64) * n + columns, in_rows.astype(np.int64) * n + in_columns)
+
+
+def _dense_violations(
+    scores: np.ndarray,
+    rows: np.ndarray,
+    columns: np.ndarray,
+    u,
+    v,
+    min_score: int,
+    limit: int | None,
+    margin: int = _MARGIN,
+    budget: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs to add to the shortlist, from one pass over a dense matrix, a block of rows at a time.
+
+    Every allowed pair that is not chosen and whose slack score - (u + v) is at least -``margin``
+    (violators have slack >= 0): the potentials move a little between rounds, so the pairs just short
+    of violating now are the likely violators of the next round. When there are more than ``budget``
+    of those (early rounds, with rough potentials), only the most violated pair of each row and of
+    each column, as column generation prices in. The chosen pairs are set aside in place for the scan
+    and put back before returning.
+    """
+    n_rows, n_columns = scores.shape
+    empty = np.empty(0, dtype=np.intp)
+    if n_rows == 0 or n_columns == 0:
+        return empty, empty
+    if budget is None:
+        budget = 4 * (n_rows + n_columns)
+    saved = scores[rows, columns].copy()
+    scores[rows, columns] = -1
+    try:
+        step = max(1, _CHECK_CELLS // n_columns)
+        # int8 scores (the portal's) fit int16 slack; wider scores get int32.
+        kind = np.int16 if scores.dtype.itemsize == 1 else np.int32
+        slack = np.empty((step, n_columns), dtype=kind)
+        u16, v16 = u.astype(kind), v.astype(kind)
+        row_best = np.full(n_rows, -1, dtype=np.intp)
+        column_value = np.full(n_columns, -1, dtype=kind)
+        column_best = np.full(n_columns, -1, dtype=np.intp)
+        near_rows: list[np.ndarray] = []
+        near_columns: list[np.ndarray] = []
+        near = 0
+        for lo in range(0, n_rows, step):
+            hi = min(n_rows, lo + step)
+            block = scores[lo:hi]
+            d = slack[: hi - lo]
+            np.subtract(block, u16[None, :], out=d, dtype=kind)
+            np.subtract(d, v16[lo:hi, None], out=d)
+            # Pairs that are not allowed can never violate: put them far below any margin.
+            np.copyto(d, -(margin + 1), where=block < min_score)
+            if near <= budget:
+                found_rows, found_columns = np.nonzero(d >= -margin)
+                near += len(found_rows)
+                near_rows.append(found_rows + lo)
+                near_columns.append(found_columns)
+            at = d.argmax(axis=1)
+            hit = d[np.arange(hi - lo), at] >= 0
+            row_best[lo:hi][hit] = at[hit]
+            at = d.argmax(axis=0)
+            value = d[at, np.arange(n_columns)]
+            better = value > column_value
+            column_value[better] = value[better]
+            column_best[better] = at[better] + lo
+            if limit is not None and (hit.any() or better.any()):
+                break
+    finally:
+        scores[rows, columns] = saved
+    by_row = np.flatnonzero(row_best >= 0)
+    by_column = np.flatnonzero(column_value >= 0)
+    if len(by_row) == 0 and len(by_column) == 0:
+        return empty, empty
+    if near <= budget and limit is None:
+        return np.concatenate(near_rows).astype(np.intp), np.concatenate(near_columns).astype(np.intp)
+    found_rows = np.concatenate([by_row, column_best[by_column]])
+    found_columns = np.concatenate([row_best[by_row], by_column])
+    keys = _distinct(found_rows.astype(np.int64) * n_columns + found_columns)
+    found_rows, found_columns = (keys // n_columns).astype(np.intp), (keys % n_columns).astype(np.intp)
+    return found_rows[:limit], found_columns[:limit]
+
+
+def _potentials(
+    n_rows: int,
+    n_columns: int,
+    pair_rows: np.ndarray,
+    pair_columns: np.ndarray,
+    gain: np.ndarray,
+    chosen: np.ndarray,
+    row_load: np.ndarray,
+    column_load: np.ndarray,
+    row_capacity: np.ndarray,
+    column_capacity: np.ndarray,
+    top: int,
+) -> Certificate:
+    """Potentials from shortest paths in the residual network of an optimal flow on the listed pairs.
+
+    Nodes: mentees 0..C-1, mentors C..C+R-1, and one hub standing for both source and sink (their
+    potentials are equal once anything flows, and nothing is lost merging them when nothing does).
+    The distances from a virtual root joined to every node satisfy d(head) <= d(tail) + cost on every
+    residual arc, which is exactly the reduced-cost condition; Bellman-Ford, vectorised, converges in
+    as many sweeps as the longest shortest path has arcs (a few dozen here). Raises nothing.
+    """
+    hub = n_columns + n_rows
+    mentor = n_columns + pair_rows
+    tails = [
+        np.where(chosen, mentor, pair_columns),  # unchosen: mentee -> mentor (cost -g); chosen: backwards (+g)
+        np.full(int((column_load < column_capacity).sum()), hub),
+        np.flatnonzero(column_load > 0),
+        n_columns + np.flatnonzero(row_load < row_capacity),
+        np.full(int((row_load > 0).sum()), hub),
+    ]
+    heads = [
+        np.where(chosen, pair_columns, mentor),
+        np.flatnonzero(column_load < column_capacity),
+        np.full(int((column_load > 0).sum()), hub),
+        np.full(int((row_load < row_capacity).sum()), hub),
+        n_columns + np.flatnonzero(row_load > 0),
+    ]
+    costs = [np.where(chosen, gain, -gain)] + [np.zeros(len(t), dtype=np.int64) for t in tails[1:]]
+    tail = np.concatenate(tails).astype(np.intp)
+    head = np.concatenate(heads).astype(np.intp)
+    cost = np.concatenate(costs).astype(np.int64)
+    # Of all the potentials that fit the flow, take the ones that favour the scarce side: when mentors
+    # have fewer seats than mentees want, mentors' potentials as high as they can be (distances to the
+    # hub), otherwise mentees' (distances from it). Pairs outside the shortlist then pass the check
+    # far more often, which is what keeps the number of rounds small.
+    scarce_mentors = int(row_capacity.sum()) < int(column_capacity.sum())
+    source, target = (head, tail) if scarce_mentors else (tail, head)
+    order = np.argsort(target, kind="stable")
+    source, target, cost = source[order], target[order], cost[order]
+    nodes, starts = np.unique(target, return_index=True)
+    unreached = np.iinfo(np.int64).max // 4
+    distance = np.full(hub + 1, unreached, dtype=np.int64)
+    distance[hub] = 0
+    for _ in range(hub + 2):
+        if not len(starts):
+            break
+        best = np.minimum.reduceat(distance[source] + cost, starts)
+        improved = best < distance[nodes]
+        if not improved.any():
+            break
+        distance[nodes[improved]] = best[improved]
+    # Only people with no listed pair at all are out of reach: potential 0, like the hub.
+    distance[distance >= unreached // 2] = 0
+    if scarce_mentors:
+        u, v = np.maximum(0, -distance[:n_columns]), np.maximum(0, distance[n_columns:hub])
+    else:
+        u, v = np.maximum(0, distance[:n_columns]), np.maximum(0, -distance[n_columns:hub])
+    # Someone with no room at all is "full" already: a potential above any gain rules their pairs out.
+    u[column_capacity == 0] = top
+    v[row_capacity == 0] = top
+    return Certificate(u=u, v=v)
+
+
+def _min_cost_flow(
+    n_rows: int,
+    n_columns: int,
+    pair_rows: np.ndarray,
+    pair_columns: np.ndarray,
+    gain: np.ndarray,
+    row_capacity: np.ndarray,
+    column_capacity: np.ndarray,
+) -> np.ndarray:
+    """Which listed pairs an optimal flow uses (a boolean per pair). Raises RuntimeError if OR-Tools fails."""
+    flow = min_cost_flow.SimpleMinCostFlow()
+    source, sink = n_columns + n_rows, n_columns + n_rows + 1
+    supply = int(column_capacity.sum())
+    pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
+        pair_columns.astype(np.int32),
+        (n_columns + pair_rows).astype(np.int32),
+        np.ones(len(pair_rows), dtype=np.int64),
+        -gain.astype(np.int64),
+    )
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.full(n_columns, source, dtype=np.int32),
+        np.arange(n_columns, dtype=np.int32),
+        column_capacity.astype(np.int64),
+        np.zeros(n_columns, dtype=np.int64),
+    )
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.arange(n_columns, n_columns + n_rows, dtype=np.int32),
+        np.full(n_rows, sink, dtype=np.int32),
+        row_capacity.astype(np.int64),
+        np.zeros(n_rows, dtype=np.int64),
+    )
+    # Nobody has to be matched: the rest of the supply goes straight to the sink at no cost.
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
+    flow.set_node_supply(source, supply)
+    flow.set_node_supply(sink, -supply)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"The min-cost flow solver stopped with status {status}.")
+    return flow.flows(np.asarray(pair_arcs, dtype=np.int32)) > 0
+
+
+class _Listed:
+    """The pairs on the shortlist: parallel arrays, and a membership test without sorting or hashing.
+
+    A dense problem keeps one bit per pair (a bool matrix as large as the int8 scores); a listed one
+    keeps a set of pair keys. Pairs are added in batches with no pair twice. Raises nothing.
+    """
+
+    def __init__(self, shape: tuple[int, int] | None, rows: np.ndarray, columns: np.ndarray) -> None:
+        self.mask = np.zeros(shape, dtype=bool) if shape is not None else None
+        self.width = max(1, shape[1]) if shape is not None else max(1, int(columns.max(initial=0)) + 1)
+        self.keys: set[int] = set()
+        self.rows = np.empty(0, dtype=np.intp)
+        self.columns = np.empty(0, dtype=np.intp)
+        self.add(rows, columns)
+
+    def contains(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        if self.mask is not None:
+            return self.mask[rows, columns]
+        keys = (rows.astype(np.int64) * self.width + columns).tolist()
+        return np.fromiter((key in self.keys for key in keys), dtype=bool, count=len(keys))
+
+    def add(self, rows: np.ndarray, columns: np.ndarray) -> None:
+        rows, columns = rows.astype(np.intp), columns.astype(np.intp)
+        keys = rows.astype(np.int64) * self.width + columns
+        keys = _distinct(keys)
+        rows, columns = (keys // self.width).astype(np.intp), (keys % self.width).astype(np.intp)
+        fresh = ~self.contains(rows, columns)
+        rows, columns = rows[fresh], columns[fresh]
+        if self.mask is not None:
+            self.mask[rows, columns] = True
+        else:
+            self.keys.update((rows.astype(np.int64) * self.width + columns).tolist())
+        self.rows = np.concatenate([self.rows, rows])
+        self.columns = np.concatenate([self.columns, columns])
+
+    def keep(self, wanted: np.ndarray) -> None:
+        """Keep only the pairs where ``wanted`` is true (a bool per pair, in order)."""
+        dropped_rows, dropped_columns = self.rows[~wanted], self.columns[~wanted]
+        if self.mask is not None:
+            self.mask[dropped_rows, dropped_columns] = False
+        else:
+            self.keys.difference_update((dropped_rows.astype(np.int64) * self.width + dropped_columns).tolist())
+        self.rows, self.columns = self.rows[wanted], self.columns[wanted]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class _Pricer:
+    """Finds the allowed pairs a shortlist lacks that could still raise the total, or proves there are none.
+
+    The first rounds scan the whole dense matrix. Once the potentials have settled enough, one scan keeps
+    a pool: every allowed pair with score >= a[column] + b[row], where a and b are the potentials less
+    half of ``_POOL_MARGIN``. A pair outside the pool cannot violate while the potentials stay at or
+    above a and b (score < a + b <= u + v), which costs one comparison per person to confirm; so later
+    rounds check only the pool, and fall back to a full scan if some potential dropped below its mark.
+    """
+
+    def __init__(self, scores: np.ndarray | Candidates, min_score: int) -> None:
+        self.scores, self.min_score = scores, min_score
+        self.pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.a = self.b = None
+        if isinstance(scores, Candidates):
+            self.pool = (scores.rows, scores.columns, scores.scores)
+
+    def _keep_pool(self, u: np.ndarray, v: np.ndarray) -> bool:
+        """Scan the dense matrix once for the pool around these potentials; False when it would be too big."""
+        scores = self.scores
+        n_rows, n_columns = scores.shape
+        half = _POOL_MARGIN // 2
+        kind = np.int16 if scores.dtype.itemsize == 1 else np.int32
+        a = np.maximum(0, u - half).astype(kind)
+        b = np.maximum(0, v - half).astype(kind)
+        step = max(1, _CHECK_CELLS // max(1, n_columns))
+        floor = np.empty((step, n_columns), dtype=kind)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        size = 0
+        for lo in range(0, n_rows, step):
+            hi = min(n_rows, lo + step)
+            t = floor[: hi - lo]
+            np.add(a[None, :], b[lo:hi, None], out=t)
+            np.maximum(t, self.min_score, out=t)
+            block = scores[lo:hi]
+            found_rows, found_columns = np.nonzero(block >= t)
+            size += len(found_rows)
+            if size > _POOL_LIMIT:
+                return False
+            parts.append((found_rows + lo, found_columns, block[found_rows, found_columns]))
+        if parts:
+            self.pool = tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+        else:
+            empty = np.empty(0, dtype=np.intp)
+            self.pool = (empty, empty, np.empty(0, dtype=np.int16))
+        self.a, self.b = a, b
+        return True
+
+    def price(
+        self, rows: np.ndarray, columns: np.ndarray, u: np.ndarray, v: np.ndarray, listed: _Listed, rounds: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs to add to the shortlist (none when the potentials prove the chosen pairs optimal)."""
+        dense = not isinstance(self.scores, Candidates)
+        if dense and self.pool is not None and ((u < self.a).any() or (v < self.b).any()):
+            self.pool = None  # a potential fell below its mark: pairs outside the pool may violate again
+        if dense and self.pool is None and rounds > 1:
+            self._keep_pool(u, v)
+        if self.pool is None:
+            return _dense_violations(self.scores, rows, columns, u, v, self.min_score, None)
+        pool_rows, pool_columns, pool_scores = self.pool
+        slack = pool_scores.astype(np.int32) - u[pool_columns] - v[pool_rows]
+        near = np.flatnonzero((slack >= -_MARGIN) & (pool_scores >= self.min_score))
+        near = near[~listed.contains(pool_rows[near], pool_columns[near])]
+        if not (slack[near] >= 0).any():
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+        budget = 4 * (len(u) + len(v))
+        if len(near) > budget:
+            near = near[np.argsort(-slack[near], kind="stable")[:budget]]
+        return pool_rows[near].astype(np.intp), pool_columns[near].astype(np.intp)
+
+
+def solve(
+    scores: np.ndarray | Candidates,
+    *,
+    row_capacity: Iterable[int],
+    column_capacity: Iterable[int] | None = None,
+    min_score: int = 0,
+    forbidden: Iterable[tuple[int, int]] = (),
+    shortlist: tuple[np.ndarray, np.ndarray] | None = None,
+    max_rounds: int = 50,
+) -> Solution:
+    """The optimal pairs for these scores (see the module notes), with a certificate that proves it.
+
+    ``scores`` is a dense mentors x mentees integer matrix (-1 where the hard rules forbid a pair) or
+    ``Candidates``; ``row_capacity`` is each mentor's room, ``column_capacity`` each mentee's number of
+    mentors wanted (1 by default); ``forbidden`` lists (row, column) pairs never to make; ``shortlist``
+    (rows, columns) is where to start for a dense matrix (``initial_shortlist`` when not given).
+    Raises ValueError for capacities of the wrong length or below zero, RuntimeError when the proof
+    still fails after ``max_rounds`` widenings (which would be a bug).
+    """
+    listed = isinstance(scores, Candidates)
+    rows_cap = np.asarray(list(row_capacity), dtype=np.int64)
+    if listed:
+        n_rows = max(int(scores.rows.max(initial=-1)) + 1, len(rows_cap))
+        n_columns = int(scores.columns.max(initial=-1)) + 1
+    else:
+        n_rows, n_columns = scores.shape
+    if column_capacity is None:
+        columns_cap = np.ones(n_columns, dtype=np.int64)
+    else:
+        columns_cap = np.asarray(list(column_capacity), dtype=np.int64)
+        n_columns = max(n_columns, len(columns_cap)) if listed else n_columns
+    if len(rows_cap) != n_rows or len(columns_cap) != n_columns:
+        raise ValueError("There must be one capacity per mentor and one per mentee.")
+    if (rows_cap < 0).any() or (columns_cap < 0).any():
+        raise ValueError("Capacities cannot be negative.")
+    min_score = max(0, int(min_score))
+    stats: dict[str, float] = {"flow": 0.0, "potentials": 0.0, "pricing": 0.0}
+
+    forbidden = np.array(list(forbidden), dtype=np.intp).reshape(-1, 2)
+    if listed:
+        keep = scores.scores >= min_score
+        if len(forbidden):
+            keep &= ~_member(scores.rows, scores.columns, forbidden[:, 0], forbidden[:, 1], n_columns)
+        scores = Candidates(
+            scores.rows[keep].astype(np.intp), scores.columns[keep].astype(np.intp), scores.scores[keep]
+        )
+        pair_rows, pair_columns = scores.rows, scores.columns
+    else:
+        if len(forbidden):
+            scores = scores.copy()
+            scores[forbidden[:, 0], forbidden[:, 1]] = -1
+        if shortlist is None:
+            shortlist = initial_shortlist(scores, rows_cap, min_score=min_score)
+        pair_rows, pair_columns = shortlist
+        keep = scores[pair_rows, pair_columns] >= min_score
+        pair_rows, pair_columns = pair_rows[keep].astype(np.intp), pair_columns[keep].astype(np.intp)
+    # Above any gain: the potential of someone with no room (see _potentials).
+    if listed:
+        top = int(scores.scores.max(initial=0)) + 2
+    else:
+        top = int(np.iinfo(scores.dtype).max) + 2 if scores.dtype.kind in "iu" else int(scores.max(initial=0)) + 2
+    listed_pairs = _Listed(None if listed else scores.shape, pair_rows, pair_columns)
+    pricer = _Pricer(scores, min_score)
+
+    for round_number in range(1, max_rounds + 1):
+        pair_rows, pair_columns = listed_pairs.rows, listed_pairs.columns
+        gain = _scores_at(scores, pair_rows, pair_columns).astype(np.int64) + 1
+        started = time.perf_counter()
+        chosen = _min_cost_flow(n_rows, n_columns, pair_rows, pair_columns, gain, rows_cap, columns_cap)
+        rows, columns = pair_rows[chosen], pair_columns[chosen]
+        row_load = np.bincount(rows, minlength=n_rows)
+        column_load = np.bincount(columns, minlength=n_columns)
+        stats["flow"] += time.perf_counter() - started
+        started = time.perf_counter()
+        certificate = _potentials(
+            n_rows, n_columns, pair_rows, pair_columns, gain, chosen, row_load, column_load, rows_cap, columns_cap, top
+        )
+        stats["potentials"] += time.perf_counter() - started
+        started = time.perf_counter()
+        add_rows, add_columns = pricer.price(rows, columns, certificate.u, certificate.v, listed_pairs, round_number)
+        stats["pricing"] += time.perf_counter() - started
+        if len(add_rows) == 0:
+            return Solution(
+                rows=rows,
+                columns=columns,
+                total_gain=int(gain[chosen].sum()),
+                certificate=certificate,
+                rounds=round_number,
+                shortlist_size=len(listed_pairs),
+                stats=stats,
+            )
+        # Re-solve warm: the next flow needs the pairs the current one uses and those near them, not
+        # the pairs the potentials show to be far from useful. Dropping those keeps each re-solve small;
+        # should one be needed after all, the next pricing brings it back, and the proof covers all.
+        reduced = certificate.u[pair_columns] + certificate.v[pair_rows] - gain
+        listed_pairs.keep(chosen | (reduced <= _PRUNE))
+        listed_pairs.add(add_rows, add_columns)
+    raise RuntimeError("The assignment could not be proved optimal.")
+
+
+class Shortlist:
+    """Each mentee's best mentors and each mentor's best mentees, gathered block by block while scoring.
+
+    ``add`` takes the scores of mentor rows lo..hi (a block still in cache); ``pairs`` gives (rows,
+    columns) once every block is in. A column keeps the pairs within ``spread`` of its best score (found
+    against the best so far, then trimmed against the final best); a row keeps its ``capacity + extra``
+    best columns. Pairs below ``min_score`` never enter. Raises nothing.
+    """
+
+    def __init__(
+        self, n_columns: int, row_capacity: np.ndarray, *, min_score: int = 0, spread: int = 4, extra: int = 2
+    ) -> None:
+        self.best = np.full(n_columns, -1, dtype=np.int16)
+        self.counts = np.asarray(row_capacity, dtype=np.int64) + extra
+        self.min_score, self.spread = max(0, min_score), spread
+        self.parts: list[np.ndarray] = []
+        self.n_columns = n_columns
+
+    def add(self, lo: int, block: np.ndarray) -> None:
+        """Take in the scores of rows lo..lo + len(block). Raises nothing."""
+        np.maximum(self.best, block.max(axis=0, initial=-1), out=self.best)
+        floor = np.maximum(self.best - self.spread, self.min_score)
+        rows, columns = np.nonzero(block >= floor[None, :])
+        self.parts.append((rows + lo).astype(np.int64) * self.n_columns + columns)
+        self.parts.append(top_columns(block, self.counts[lo : lo + len(block)], min_score=self.min_score, offset=lo))
+
+    def pairs(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The shortlist as (rows, columns), trimmed against each column's final best. Raises nothing."""
+        if not self.parts:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+        # Column picks were made against the best so far: keep those within reach of the final best.
+        keys = np.concatenate(self.parts[0::2])
+        rows, columns = (keys // self.n_columns).astype(np.intp), (keys % self.n_columns).astype(np.intp)
+        found = scores[rows, columns]
+        keep = found >= np.maximum(self.best[columns] - self.spread, self.min_score)
+        # Row picks were exact within their block, which is the whole row. Each list has no repeats.
+        keys = _distinct(np.concatenate([keys[keep], np.concatenate(self.parts[1::2])]))
+        rows, columns = (keys // self.n_columns).astype(np.intp), (keys % self.n_columns).astype(np.intp)
+        keep = scores[rows, columns] >= self.min_score
+        return rows[keep], columns[keep]
+
+
+def initial_shortlist(
+    scores: np.ndarray, row_capacity: np.ndarray, *, min_score: int = 0, spread: int = 4, extra: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where to start for a dense matrix: each column's pairs within ``spread`` of its best, and each row's
+    ``capacity + extra`` best columns. Raises nothing.
+    """
+    if scores.size == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    best = scores.max(axis=0).astype(np.int16)
+    floor = np.maximum(best - spread, max(0, min_score))
+    rows, columns = np.nonzero(scores >= floor[None, :])
+    top = top_columns(scores, np.asarray(row_capacity) + extra, min_score=min_score)
+    keys = _distinct(np.concatenate([rows.astype(np.int64) * scores.shape[1] + columns, top]))
+    return (keys // scores.shape[1]).astype(np.intp), (keys % scores.shape[1]).astype(np.intp)
+
+
+def top_columns(block: np.ndarray, counts: np.ndarray, *, min_score: int = 0, offset: int = 0) -> np.ndarray:
+    """Keys (row x n_columns + column) of each row's ``counts[row]`` best allowed columns. Raises nothing."""
+    work = block.copy()
+    n_rows, n_columns = work.shape
+    found = []
+    everyone = np.arange(n_rows)
+    for _ in range(int(counts.max(initial=0))):
+        at = work.argmax(axis=1)
+        value = work[everyone, at]
+        keep = (value >= max(0, min_score)) & (counts > len(found))
+        found.append((everyone[keep] + offset).astype(np.int64) * n_columns + at[keep])
+        work[everyone, at] = -1
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
