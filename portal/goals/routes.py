@@ -14,6 +14,7 @@ from portal.goals import bp
 from portal.goals.forms import CommentForm, GoalForm, MilestoneForm, ObjectiveForm, StatusForm
 from portal.goals.services import (
     GoalInput,
+    LazyGoalViews,
     NotYours,
     StaleVersion,
     add_comment,
@@ -21,6 +22,7 @@ from portal.goals.services import (
     create_goal,
     cycle_span,
     goal_in_pairing,
+    goal_stamps,
     goal_views,
     milestone_in_pairing,
     objectives,
@@ -104,7 +106,8 @@ def index(pairing_id: int):
     return render_template(
         "goals/index.html",
         pairing=pairing,
-        views=goal_views(pairing),
+        stamps=goal_stamps(pairing),
+        views=LazyGoalViews(pairing),
         milestone_form=MilestoneForm(formdata=None),
         comment_form=CommentForm(formdata=None),
         status_form=StatusForm(formdata=None),
