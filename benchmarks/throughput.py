@@ -9,8 +9,9 @@ the same round, then stops the server. Not a test: it prints figures and never f
     .venv/bin/python benchmarks/throughput.py [--duration 20] [--rounds 3] [--keep /tmp/org.sqlite3]
     DATABASE_URL=postgresql://postgres@127.0.0.1/bench .venv/bin/python benchmarks/throughput.py
 
-With ``DATABASE_URL`` the schema of that database is dropped and rebuilt. ``--keep FILE`` (SQLite) builds the
-organisation once into FILE and reuses it on later runs.
+With ``DATABASE_URL`` the schema of that database is dropped and rebuilt. ``--keep FILE`` builds the organisation
+once and reuses it on later runs: on SQLite FILE is the database; with ``DATABASE_URL`` the database stays as it is
+and FILE only remembers the pages.
 """
 
 from __future__ import annotations
@@ -80,10 +81,10 @@ def prepare(args) -> tuple[dict, dict]:
 
     instance = tempfile.mkdtemp(prefix="portal-throughput-")
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{args.keep or Path(instance) / 'bench.sqlite3'}"
+    saved = Path(f"{args.keep}.pages.json") if args.keep else None
     env = {**os.environ, "PORTAL_INSTANCE_PATH": instance, "SECRET_KEY": SECRET, "DATABASE_URL": url}
     os.environ.update(env)
     app = create_app({"MAIL_SEND_INLINE": False, "RATELIMIT_ENABLED": False})
-    saved = Path(f"{args.keep}.pages.json") if args.keep else None
     with app.app_context():
         if saved and saved.exists():
             pages = json.loads(saved.read_text())
@@ -186,7 +187,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--keep", help="SQLite file to build once and reuse")
+    parser.add_argument("--keep", help="build the organisation once and reuse it (see above)")
     parser.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk")
     args = parser.parse_args()
     if not os.path.exists(args.wrk):

@@ -9,7 +9,7 @@ person is never served someone else's fragment, a changed row gets a new key at 
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, g, session
 from flask_caching import Cache
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -20,9 +20,11 @@ cache = Cache(with_jinja2_ext=True)
 
 def fragment_key(kind: str, *version) -> str:
     """The cache key of one row's fragment as the current person sees it."""
-    generate_csrf()  # makes sure the session holds its token before the key names it
-    viewer = (current_user.id, current_user.timezone) if current_user.is_authenticated else (None, None)
-    return repr((kind, *version, *viewer, session.get("csrf_token")))
+    if "fragment_viewer" not in g:
+        generate_csrf()  # makes sure the session holds its token before the key names it
+        person = (current_user.id, current_user.timezone) if current_user.is_authenticated else (None, None)
+        g.fragment_viewer = (*person, session.get("csrf_token"))
+    return repr((kind, *version, *g.fragment_viewer))
 
 
 def init_app(app: Flask) -> None:

@@ -87,8 +87,9 @@ def _clean_text(text: str | None, *, field_name: str = "text") -> str:
     return text
 
 
+@cache.memoize(timeout=LISTS_SECONDS)
 def skill_labels() -> dict[str, str]:
-    """The active soft skills, key -> label, in their order (one query)."""
+    """The active soft skills, key -> label, in their order (one query, at most once a minute per process)."""
     return dict(
         db.session.execute(
             select(Choice.key, Choice.label)
