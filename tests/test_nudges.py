@@ -748,3 +748,16 @@ def test_demo_data_has_a_roster_with_invited_people_nudges_in_each_state_and_vis
     answers = set(db.session.scalars(select(Nudge.answer).distinct()))
     assert answers == {None, *NudgeAnswer}
     assert db.session.scalar(select(func.count()).where(InterestEvent.kind == InterestKind.VISIT)) >= 20
+
+
+def test_the_sent_list_pages_newest_first_without_gaps_or_repeats(client):
+    from portal.nudges.services import sent_page
+
+    sender = make_user(display_name="Kim Sender")
+    for n in range(7):
+        make_nudge(sender, f"page{n}@example.com", days_ago=n)
+    pages = [sent_page(page, per_page=3) for page in (1, 2, 3)]
+    emails = [row.recipient for rows, _ in pages for row in rows]
+    assert emails == [f"page{n}@example.com" for n in range(7)]
+    assert {total for _, total in pages} == {7}
+    assert all(row.sender_name == "Kim Sender" for rows, _ in pages for row in rows)
