@@ -644,14 +644,14 @@ def test_a_post_kept_rendered_on_the_wall_shows_a_new_reaction_and_an_edit_at_on
     subject, first, second = make_user(), make_user(), make_user()
     shared = make_post(subject, text="Ran my first retrospective")
     login_as(client, first)
-    assert 'id="react-%d-heart" class="reaction" aria-pressed="false"' % shared.id in wall(client)
+    assert f'id="react-{shared.id}-heart" class="reaction" aria-pressed="false"' in wall(client)
     post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"})
     page = wall(client)
-    assert 'id="react-%d-heart" class="reaction" aria-pressed="true"' % shared.id in page
+    assert f'id="react-{shared.id}-heart" class="reaction" aria-pressed="true"' in page
     assert '<span class="reaction-count">1</span>' in page
     login_as(client, second)  # someone else sees the count, not the first person's choice
     page = wall(client)
-    assert 'id="react-%d-heart" class="reaction" aria-pressed="false"' % shared.id in page
+    assert f'id="react-{shared.id}-heart" class="reaction" aria-pressed="false"' in page
     assert '<span class="reaction-count">1</span>' in page
     shared.text = "Ran my first retrospective, calmly"
     db.session.commit()
