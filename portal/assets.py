@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 from flask_compress import Compress
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
@@ -84,7 +84,12 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = whitenoise
     app.extensions["asset_manifest"] = manifest
 
+    urls: dict[tuple[str, str], str] = {}
+
     @app.template_global()
     def asset(name: str) -> str:
-        """The URL of a static file under its content-hashed name."""
-        return url_for("static", filename=manifest[name])
+        """The URL of a static file under its content-hashed name (built once per name and application root)."""
+        key = (name, request.script_root)
+        if key not in urls:
+            urls[key] = url_for("static", filename=manifest[name])
+        return urls[key]

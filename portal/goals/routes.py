@@ -99,6 +99,19 @@ def _card(view, pairing, *, message: str | None = None, status: int = 200):
     ), status
 
 
+class LazyForm:
+    """An empty form built on first use, so that a page whose cards all come from the cache builds none."""
+
+    def __init__(self, form_class):
+        self._form_class = form_class
+        self._form = None
+
+    def __getattr__(self, name):
+        if self._form is None:
+            self._form = self._form_class(formdata=None)
+        return getattr(self._form, name)
+
+
 @bp.route("/pairings/<int:pairing_id>")
 @signed_in
 def index(pairing_id: int):
@@ -108,9 +121,10 @@ def index(pairing_id: int):
         pairing=pairing,
         stamps=goal_stamps(pairing),
         views=LazyGoalViews(pairing),
-        milestone_form=MilestoneForm(formdata=None),
-        comment_form=CommentForm(formdata=None),
-        status_form=StatusForm(formdata=None),
+        # Only a card missing from the fragment cache uses these.
+        milestone_form=LazyForm(MilestoneForm),
+        comment_form=LazyForm(CommentForm),
+        status_form=LazyForm(StatusForm),
         standalone=False,
     )
 
