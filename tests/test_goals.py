@@ -304,6 +304,27 @@ def test_home_shows_goals_with_progress(client, pair):
     assert re.search(r"Run calmer negotiations</a>: 50% of the way", page)
 
 
+def test_the_home_page_takes_a_fixed_number_of_queries_and_shows_a_tick_at_once(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    db.session.add_all([Milestone(goal_id=goal.id, title=str(n), position=n) for n in range(2)])
+    db.session.commit()
+    login_as(client, mentee)
+    with count_queries() as few:
+        assert "Run calmer negotiations</a>: 0% of the way" in client.get("/").get_data(as_text=True)
+    for n in range(49):
+        more = make_goal(pairing, mentee, title=f"Goal {n}")
+        db.session.add_all(Milestone(goal_id=more.id, title=f"Step {k}", position=k) for k in range(3))
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get("/").get_data(as_text=True)
+    assert page.count('class="goal-summary"') == 50
+    assert many[0] == few[0]
+    first = db.session.scalar(select(Milestone).where(Milestone.goal_id == goal.id).order_by(Milestone.position))
+    post(client, f"/goals/milestones/{first.id}/toggle")
+    assert "Run calmer negotiations</a>: 50% of the way" in client.get("/").get_data(as_text=True)
+
+
 def test_goal_views_compute_progress(pair):
     pairing, _, mentee, _ = pair
     goal = make_goal(pairing, mentee)
