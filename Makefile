@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run test install install-test browser db seed lint unit unit-postgres load-short e2e bench clean
+.PHONY: run test install install-test browser db seed lint unit unit-postgres load-short e2e bench throughput clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ bench: install-test
 	$(BIN)/python benchmarks/matching.py
 	$(BIN)/python benchmarks/load.py
 	@if [ -n "$$LOAD_DATABASE_URL" ]; then $(BIN)/python benchmarks/load.py --database-url "$$LOAD_DATABASE_URL"; fi
+	$(MAKE) throughput
+
+# Pages under load: gunicorn -w 2 and wrk, each page as a ratio to "hello" (THROUGHPUT_ARGS="--duration 5" is quick).
+throughput: install-test
+	@scripts/ensure-wrk.sh
+	$(BIN)/python benchmarks/throughput.py $(THROUGHPUT_ARGS)
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

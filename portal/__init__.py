@@ -9,7 +9,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import database  # noqa: F401  (registers the SQLite engine events)
+from portal import (
+    assets,
+    database,  # noqa: F401  (registers the SQLite engine events)
+    fragments,
+)
 from portal.config import from_environment
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
@@ -44,6 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    # First, so that compression runs after every other after-request function.
+    assets.init_app(app)
+    fragments.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations")))
     login_manager.init_app(app)

@@ -49,7 +49,8 @@ def from_environment(instance_path: str) -> dict:
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping per checkout (a round trip per request on PostgreSQL): portal.database pings idle connections only.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,

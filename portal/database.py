@@ -1,12 +1,14 @@
-"""Database engine set-up: SQLite tuned for a multi-threaded server, PostgreSQL unchanged."""
+"""Database engine set-up: SQLite tuned for a multi-threaded server; PostgreSQL with few round trips per request."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from flask import g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 # Requests that only read open ordinary (deferred) transactions so readers never queue behind writers.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -62,3 +64,30 @@ def _sqlite_on_begin(conn):
     # writer got there first (the busy timeout does not help); taking the write lock up front makes
     # writers queue instead, so two writers never deadlock.
     conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
+
+
+# A pooled connection idle longer than this is checked with a round trip before use (a restarted server or a
+# firewall may have dropped it); one in steady use is not, so a busy server pays no extra round trip per request.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+@event.listens_for(Pool, "checkin")
+def _remember_checkin(dbapi_connection, connection_record):
+    connection_record.info["checked_in_at"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_when_idle(dbapi_connection, connection_record, connection_proxy):
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    checked_in_at = connection_record.info.get("checked_in_at")
+    if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+        return
+    autocommit = dbapi_connection.autocommit
+    try:
+        dbapi_connection.autocommit = True  # a bare SELECT 1, without opening a transaction
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.autocommit = autocommit
+    except Exception as error:
+        # The pool drops this connection and checks out a fresh one.
+        raise exc.DisconnectionError() from error

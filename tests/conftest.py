@@ -19,6 +19,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from portal import create_app
 from portal.extensions import db, limiter
+from portal.fragments import cache as fragment_cache
 
 
 class IsolatedClient(FlaskClient):
@@ -77,6 +78,7 @@ def _rollback(app):
         # Commits inside the test only release a savepoint; the outer transaction undoes everything.
         db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         limiter.reset()
+        fragment_cache.clear()  # rendered fragments of rows that this rollback is about to undo
         try:
             yield
         finally:

@@ -621,6 +621,7 @@ def test_the_wall_takes_a_fixed_number_of_queries_whatever_its_size(client):
         db.session.commit()
 
     fill(5)
+    client.get("/celebrations/")  # the filter choices and month totals are read once a minute, not per page
     small_first = _wall_queries(client, "/celebrations/")
     small_filtered = _wall_queries(client, "/celebrations/?skill=focus")
     fill(55)
@@ -682,3 +683,21 @@ def test_the_kudos_people_picker_finds_colleagues_by_name_with_and_without_javas
     assert 'value="asha.rao@example.com"' in page
     response = post(client, "/celebrations/kudos/new", {"to": asha.email, "skill": "negotiation", "text": "Thank you"})
     assert response.status_code == 303
+
+
+def test_a_post_kept_rendered_on_the_wall_shows_a_new_reaction_and_an_edit_at_once(client):
+    subject, first, second = make_user(), make_user(), make_user()
+    shared = make_post(subject, text="Ran my first retrospective")
+    login_as(client, first)
+    assert f'id="react-{shared.id}-heart" class="reaction" aria-pressed="false"' in wall(client)
+    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"})
+    page = wall(client)
+    assert f'id="react-{shared.id}-heart" class="reaction" aria-pressed="true"' in page
+    assert '<span class="reaction-count">1</span>' in page
+    login_as(client, second)  # someone else sees the count, not the first person's choice
+    page = wall(client)
+    assert f'id="react-{shared.id}-heart" class="reaction" aria-pressed="false"' in page
+    assert '<span class="reaction-count">1</span>' in page
+    shared.text = "Ran my first retrospective, calmly"
+    db.session.commit()
+    assert "Ran my first retrospective, calmly" in wall(client)

@@ -93,3 +93,40 @@ def test_the_development_secret_key_is_generated_once_and_kept(monkeypatch, tmp_
     assert from_environment(str(tmp_path))["SECRET_KEY"] == first
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
     assert from_environment(str(tmp_path))["SECRET_KEY"] == "from-the-environment"
+
+
+class _Record:
+    def __init__(self, idle_seconds=None):
+        import time
+
+        self.info = {} if idle_seconds is None else {"checked_in_at": time.monotonic() - idle_seconds}
+
+
+class _Connection:
+    def __init__(self, fails=False):
+        self.autocommit, self.fails, self.sent = False, fails, []
+
+    def execute(self, statement):
+        if self.fails:
+            raise OSError("server closed the connection")
+        self.sent.append((statement, self.autocommit))
+
+
+def test_a_connection_in_steady_use_costs_no_extra_round_trip_but_an_idle_one_is_checked():
+    from portal.database import _ping_when_idle
+
+    busy, fresh, idle = _Connection(), _Connection(), _Connection()
+    _ping_when_idle(busy, _Record(idle_seconds=0.5), None)
+    _ping_when_idle(fresh, _Record(), None)
+    _ping_when_idle(idle, _Record(idle_seconds=60), None)
+    assert busy.sent == [] and fresh.sent == []
+    assert idle.sent == [("SELECT 1", True)] and idle.autocommit is False  # no transaction left open
+
+
+def test_an_idle_connection_that_went_away_is_replaced_not_used():
+    from sqlalchemy.exc import DisconnectionError
+
+    from portal.database import _ping_when_idle
+
+    with pytest.raises(DisconnectionError):
+        _ping_when_idle(_Connection(fails=True), _Record(idle_seconds=60), None)

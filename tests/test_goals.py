@@ -278,6 +278,39 @@ def test_the_goals_page_takes_a_fixed_number_of_queries(client, pair):
     assert many[0] == few[0]
 
 
+def test_a_second_look_at_the_goals_page_reuses_the_cards_and_reads_one_row_per_goal(client, pair):
+    pairing, mentor, mentee, _ = pair
+    for n in range(5):
+        goal = make_goal(pairing, mentee, title=f"Goal {n}")
+        db.session.add_all(Milestone(goal_id=goal.id, title=f"Step {k}", position=k) for k in range(3))
+    db.session.commit()
+    login_as(client, mentee)
+    with count_queries() as cold:
+        first = client.get(f"/goals/pairings/{pairing.id}").get_data(as_text=True)
+    with count_queries() as warm:
+        second = client.get(f"/goals/pairings/{pairing.id}").get_data(as_text=True)
+    assert second == first
+    assert warm[0] < cold[0]  # the cards' goals, milestones, skills and comments are not loaded again
+
+
+def test_a_cached_goal_card_shows_a_ticked_milestone_a_comment_and_an_edit_at_once(client, pair):
+    pairing, mentor, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    login_as(client, mentee)
+    post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Prepare my opening position"})
+    url = f"/goals/pairings/{pairing.id}"
+    assert "0% of the way" in client.get(url).get_data(as_text=True)
+    milestone = db.session.scalar(select(Milestone))
+    post(client, f"/goals/milestones/{milestone.id}/toggle")
+    assert "100% of the way" in client.get(url).get_data(as_text=True)
+    post(client, f"/goals/{goal.id}/comments", {"comment": "Booked the room for Tuesday"})
+    assert "Booked the room for Tuesday" in client.get(url).get_data(as_text=True)
+    login_as(client, mentor)  # the mentor's card offers other forms, and carries the mentor's own CSRF token
+    page = client.get(url).get_data(as_text=True)
+    assert "This is a suggested change" in page and "Booked the room for Tuesday" in page
+    assert post(client, f"/goals/{goal.id}/comments", {"comment": "Well done"}).status_code in (200, 303)
+
+
 def test_home_shows_goals_with_progress(client, pair):
     pairing, _, mentee, _ = pair
     goal = make_goal(pairing, mentee)
@@ -287,6 +320,27 @@ def test_home_shows_goals_with_progress(client, pair):
     login_as(client, mentee)
     page = client.get("/").get_data(as_text=True)
     assert re.search(r"Run calmer negotiations</a>: 50% of the way", page)
+
+
+def test_the_home_page_takes_a_fixed_number_of_queries_and_shows_a_tick_at_once(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee)
+    db.session.add_all([Milestone(goal_id=goal.id, title=str(n), position=n) for n in range(2)])
+    db.session.commit()
+    login_as(client, mentee)
+    with count_queries() as few:
+        assert "Run calmer negotiations</a>: 0% of the way" in client.get("/").get_data(as_text=True)
+    for n in range(49):
+        more = make_goal(pairing, mentee, title=f"Goal {n}")
+        db.session.add_all(Milestone(goal_id=more.id, title=f"Step {k}", position=k) for k in range(3))
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get("/").get_data(as_text=True)
+    assert page.count('class="goal-summary"') == 50
+    assert many[0] == few[0]
+    first = db.session.scalar(select(Milestone).where(Milestone.goal_id == goal.id).order_by(Milestone.position))
+    post(client, f"/goals/milestones/{first.id}/toggle")
+    assert "Run calmer negotiations</a>: 50% of the way" in client.get("/").get_data(as_text=True)
 
 
 def test_goal_views_compute_progress(pair):

@@ -906,3 +906,19 @@ def test_the_home_page_links_to_the_journal(client, pair):
     login_as(client, mentor)
     page = client.get("/").get_data(as_text=True)
     assert f'href="/journals/pairings/{pairing.id}">Your journal and meetings</a>' in page
+
+
+def test_a_timeline_entry_kept_rendered_shows_new_notes_and_a_reflection_at_once(client, pair):
+    pairing, mentor, mentee = pair
+    meeting = make_meeting(pairing, notes="We planned the vendor call.")
+    login_as(client, mentee)
+    url = f"/journals/pairings/{pairing.id}"
+    assert "We planned the vendor call." in client.get(url).get_data(as_text=True)
+    meeting.notes = "We planned the vendor call and a calm opening."
+    db.session.add(Reflection(meeting_id=meeting.id, author_id=mentee.id, body="I felt ready."))
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "We planned the vendor call and a calm opening." in page
+    assert "You wrote a reflection" in page
+    login_as(client, mentor)  # the reflection is the mentee's alone
+    assert "You wrote a reflection" not in client.get(url).get_data(as_text=True)

@@ -798,3 +798,16 @@ def test_choosing_someone_who_cannot_be_nudged_says_so_at_once_in_the_same_words
     assert pages[0] == pages[1]
     page = client.get(f"/nudges/new?to=u{free.id}").get_data(as_text=True)
     assert 'name="message"' in page and KIND_REFUSAL not in page
+
+
+def test_the_sent_list_pages_newest_first_without_gaps_or_repeats(client):
+    from portal.nudges.services import sent_page
+
+    sender = make_user(display_name="Kim Sender")
+    for n in range(7):
+        make_nudge(sender, f"page{n}@example.com", days_ago=n)
+    pages = [sent_page(page, per_page=3) for page in (1, 2, 3)]
+    emails = [row.recipient for rows, _ in pages for row in rows]
+    assert emails == [f"page{n}@example.com" for n in range(7)]
+    assert {total for _, total in pages} == {7}
+    assert all(row.sender_name == "Kim Sender" for rows, _ in pages for row in rows)

@@ -29,6 +29,7 @@ from portal.celebrations.services import (
     my_reactions,
     offer_for,
     pair_posts,
+    post_version,
     reaction_counts,
     report_post,
     reported_posts,
@@ -57,7 +58,7 @@ bp.add_app_template_filter(linkify, "linkify")
 
 @bp.app_context_processor
 def wall_helpers():
-    return {"celebration_kinds": KIND_LABELS, "reaction_counts": reaction_counts}
+    return {"celebration_kinds": KIND_LABELS, "reaction_counts": reaction_counts, "post_version": post_version}
 
 
 def _filters(skills: dict[str, str]) -> WallFilters:

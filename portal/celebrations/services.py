@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from portal.edge import MAX_ID
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
+from portal.fragments import cache
 from portal.models import (
     Celebration,
     CelebrationAudience,
@@ -41,6 +43,9 @@ REASON_MAX = 500
 PAGE_SIZE = 20
 # Program-wide totals under this are shown as "a few", so a small number never points at someone.
 FEW = 5
+# Lists every wall page shows the same to everyone (filter choices, this month's totals) are read at most once a
+# minute per process.
+LISTS_SECONDS = 60
 
 REACTIONS = {
     "clap": ("\N{CLAPPING HANDS SIGN}", "Clap"),
@@ -83,8 +88,9 @@ def _clean_text(text: str | None, *, field_name: str = "text") -> str:
     return text
 
 
+@cache.memoize(timeout=LISTS_SECONDS)
 def skill_labels() -> dict[str, str]:
-    """The active soft skills, key -> label, in their order (one query)."""
+    """The active soft skills, key -> label, in their order (one query, at most once a minute per process)."""
     return dict(
         db.session.execute(
             select(Choice.key, Choice.label)
@@ -655,8 +661,10 @@ class Total:
         return f"{self.count} {self.many}"
 
 
+@cache.memoize(timeout=LISTS_SECONDS)
 def month_totals(today: date) -> list[Total]:
-    """Program-wide totals of this month's wall, by kind (one query). Never per person; small counts blur."""
+    """Program-wide totals of this month's wall, by kind (one query, at most once a minute per process). Never per
+    person; small counts blur."""
     start = datetime(today.year, today.month, 1, tzinfo=UTC)
     counts = dict(
         db.session.execute(
@@ -675,11 +683,33 @@ def month_totals(today: date) -> list[Total]:
     return [Total(counts[kind], one, many) for kind, one, many in words if counts.get(kind)]
 
 
-def filter_options() -> tuple[list[Cycle], list[Team]]:
-    """The cycles and teams the wall can be filtered by (two small queries; skills come from skill_labels)."""
-    cycles = list(db.session.scalars(select(Cycle).order_by(Cycle.starts_on.desc(), Cycle.id.desc())))
-    teams = list(db.session.scalars(select(Team).order_by(Team.name)))
-    return cycles, teams
+class Option(NamedTuple):
+    id: int
+    name: str
+
+
+@cache.memoize(timeout=LISTS_SECONDS)
+def filter_options() -> tuple[list[Option], list[Option]]:
+    """The cycles and teams the wall can be filtered by (two small queries, at most once a minute per process;
+    skills come from skill_labels)."""
+    cycles = db.session.execute(select(Cycle.id, Cycle.name).order_by(Cycle.starts_on.desc(), Cycle.id.desc()))
+    teams = db.session.execute(select(Team.id, Team.name).order_by(Team.name))
+    return [Option(*row) for row in cycles], [Option(*row) for row in teams]
+
+
+def post_version(post: Celebration) -> tuple:
+    """What a post's fragment on the wall shows, for its cache key: it changes whenever the fragment does."""
+    team = post.team.name if post.team else None
+    counts = (post.clap_count, post.heart_count, post.sparkle_count)
+    return (
+        post.id,
+        post.updated_at,
+        post.hidden_at,
+        *counts,
+        post.subject.display_name,
+        post.author.display_name,
+        team,
+    )
 
 
 def my_celebrations(user: User) -> dict[str, list[Celebration]]:

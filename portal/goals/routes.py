@@ -14,6 +14,7 @@ from portal.goals import bp
 from portal.goals.forms import CommentForm, GoalForm, MilestoneForm, ObjectiveForm, StatusForm
 from portal.goals.services import (
     GoalInput,
+    LazyGoalViews,
     NotYours,
     StaleVersion,
     add_comment,
@@ -21,6 +22,7 @@ from portal.goals.services import (
     create_goal,
     cycle_span,
     goal_in_pairing,
+    goal_stamps,
     goal_views,
     milestone_in_pairing,
     objectives,
@@ -106,19 +108,34 @@ def _card(view, pairing, *, message: str | None = None, status: int = 200):
     ), status
 
 
+class LazyForm:
+    """An empty form built on first use, so that a page whose cards all come from the cache builds none."""
+
+    def __init__(self, form_class):
+        self._form_class = form_class
+        self._form = None
+
+    def __getattr__(self, name):
+        if self._form is None:
+            self._form = self._form_class(formdata=None)
+        return getattr(self._form, name)
+
+
 @bp.route("/pairings/<int:pairing_id>")
 @signed_in
 def index(pairing_id: int):
     pairing = _pairing_or_404(pairing_id)
-    views = goal_views(pairing)
+    stamps = goal_stamps(pairing)
     return render_template(
         "goals/index.html",
         pairing=pairing,
-        views=views,
-        offers=_offers([view.goal.id for view in views]),
-        milestone_form=MilestoneForm(formdata=None),
-        comment_form=CommentForm(formdata=None),
-        status_form=StatusForm(formdata=None),
+        stamps=stamps,
+        offers=_offers([stamp[0] for stamp in stamps]),
+        views=LazyGoalViews(pairing),
+        # Only a card missing from the fragment cache uses these.
+        milestone_form=LazyForm(MilestoneForm),
+        comment_form=LazyForm(CommentForm),
+        status_form=LazyForm(StatusForm),
         standalone=False,
     )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.clock import utcnow
@@ -394,6 +394,86 @@ def goal_views(goal_ids_or_pairing: Pairing | list[int]) -> list[GoalView]:
         ):
             comments[comment.goal_id].append(comment)
     return [GoalView(goal, skills[goal.id], comments[goal.id]) for goal in goals]
+
+
+def goal_stamps(pairing: Pairing) -> list[tuple]:
+    """The pairing's goals in the order of ``goal_views``, each as what changes whenever its card changes:
+    (id, version, updated_at, objective title, objective level). One query, no ORM objects.
+
+    ``updated_at`` moves with every milestone, comment and skill too (see ``_touch_goals``).
+    """
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(Goal.id, Goal.version, Goal.updated_at, Objective.title, Objective.level)
+            .outerjoin(Objective, Objective.id == Goal.objective_id)
+            .where(Goal.pairing_id == pairing.id)
+            .order_by(Goal.status, Goal.due_on, Goal.id)
+        )
+    ]
+
+
+class LazyGoalViews:
+    """``goal_views(pairing)`` by goal id, loaded on first use: a page whose cards all come from the fragment
+    cache loads none of them; one that misses any loads all at once (a fixed number of queries either way)."""
+
+    def __init__(self, pairing: Pairing):
+        self.pairing = pairing
+        self._views: dict[int, GoalView] | None = None
+
+    def __getitem__(self, goal_id: int) -> GoalView:
+        if self._views is None:
+            self._views = {view.goal.id: view for view in goal_views(self.pairing)}
+        return self._views[goal_id]
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_goals(session, flush_context, instances) -> None:
+    """A goal's card shows its milestones, comments and skills: any change to them moves the goal's updated_at,
+    so the card's cache key (``goal_stamps``) changes with it."""
+    goal_ids = {
+        item.goal_id
+        for item in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(item, Milestone | GoalComment | GoalSkill) and item.goal_id is not None
+    }
+    if not goal_ids:
+        return
+    now = utcnow()
+    with session.no_autoflush:
+        for goal_id in goal_ids:
+            goal = session.get(Goal, goal_id)
+            if goal is not None and goal not in session.deleted:
+                goal.updated_at = now
+
+
+@dataclass(frozen=True)
+class GoalSummary:
+    """What the home page shows of a goal: its title and how far along it is."""
+
+    id: int
+    pairing_id: int
+    title: str
+    progress: int
+
+
+def goal_summaries(pairing_ids: list[int]) -> list[GoalSummary]:
+    """The active goals of these pairings with their progress, soonest due first (one query, no ORM objects).
+
+    Progress is counted as in ``GoalView.progress``: the share of milestones done.
+    """
+    if not pairing_ids:
+        return []
+    rows = db.session.execute(
+        select(Goal.id, Goal.pairing_id, Goal.title, func.count(Milestone.id), func.count(Milestone.done_at))
+        .outerjoin(Milestone, Milestone.goal_id == Goal.id)
+        .where(Goal.pairing_id.in_(pairing_ids), Goal.status == GoalStatus.ACTIVE)
+        .group_by(Goal.id, Goal.pairing_id, Goal.title, Goal.due_on)
+        .order_by(Goal.due_on, Goal.id)
+    )
+    return [
+        GoalSummary(goal_id, pairing_id, title, round(100 * done / total) if total else 0)
+        for goal_id, pairing_id, title, total, done in rows
+    ]
 
 
 def goal_in_pairing(user: User, goal_id: int) -> tuple[Goal, Pairing]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from portal.clock import utcnow
 from portal.errors import ValidationFailed
 from portal.extensions import db
+from portal.fragments import cache
 from portal.models import (
     ActionItem,
     Choice,
@@ -133,8 +134,10 @@ def format_choices() -> list[Choice]:
     )
 
 
+@cache.memoize(timeout=60)
 def format_labels() -> dict[str, str]:
-    """Every format key, retired ones included, with its label: old meetings keep their words."""
+    """Every format key, retired ones included, with its label: old meetings keep their words (read at most once a
+    minute per process)."""
     return dict(db.session.execute(select(Choice.key, Choice.label).where(Choice.list_name == "formats")).all())
 
 

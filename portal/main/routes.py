@@ -9,11 +9,11 @@ from sqlalchemy import select, text
 from portal.access import public
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.goals.services import goal_views
+from portal.goals.services import goal_summaries
 from portal.main import bp
 from portal.matches.cohort import explain_pairs
 from portal.matches.services import pairings_of
-from portal.models import ActionItem, Goal, GoalStatus, Meeting, MeetingStatus
+from portal.models import ActionItem, Meeting, MeetingStatus
 from portal.onboarding.services import progress_for
 from portal.programs.services import current_cycle, enrolment_for
 
@@ -47,12 +47,9 @@ def pair_life(user, pairings) -> dict:
     if not pairings:
         return {"goals_by_pairing": {}, "next_meetings": {}, "open_actions": []}
     ids = [p.id for p in pairings]
-    goal_ids = db.session.scalars(
-        select(Goal.id).where(Goal.pairing_id.in_(ids), Goal.status == GoalStatus.ACTIVE)
-    ).all()
     goals_by_pairing: dict[int, list] = {}
-    for view in goal_views(list(goal_ids)) if goal_ids else []:
-        goals_by_pairing.setdefault(view.goal.pairing_id, []).append(view)
+    for summary in goal_summaries(ids):
+        goals_by_pairing.setdefault(summary.pairing_id, []).append(summary)
     upcoming = db.session.scalars(
         select(Meeting)
         .where(

@@ -545,9 +545,15 @@ def curious_figures(*, since: date) -> list[Figure]:
 
 
 def sent_page(page: int, per_page: int = 50):
-    """Every nudge sent, newest first, with sender and recipient names: for the director, never the answer."""
+    """Every nudge sent, newest first, with sender and recipient names: for the director, never the answer.
+
+    The page's nudges are found first on the ``created_at`` index alone and only those fifty are joined to the
+    people, so a page far back costs about what the first one does.
+    """
     sender = aliased(User)
     recipient_user = aliased(User)
+    newest_first = (Nudge.created_at.desc(), Nudge.id.desc())
+    on_page = select(Nudge.id).order_by(*newest_first).limit(per_page).offset((page - 1) * per_page).subquery()
     query = (
         select(
             Nudge.id,
@@ -556,11 +562,12 @@ def sent_page(page: int, per_page: int = 50):
             sender.display_name.label("sender_name"),
             func.coalesce(recipient_user.display_name, RosterEntry.name, Nudge.recipient_email).label("recipient"),
         )
+        .join(on_page, on_page.c.id == Nudge.id)
         .join(sender, sender.id == Nudge.sender_id)
         .outerjoin(recipient_user, recipient_user.email == Nudge.recipient_email)
         .outerjoin(RosterEntry, RosterEntry.email == Nudge.recipient_email)
-        .order_by(Nudge.created_at.desc(), Nudge.id.desc())
+        .order_by(*newest_first)
     )
     total = db.session.scalar(select(func.count()).select_from(Nudge))
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    rows = db.session.execute(query).all()
     return rows, total
