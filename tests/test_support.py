@@ -34,6 +34,7 @@ from portal.models import (
 )
 from portal.programs.services import mentor_load
 from portal.support import services as svc
+from portal.support.jobs import send_catch_up_notes
 from tests.conftest import count_queries, login_as, post
 from tests.factories import answer, enrol, make_cycle, make_director, make_meeting, make_pairing, make_user
 
@@ -539,3 +540,70 @@ def test_the_home_page_takes_a_fixed_number_of_queries_with_support_cards(client
     with count_queries() as many:
         client.get("/")
     assert many[0] == few[0]
+
+
+# --- gentle re-engagement -------------------------------------------------------------------------
+
+
+def test_a_quiet_pair_hears_once_both_of_them_never_naming_who_was_quiet(pair):
+    pairing, mentor, mentee = pair
+    make_meeting(pairing, days_from_now=-30)
+    assert send_catch_up_notes(today=today()) == 1
+    for person, partner in ((mentor, "Priya Shah"), (mentee, "Asha Rao")):
+        notes = [m for m in messages_for(person) if "A short catch-up" in m]
+        assert len(notes) == 1
+        assert f"since you and {partner} last met" in notes[0]
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.subject == "Time for a catch-up?")
+        )
+        == 2
+    )
+    # Idempotent: a second run the same day sends nothing.
+    assert send_catch_up_notes(today=today()) == 0
+
+
+def test_catch_up_notes_are_at_least_three_weeks_apart(pair):
+    pairing, mentor, mentee = pair
+    make_meeting(pairing, days_from_now=-40)
+    assert send_catch_up_notes(today=today()) == 1
+    assert send_catch_up_notes(today=today() + timedelta(days=20)) == 0
+    assert send_catch_up_notes(today=today() + timedelta(days=21)) == 1
+
+
+def test_no_catch_up_note_for_a_pair_that_met_lately_planned_ahead_or_paused(pair, cycle):
+    pairing, mentor, mentee = pair
+    make_meeting(pairing, days_from_now=-10)
+    planned = make_pairing(cycle=cycle, days_ago=60)
+    make_meeting(planned, status="planned", days_from_now=3)
+    paused = make_pairing(cycle=cycle, days_ago=60)
+    svc.pause_pairing(
+        paused, db.session.get(User, paused.mentee_id), until=today() + timedelta(days=7), reason=None, today=today()
+    )
+    quiet = make_pairing(cycle=cycle, days_ago=60)
+    assert send_catch_up_notes(today=today()) == 1
+    assert any("A short catch-up" in m for m in messages_for(db.session.get(User, quiet.mentor_id)))
+    assert not any("A short catch-up" in m for m in messages_for(mentor))
+
+
+def test_the_catch_up_command_runs_the_job(app, pair):
+    pairing, mentor, mentee = pair
+    pairing.created_at = utcnow() - timedelta(days=40)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["send-catch-up-notes"])
+    assert result.exit_code == 0, result.output
+    assert "1 quiet pair was sent a catch-up note." in result.output
+
+
+def test_every_pair_page_leads_to_help_and_an_ended_one_says_it_is_read_only(client, pair):
+    pairing, mentor, mentee = pair
+    login_as(client, mentee)
+    for url in [f"/journals/pairings/{pairing.id}", f"/goals/pairings/{pairing.id}"]:
+        page = text(client.get(url))
+        assert f"/support/ask?pairing_id={pairing.id}" in page
+    svc.end_pairing(pairing, mentee, reason="schedules", suitability=None, note=None, now=utcnow())
+    db.session.commit()
+    for url in [f"/journals/pairings/{pairing.id}", f"/goals/pairings/{pairing.id}"]:
+        page = text(client.get(url))
+        assert "it can no longer be changed" in page
+        assert "Plan the next meeting" not in page and "Set a goal" not in page

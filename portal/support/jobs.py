@@ -101,4 +101,4 @@ def send_catch_up_notes_command() -> None:
 
     sent = send_catch_up_notes(today=today())
     db.session.commit()
-    click.echo(f"{sent} quiet pairs were sent a catch-up note.")
+    click.echo(f"{sent} quiet {'pair was' if sent == 1 else 'pairs were'} sent a catch-up note.")
