@@ -607,3 +607,32 @@ def test_every_pair_page_leads_to_help_and_an_ended_one_says_it_is_read_only(cli
         page = text(client.get(url))
         assert "it can no longer be changed" in page
         assert "Plan the next meeting" not in page and "Set a goal" not in page
+
+
+def test_the_demo_has_pairs_in_every_state_and_questions_waiting(app, client):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--password", "demo password phrase"])
+    assert result.exit_code == 0, result.output
+    director = db.session.scalar(select(User).where(User.email == "director@example.com"))
+    login_as(client, director)
+    page = text(client.get("/support/board"))
+    for words in [
+        "Might need a check-in",
+        "No meeting logged in 6 weeks",
+        "A partner answered Not a good fit",
+        "A question for the director is open",
+        "Paused until",
+        "Too early to tell",
+        "On track",
+    ]:
+        assert words in page, words
+    assert "1 question waits for a first answer" in text(client.get("/"))
+    assert (
+        db.session.scalar(select(func.count()).select_from(Pairing).where(Pairing.end_kind == PairingEnd.CLOSED_EARLY))
+        == 1
+    )
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(HelpRequest).where(HelpRequest.status == HelpStatus.IN_PROGRESS)
+        )
+        == 1
+    )

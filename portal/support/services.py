@@ -564,7 +564,7 @@ def reply(help_request: HelpRequest, author: User, *, body: str | None, now: dat
         if help_request.status == HelpStatus.NEW:
             help_request.status = HelpStatus.IN_PROGRESS
         notify(
-            help_request.user,
+            db.session.get(User, help_request.user_id),
             "The program director has answered your question.",
             link=f"/support/help/{help_request.id}",
             email_subject="An answer from the program director",
