@@ -92,7 +92,8 @@ class ReplyForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(
+    # Not "status": that id belongs to the page's status region.
+    state = SelectField(
         "Status",
         choices=[SelectChoice(k.value, v) for k, v in STATUS_LABELS.items()],
         validate_choice=False,

@@ -424,11 +424,11 @@ def suggest(pairing_id: int):
 @director_unseen
 def queue():
     wanted = request.args.get("status") or HelpStatus.NEW.value
-    status = HelpStatus(wanted) if wanted in {s.value for s in HelpStatus} else HelpStatus.NEW
+    shown = HelpStatus(wanted) if wanted in {s.value for s in HelpStatus} else HelpStatus.NEW
     return render(
         "support/queue.html",
-        requests=svc.help_queue(status),
-        status=status,
+        requests=svc.help_queue(shown),
+        shown=shown,
         waiting=svc.waiting_summary(),
         now=utcnow(),
         **_labels(),
@@ -455,7 +455,7 @@ def queue_item(help_id: int):
         help_request=help_request,
         thread=svc.thread_of(help_request),
         form=form,
-        status_form=StatusForm(formdata=None, status=help_request.status.value),
+        status_form=StatusForm(formdata=None, state=help_request.status.value),
         about=about,
         **_labels(),
     )
@@ -469,9 +469,9 @@ def queue_status(help_id: int):
     if not form.validate_on_submit():
         raise NotFound()
     with errors_onto(form) as outcome:
-        svc.set_help_status(help_request, status=form.status.data, now=utcnow())
+        svc.set_help_status(help_request, status=form.state.data, now=utcnow())
     if not outcome.ok:
-        flash(form.status.errors[0], "error")
+        flash(outcome.extra.get("status", "Please choose new, in progress or resolved."), "error")
         return redirect(url_for("support.queue_item", help_id=help_id), code=303)
     flash(f"Marked {svc.STATUS_LABELS[help_request.status].lower()}.", "success")
     return redirect(url_for("support.queue_item", help_id=help_id), code=303)
