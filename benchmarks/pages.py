@@ -200,6 +200,80 @@ def measure_journals(app, args, ids: list[int]) -> None:
         print(f"{label:<40}{median:>10.2f}{p95:>10.2f}{queries:>9}")
 
 
+def build_support(seed: int = 19) -> int:
+    """The back-up plan over the journals' pairings: overdue milestones, check-ins from most people, a few
+    pauses, 300 open and 1,000 resolved questions for the director. Returns a director's id."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, select
+
+    from portal.clock import utcnow
+    from portal.extensions import db
+    from portal.models import CheckIn, Goal, HelpMessage, HelpRequest, Milestone, Pairing, PairingPause, Team, User
+
+    rng = random.Random(seed)
+    now = utcnow()
+    pairs = db.session.execute(select(Pairing.id, Pairing.mentor_id, Pairing.mentee_id, Pairing.created_at)).all()
+    goals = db.session.execute(select(Goal.id, Goal.pairing_id)).all()
+    db.session.execute(
+        insert(Milestone),
+        [{"goal_id": g, "title": "A step", "due_on": now.date() - timedelta(days=rng.randint(-20, 20)), "position": n}
+         for g, _ in goals for n in range(3)],
+    )  # fmt: skip
+    check_ins = []
+    for pid, mentor, mentee, _created in pairs:
+        for person in (mentor, mentee):
+            if rng.random() < 0.8:
+                fit = rng.choice(["going_well", "going_well", "finding_feet", "not_a_fit"])
+                check_ins.append({"pairing_id": pid, "user_id": person, "round": 0, "answered_at": now, "fit": fit})
+            if rng.random() < 0.5:
+                check_ins.append({"pairing_id": pid, "user_id": person, "round": 1, "answered_at": now,
+                                  "score": rng.randint(1, 5), "note": "A note for the director."})  # fmt: skip
+    db.session.execute(insert(CheckIn), check_ins)
+    db.session.execute(
+        insert(PairingPause),
+        [{"pairing_id": pid, "paused_by_id": mentee, "until": now.date() + timedelta(days=10), "created_at": now}
+         for pid, _, mentee, _ in pairs[::40]],
+    )  # fmt: skip
+    asks = [
+        {"user_id": mentee, "pairing_id": pid, "topic": "fit", "status": "new" if n < 300 else "resolved",
+         "created_at": now - timedelta(hours=n), "updated_at": now}
+        for n, (pid, _, mentee, _) in enumerate(pairs[:1300])
+    ]  # fmt: skip
+    db.session.execute(insert(HelpRequest), asks)
+    db.session.execute(
+        insert(HelpMessage),
+        [{"help_request_id": h, "author_id": u, "body": "Could you help?", "created_at": now}
+         for h, u in db.session.execute(select(HelpRequest.id, HelpRequest.user_id))],
+    )  # fmt: skip
+    team = db.session.scalar(select(Team.id).limit(1))
+    director = User(email="director@example.com", display_name="The Director", team_id=team, password_hash="x",
+                    role="director", session_epoch=0)  # fmt: skip
+    db.session.add(director)
+    db.session.commit()
+    return director.id
+
+
+def measure_support(app, args) -> None:
+    """The director's board of pairs that may need help, and the help queue, over the journals' pairings."""
+    with app.app_context():
+        started = time.perf_counter()
+        director_id = build_support()
+        built = time.perf_counter() - started
+    print(
+        f"\nback-up plan: {args.pairings} pairings, {args.meetings} meetings, 1,300 questions (built in {built:.1f} s)"
+    )
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{director_id}:0"
+    print(f"{'director page':<40}{'median ms':>10}{'p95 ms':>10}{'queries':>9}")
+    runs = max(20, args.runs // 4)
+    for url in ["/support/board", "/support/board?state=needs_check_in", "/support/board?team=2&page=2",
+                "/support/queue", "/"]:  # fmt: skip
+        median, p95, queries = measure(app, client, url, runs)
+        print(f"{url:<40}{median:>10.2f}{p95:>10.2f}{queries:>9}")
+
+
 def add_goals(pairing_id: int, total: int) -> int:
     """Give the pairing ``total`` goals with three milestones, a skill and a comment each; return the mentee."""
     from datetime import timedelta
@@ -581,6 +655,7 @@ def main() -> None:
         median, p95, queries = measure(app, client, url, args.runs)
         print(f"{url:<28}{median:>10.2f}{p95:>10.2f}{queries:>9}")
     measure_journals(app, args, ids)
+    measure_support(app, args)
     measure_matches(app, args, ids)
     measure_nudges(app, args, ids)
     if args.wall:

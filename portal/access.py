@@ -37,3 +37,21 @@ def director(view):
     wrapped = login_required(check)
     wrapped.access_rule = "director"
     return wrapped
+
+
+def director_unseen(view):
+    """The program director only; to anyone else signed in the page does not exist (404).
+
+    For pages about pairs that may be struggling: a participant learns nothing, not even that they exist.
+    """
+
+    @wraps(view)
+    def check(*args, **kwargs):
+        if not current_user.is_director:
+            abort(404)
+        return view(*args, **kwargs)
+
+    wrapped = login_required(check)
+    wrapped.access_rule = "director"
+    wrapped.unseen = True
+    return wrapped

@@ -258,12 +258,14 @@ def _seed_cycles(users: list[User], rng: random.Random) -> str:
             elif index % 5 == 1:
                 decline_request(request, rec.mentor, message="", now=now)
                 declined += 1
+    _pair_more(cycle, mentees, count=6)
     _seed_goals(cycle, rng)
     db.session.flush()
     _seed_journals(rng)
+    support = _seed_support(cycle, rng)
     return (
         f'Cycles: "This season" is current with matching open ({len(mentees)} mentees, {len(mentors)} '
-        f"mentors, {requested} requests sent, {accepted} accepted, {declined} declined kindly)."
+        f"mentors, {requested} requests sent, {accepted} accepted, {declined} declined kindly).{support}"
     )
 
 
@@ -719,3 +721,122 @@ def _seed_journals(rng: random.Random) -> None:
             if rows:
                 db.session.execute(insert(table), rows)
     db.session.flush()
+
+
+def _pair_more(cycle, mentees: list[User], *, count: int) -> list:
+    """Pair up to ``count`` more waiting mentees with the mentor who fits them best, as the director would."""
+    from portal.matches.services import active_pairing, open_request_count, recommendations_for
+    from portal.models import Pairing
+
+    made = []
+    for mentee in reversed(mentees):
+        if len(made) >= count:
+            break
+        if active_pairing(mentee, cycle) is not None or open_request_count(mentee, cycle):
+            continue
+        picks = recommendations_for(mentee, cycle, limit=1)
+        if not picks:
+            continue
+        match = picks[0].match
+        pairing = Pairing(cycle_id=cycle.id, mentor_id=match.mentor_id, mentee_id=mentee.id, source="director",
+                          score=match.score, reasons=list(match.reasons))  # fmt: skip
+        db.session.add(pairing)
+        db.session.flush()
+        made.append(pairing)
+    return made
+
+
+def _seed_support(cycle, rng: random.Random) -> str:
+    """The back-up plan in motion: pairs in every health state, check-ins, a pause, an ending with a rematch
+    under way, and open and answered questions for the director."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from portal.clock import today
+    from portal.matches.services import NotAllowed, recommendations_for, request_mentor
+    from portal.models import (
+        ActionItem,
+        CheckIn,
+        Meeting,
+        MeetingGoal,
+        MeetingStatus,
+        Pairing,
+        PairingStatus,
+        Reflection,
+    )
+    from portal.support import services as support
+
+    now, day = utcnow(), today()
+    pairings = db.session.scalars(
+        select(Pairing).where(Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE).order_by(Pairing.id)
+    ).all()
+    if len(pairings) < 7:
+        return ""
+    quiet, unsure, paused, ended, asking, answered = pairings[:6]
+    # One young pair, too early to tell: paired five days ago, first meeting still ahead.
+    for young in _pair_more(cycle, [u for u in db.session.scalars(select(User).order_by(User.id))], count=1):
+        young.created_at = now - timedelta(days=5)
+    people = {u.id: u for u in db.session.scalars(select(User))}
+    # Quiet for six weeks: nothing held since, nothing planned.
+    gone = select(Meeting.id).where(
+        Meeting.pairing_id == quiet.id,
+        (Meeting.starts_at >= now - timedelta(weeks=6)) | (Meeting.status == MeetingStatus.PLANNED),
+    )
+    ids = list(db.session.scalars(gone))
+    for table, column in ((Reflection, Reflection.meeting_id), (ActionItem, ActionItem.meeting_id),
+                          (MeetingGoal, MeetingGoal.meeting_id), (Meeting, Meeting.id)):  # fmt: skip
+        db.session.execute(delete(table).where(column.in_(ids)))
+    # Check-ins: most people answered the first question kindly and some a pulse since; one mentee said
+    # "Not a good fit" (stored as history, at the time each was asked).
+    rows = []
+    for pairing in pairings[6:]:
+        for person_id in (pairing.mentee_id, pairing.mentor_id):
+            if rng.random() < 0.7:
+                fit = rng.choice(["going_well", "going_well", "finding_feet"])
+                rows.append(CheckIn(pairing_id=pairing.id, user_id=person_id, round=0, fit=fit,
+                                    answered_at=pairing.created_at + timedelta(days=8)))  # fmt: skip
+            if rng.random() < 0.5 and pairing.created_at < now - timedelta(weeks=8):
+                rows.append(CheckIn(pairing_id=pairing.id, user_id=person_id, round=1, score=rng.choice([3, 4, 4, 5]),
+                                    answered_at=pairing.created_at + timedelta(weeks=7)))  # fmt: skip
+    rows.append(
+        CheckIn(pairing_id=unsure.id, user_id=unsure.mentee_id, round=0, fit="not_a_fit",
+                note="We are very different in how we plan. I am not sure it is working.",
+                answered_at=unsure.created_at + timedelta(days=8))
+    )  # fmt: skip
+    db.session.add_all(rows)
+    support.pause_pairing(
+        paused, people[paused.mentor_id], until=day + timedelta(days=18), reason="A busy release month", today=day
+    )
+    support.end_pairing(
+        ended, people[ended.mentee_id], reason="schedules", suitability="3",
+        note="Our calendars never lined up. No hard feelings at all.", now=now,
+    )  # fmt: skip
+    rematch = ""
+    mentee = people[ended.mentee_id]
+    for rec in recommendations_for(mentee, cycle, limit=3):
+        try:
+            request_mentor(mentee, cycle, rec.mentor.id, note="Could we try a pairing? I would love your help.",
+                           rhythm="fortnightly", now=now)  # fmt: skip
+        except NotAllowed:
+            continue
+        rematch = f", {mentee.display_name} has asked {rec.mentor.display_name}"
+        break
+    support.ask_director(
+        people[asking.mentee_id], topic="scheduling", pairing_id=asking.id, now=now - timedelta(hours=20),
+        body="We keep moving our meetings. Is it all right to meet once a month instead?",
+    )  # fmt: skip
+    question = support.ask_director(
+        people[answered.mentor_id], topic="goals", pairing_id=answered.id, now=now - timedelta(days=3),
+        body="How specific should my mentee's goals be? We are unsure about the measure.",
+    )  # fmt: skip
+    director = db.session.scalar(select(User).where(User.role == Role.DIRECTOR))
+    support.reply(
+        question, director, now=now - timedelta(days=2),
+        body="A measure you can check in a minute is enough: a count, a yes or no, or a date.",
+    )  # fmt: skip
+    db.session.flush()
+    return (
+        f"\nBack-up plan: a quiet pair, a \u201cnot a good fit\u201d check-in, a paused pair, an ended pair{rematch}, "
+        "and open and answered questions for the director."
+    )

@@ -16,6 +16,7 @@ from portal.matches.services import pairings_of
 from portal.models import ActionItem, Meeting, MeetingStatus
 from portal.onboarding.services import progress_for
 from portal.programs.services import current_cycle, enrolment_for
+from portal.support.services import home_support
 
 
 @bp.route("/")
@@ -35,6 +36,7 @@ def home():
         enrolment=enrolment_for(current_user, cycle),
         pairings=pairings,
         mentor_reasons=mentor_reasons,
+        support=home_support(current_user, pairings, now=utcnow()),
         **pair_life(current_user, pairings),
     )
 

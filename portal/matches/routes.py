@@ -34,6 +34,7 @@ from portal.matches.services import (
 )
 from portal.models import MentorRequest, RequestStatus, RunStatus, User
 from portal.programs.services import current_cycle, enrolment_for, get_cycle
+from portal.support.services import can_find_another_mentor
 
 
 def _current_cycle_or_none():
@@ -65,7 +66,9 @@ def index():
             requests=my_requests(current_user, cycle),
             max_open=MAX_OPEN_REQUESTS,
             rhythms=RHYTHMS,
-            matching_open=cycle.matching_open(utcnow().date()),
+            # A mentee whose pairing ended early may find another mentor after the window closed.
+            matching_open=cycle.matching_open(utcnow().date())
+            or (pairing is None and can_find_another_mentor(current_user, cycle, utcnow().date())),
         )
     if cycle is not None and enrolment is not None and enrolment.mentors:
         context["incoming"] = incoming_requests(current_user, cycle)

@@ -218,7 +218,7 @@ def request_mentor(
     if mentor_enrolment is None or not mentor_enrolment.mentors or mentor_id == mentee.id:
         raise LookupError(mentor_id)
     mine = enrolment_for(mentee, cycle)
-    if not cycle.matching_open(now.date()):
+    if not cycle.matching_open(now.date()) and not _rematching(mentee, cycle, now):
         raise NotAllowed("Requests can be sent while matching is open for this cycle.")
     if mine is None or not mine.mentored:
         raise NotAllowed("Please enrol in this cycle as a mentee first; it takes a moment.")
@@ -260,6 +260,13 @@ def request_mentor(
         email_subject="Someone would like you as their mentor",
     )
     return request
+
+
+def _rematching(mentee: User, cycle: Cycle, now: datetime) -> bool:
+    """A mentee whose pairing ended early may ask again while the cycle runs (see portal.support)."""
+    from portal.support.services import can_find_another_mentor
+
+    return can_find_another_mentor(mentee, cycle, now.date())
 
 
 def get_request_for(user: User, request_id: int) -> MentorRequest:

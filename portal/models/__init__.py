@@ -35,6 +35,19 @@ from portal.models.nudges import (
 )
 from portal.models.profiles import Choice, Draft, ProfileAnswer, ProfileStep
 from portal.models.programs import Cycle, Enrolment, EnrolmentRole
+from portal.models.support import (
+    CatchUpNote,
+    CheckIn,
+    ClosingReason,
+    ClosingSurvey,
+    Fit,
+    HelpMessage,
+    HelpRequest,
+    HelpStatus,
+    HelpTopic,
+    PairingPause,
+    SupportSettings,
+)
 
 __all__ = [
     "Celebration",
@@ -85,4 +98,15 @@ __all__ = [
     "Role",
     "Team",
     "User",
+    "CatchUpNote",
+    "CheckIn",
+    "ClosingReason",
+    "ClosingSurvey",
+    "Fit",
+    "HelpMessage",
+    "HelpRequest",
+    "HelpStatus",
+    "HelpTopic",
+    "PairingPause",
+    "SupportSettings",
 ]

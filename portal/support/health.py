@@ -1,0 +1,302 @@
+"""Pair health: the rules that say whether a pairing is on track, with their reasons in plain words.
+
+The rules are pure functions of a pair's facts (dates, counts, check-in answers) and the cycle's thresholds,
+so they run without a page and are tested one by one. ``facts_for`` reads the facts of many pairs in a fixed
+number of queries. Nothing here reads journal text: the director sees metadata only.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, select
+
+from portal.extensions import db
+from portal.models import (
+    CheckIn,
+    Fit,
+    Goal,
+    GoalStatus,
+    HelpRequest,
+    HelpStatus,
+    Meeting,
+    MeetingStatus,
+    Milestone,
+    Pairing,
+    PairingPause,
+    SupportSettings,
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A cycle's settings for health, check-ins and catch-up notes (the defaults when it has none)."""
+
+    quiet_warning_weeks: int = 5
+    overdue_milestones: int = 2
+    too_early_days: int = 21
+    first_check_in_days: int = 3
+    first_check_in_max_days: int = 14
+    pulse_weeks: int = 6
+    quiet_weeks: int = 4
+    note_spacing_weeks: int = 3
+
+    @classmethod
+    def of(cls, row: SupportSettings | None) -> Thresholds:
+        if row is None:
+            return cls()
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls) if getattr(row, f.name) is not None})
+
+
+def thresholds_for(cycle_id: int) -> Thresholds:
+    """The cycle's thresholds, or the defaults when the director has not changed them (one query)."""
+    return Thresholds.of(db.session.get(SupportSettings, cycle_id))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One check-in row, as much of it as health and the director need."""
+
+    user_id: int
+    round: int
+    fit: Fit | None
+    score: int | None
+    answered: bool
+    skipped: bool
+
+
+@dataclass
+class PairFacts:
+    """What health is judged on: dates and counts, never journal text."""
+
+    pairing_id: int
+    created_on: date
+    first_held_on: date | None = None
+    last_held_on: date | None = None
+    held_count: int = 0
+    overdue_milestones: int = 0
+    open_help: int = 0
+    paused_until: date | None = None
+    answers: list[Answer] = field(default_factory=list)
+
+    def latest(self, user_id: int, *, pulse: bool) -> Answer | None:
+        """The person's latest answered first check-in (``pulse`` False) or pulse."""
+        mine = [a for a in self.answers if a.user_id == user_id and a.answered and (a.round > 0) == pulse]
+        return max(mine, key=lambda a: a.round, default=None)
+
+
+class HealthState(enum.StrEnum):
+    NEEDS_CHECK_IN = "needs_check_in"
+    TOO_EARLY = "too_early"
+    ON_TRACK = "on_track"
+    PAUSED = "paused"
+
+
+LABELS = {
+    HealthState.NEEDS_CHECK_IN: "Might need a check-in",
+    HealthState.TOO_EARLY: "Too early to tell",
+    HealthState.ON_TRACK: "On track",
+    HealthState.PAUSED: "Paused",
+}
+# Sorted by need: the pairs that may need help first.
+ORDER = [HealthState.NEEDS_CHECK_IN, HealthState.TOO_EARLY, HealthState.ON_TRACK, HealthState.PAUSED]
+NUMBERS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
+
+
+@dataclass(frozen=True)
+class Health:
+    state: HealthState
+    reasons: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.state]
+
+    @property
+    def need(self) -> tuple[int, int]:
+        """Sort key: state first, then more reasons first."""
+        return (ORDER.index(self.state), -len(self.reasons))
+
+
+# --- the rules, one by one ------------------------------------------------------------------------
+
+
+def rule_quiet(facts: PairFacts, t: Thresholds, today: date) -> str | None:
+    """No meeting logged for the cycle's warning period (counted from the pairing's start if none yet)."""
+    since = facts.last_held_on or facts.created_on
+    weeks = (today - since).days // 7
+    if weeks >= t.quiet_warning_weeks:
+        return f"No meeting logged in {weeks} weeks"
+    return None
+
+
+def rule_overdue_milestones(facts: PairFacts, t: Thresholds, today: date) -> str | None:
+    """At least the threshold's number of milestones past their date and not ticked."""
+    count = facts.overdue_milestones
+    if count >= t.overdue_milestones:
+        return f"{NUMBERS.get(count, str(count))} milestone{'s' if count != 1 else ''} overdue"
+    return None
+
+
+def rule_not_a_fit(facts: PairFacts, t: Thresholds, today: date) -> str | None:
+    """A partner's first check-in said "Not a good fit" (the board never says which partner)."""
+    user_ids = {a.user_id for a in facts.answers}
+    for user_id in user_ids:
+        first = facts.latest(user_id, pulse=False)
+        if first is not None and first.fit == Fit.NOT_A_FIT:
+            return "A partner answered Not a good fit"
+    return None
+
+
+def rule_low_pulse(facts: PairFacts, t: Thresholds, today: date) -> str | None:
+    """A partner's latest pulse was 1 or 2 out of 5."""
+    for user_id in {a.user_id for a in facts.answers}:
+        pulse = facts.latest(user_id, pulse=True)
+        if pulse is not None and pulse.score is not None and pulse.score <= 2:
+            return f"A partner's latest pulse was {pulse.score} of 5"
+    return None
+
+
+def rule_open_help(facts: PairFacts, t: Thresholds, today: date) -> str | None:
+    """Someone of the pair has a question for the director that is not resolved yet."""
+    if facts.open_help:
+        return "A question for the director is open"
+    return None
+
+
+RULES = (rule_quiet, rule_overdue_milestones, rule_not_a_fit, rule_low_pulse, rule_open_help)
+
+
+def health_of(facts: PairFacts, t: Thresholds, today: date) -> Health:
+    """The pair's health state with its reasons in plain words.
+
+    A paused pair is "Paused" and raises no warning; any rule that fires makes it "Might need a check-in";
+    a young pair without a meeting is "Too early to tell"; otherwise "On track".
+    """
+    if facts.paused_until is not None and facts.paused_until > today:
+        return Health(HealthState.PAUSED, (f"Paused until {facts.paused_until.strftime('%-d %B')}",))
+    reasons = tuple(reason for rule in RULES if (reason := rule(facts, t, today)))
+    if reasons:
+        return Health(HealthState.NEEDS_CHECK_IN, reasons)
+    age = (today - facts.created_on).days
+    if facts.held_count == 0 and age < t.too_early_days:
+        return Health(HealthState.TOO_EARLY, (f"Paired {age} days ago, no meeting logged yet",))
+    if facts.last_held_on is not None:
+        days = (today - facts.last_held_on).days
+        return Health(HealthState.ON_TRACK, (f"Last met {days} days ago" if days != 1 else "Last met yesterday",))
+    return Health(HealthState.ON_TRACK, ())
+
+
+# --- check-in rounds ------------------------------------------------------------------------------
+
+
+def first_check_in_on(facts: PairFacts, t: Thresholds) -> date:
+    """A few days after the first held meeting, or a fixed time after pairing, whichever comes first."""
+    latest = facts.created_on + timedelta(days=t.first_check_in_max_days)
+    if facts.first_held_on is not None:
+        return min(latest, facts.first_held_on + timedelta(days=t.first_check_in_days))
+    return latest
+
+
+def current_round(facts: PairFacts, t: Thresholds, today: date) -> int | None:
+    """The check-in round open today (0 is the first question, then a pulse every ``pulse_weeks``), or None."""
+    first = first_check_in_on(facts, t)
+    if today < first:
+        return None
+    return (today - first).days // (7 * t.pulse_weeks)
+
+
+def due_round(facts: PairFacts, t: Thresholds, today: date, user_id: int) -> int | None:
+    """The round waiting for this person on their home page: open, not answered, not skipped, not paused."""
+    if facts.paused_until is not None and facts.paused_until > today:
+        return None
+    found = current_round(facts, t, today)
+    if found is None:
+        return None
+    if any(a.user_id == user_id and a.round == found and (a.answered or a.skipped) for a in facts.answers):
+        return None
+    return found
+
+
+# --- reading the facts ----------------------------------------------------------------------------
+
+
+def facts_for(pairings: list[Pairing], today: date) -> dict[int, PairFacts]:
+    """The facts of these pairings, by pairing id, in five queries whatever their number."""
+    if not pairings:
+        return {}
+    ids = [p.id for p in pairings]
+    facts = {p.id: PairFacts(pairing_id=p.id, created_on=p.created_at.date()) for p in pairings}
+    return _fill(facts, Pairing.id.in_(ids), today)
+
+
+def facts_for_query(pairings: list[Pairing], id_query, today: date) -> dict[int, PairFacts]:
+    """Like ``facts_for`` for many pairs: ``id_query`` selects their ids, so no long IN list is sent."""
+    facts = {p.id: PairFacts(pairing_id=p.id, created_on=p.created_at.date()) for p in pairings}
+    if not facts:
+        return {}
+    return _fill(facts, Pairing.id.in_(id_query), today)
+
+
+def _fill(facts: dict[int, PairFacts], chosen, today: date) -> dict[int, PairFacts]:
+    ids = select(Pairing.id).where(chosen).scalar_subquery()
+    for pairing_id, first, last, count in db.session.execute(
+        select(Meeting.pairing_id, func.min(Meeting.starts_at), func.max(Meeting.starts_at), func.count())
+        .where(Meeting.pairing_id.in_(ids), Meeting.status == MeetingStatus.HELD)
+        .group_by(Meeting.pairing_id)
+    ):
+        if pairing_id in facts:
+            found = facts[pairing_id]
+            found.first_held_on, found.last_held_on, found.held_count = _day(first), _day(last), count
+    for pairing_id, count in db.session.execute(
+        select(Goal.pairing_id, func.count())
+        .join(Milestone, Milestone.goal_id == Goal.id)
+        .where(
+            Goal.pairing_id.in_(ids),
+            Goal.status == GoalStatus.ACTIVE,
+            Milestone.done_at.is_(None),
+            Milestone.due_on < today,
+        )
+        .group_by(Goal.pairing_id)
+    ):
+        if pairing_id in facts:
+            facts[pairing_id].overdue_milestones = count
+    for pairing_id, count in db.session.execute(
+        select(HelpRequest.pairing_id, func.count())
+        .where(HelpRequest.pairing_id.in_(ids), HelpRequest.status != HelpStatus.RESOLVED)
+        .group_by(HelpRequest.pairing_id)
+    ):
+        if pairing_id in facts:
+            facts[pairing_id].open_help = count
+    for pairing_id, until in db.session.execute(
+        select(PairingPause.pairing_id, func.max(PairingPause.until))
+        .where(PairingPause.pairing_id.in_(ids), and_(PairingPause.resumed_at.is_(None), PairingPause.until > today))
+        .group_by(PairingPause.pairing_id)
+    ):
+        if pairing_id in facts:
+            facts[pairing_id].paused_until = until
+    for row in db.session.execute(
+        select(
+            CheckIn.pairing_id,
+            CheckIn.user_id,
+            CheckIn.round,
+            CheckIn.fit,
+            CheckIn.score,
+            CheckIn.answered_at.is_not(None),
+            CheckIn.skipped_at.is_not(None),
+        ).where(CheckIn.pairing_id.in_(ids))
+    ):
+        if row[0] in facts:
+            facts[row[0]].answers.append(Answer(row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6])))
+    return facts
+
+
+def _day(value) -> date | None:
+    if value is None:
+        return None
+    # SQLite hands aggregates back as text; PostgreSQL as datetimes.
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value.date()
