@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.onboarding import bp as onboarding_bp
     from portal.profiles import bp as profiles_bp
     from portal.programs import bp as programs_bp
+    from portal.reports import bp as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -87,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(goals_bp)
     app.register_blueprint(journals_bp)
     app.register_blueprint(celebrations_bp)
+    app.register_blueprint(reports_bp)
 
 
 def _register_login(app: Flask) -> None:

@@ -130,6 +130,9 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
         "/celebrations/1/hide",
         "/celebrations/1/restore",
         "/celebrations/kudos/new",
+        "/reports/retrospectives/1",
+        "/reports/retrospectives/1/skip",
+        "/reports/program/message",
     ],
 )
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, url):
@@ -202,6 +205,9 @@ def test_every_post_route_is_in_the_csrf_list(app):
         "/celebrations/<int:post_id>/hide",
         "/celebrations/<int:post_id>/restore",
         "/celebrations/kudos/new",
+        "/reports/retrospectives/<int:pairing_id>",
+        "/reports/retrospectives/<int:pairing_id>/skip",
+        "/reports/program/message",
     }
     assert posts == listed, "a new POST route needs a CSRF test above"
 

@@ -35,6 +35,7 @@ from portal.models.nudges import (
 )
 from portal.models.profiles import Choice, Draft, ProfileAnswer, ProfileStep
 from portal.models.programs import Cycle, Enrolment, EnrolmentRole
+from portal.models.reports import Retrospective, RetrospectiveSkill, SkillBaseline, SponsorMessage
 
 __all__ = [
     "Celebration",
@@ -81,7 +82,11 @@ __all__ = [
     "OutboxEmail",
     "ProfileAnswer",
     "ProfileStep",
+    "Retrospective",
+    "RetrospectiveSkill",
     "Role",
+    "SkillBaseline",
+    "SponsorMessage",
     "Team",
     "User",
 ]
