@@ -403,7 +403,7 @@ def cycle_report(cycle: Cycle, cycles: list[Cycle]) -> Report:
     everyone = list({c.id: c for c in [cycle, *cycles]}.values())
     funnel = measures.funnels(everyone)
     meets = measures.meetings(everyone)
-    goal_sets = measures.goals(everyone)
+    goal_sets = measures.goals(everyone, people={c.id: funnel[c.id].set_goal.value for c in everyone})
     feelings = measures.satisfaction(everyone)
     growth = measures.growth([cycle])[cycle.id]
     nudge = measures.nudges([cycle])[cycle.id]
