@@ -63,7 +63,7 @@ def test_a_retrospective_reaches_the_report_and_the_program_page(page: Page, run
     check_a11y(page, "the impact report")
 
     # Switching to the finished cycle (an htmx swap with JS, a page load without).
-    page.get_by_label("Cycle").select_option(label=cycle["name"])
+    page.get_by_label("Cycle", exact=True).select_option(label=cycle["name"])
     page.get_by_role("button", name="Show this cycle").click()
     expect(page.locator("#report-title")).to_have_text(cycle["name"])
     if js_enabled(page):
