@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import check_a11y, js_enabled
@@ -85,3 +87,16 @@ def test_a_retrospective_reaches_the_report_and_the_program_page(page: Page, run
     page.get_by_role("link", name="For leadership: a one-page summary to print").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"The mentorship program: {cycle['name']}")
     check_a11y(page, "the leadership summary")
+
+
+@pytest.mark.parametrize("js_enabled", [True], ids=["js"])
+def test_the_leadership_summary_prints_on_one_a4_or_letter_page(page: Page, run_python, js_enabled):
+    world = json.loads(run_python("impact_scenario.py", uuid.uuid4().hex[:6]))
+    sign_in(page, world["director"], world["password"])
+    page.goto(f"/reports/cycles/{world['cycle']['id']}/summary")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(world["cycle"]["name"])
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()  # the print stylesheet applies
+    for paper in ("A4", "Letter"):
+        pdf = page.pdf(format=paper)
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, f"the summary takes more than one {paper} page"
