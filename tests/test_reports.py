@@ -365,3 +365,18 @@ def test_the_directors_home_leads_with_the_programs_state(client, world):  # noq
     assert 'href="/reports/"' in page
     login_as(client, make_user())
     assert "The program today" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_program_page_and_the_directors_home_take_a_fixed_number_of_queries(client, world):  # noqa: F811
+    login_as(client, make_director())
+    counts = []
+    for _ in range(2):
+        with count_queries() as program:
+            client.get("/reports/program")
+        with count_queries() as home:
+            client.get("/")
+        counts.append((program[0], home[0]))
+        for pairing in world["pairings"]:
+            make_meeting(pairing, days_from_now=-45)
+        make_pairing(cycle=world["earlier"])
+    assert counts[0] == counts[1]
