@@ -380,3 +380,29 @@ def test_the_program_page_and_the_directors_home_take_a_fixed_number_of_queries(
             make_meeting(pairing, days_from_now=-45)
         make_pairing(cycle=world["earlier"])
     assert counts[0] == counts[1]
+
+
+def test_a_chart_scales_negative_changes_and_draws_no_bar_for_a_hidden_figure():
+    from portal.reports.charts import bar_chart, nice_step
+    from portal.reports.measures import Figure
+    from portal.reports.services import Table
+
+    table = Table(
+        "growth",
+        "Skill growth",
+        ["Skill", "Change"],
+        [
+            ["Up", Figure("growth", 1.5, 6, "change")],
+            ["Down", Figure("growth", -0.5, 5, "change")],
+            ["Few", Figure("growth", 3.0, 2, "change")],
+        ],  # fmt: skip
+        chart_column=1,
+    )
+    chart = bar_chart(table)
+    up, down, few = chart.bars
+    assert (up.text, down.text, few.text) == ("+1.5", "-0.5", "fewer than 5")
+    assert few.value is None and few.width == 0
+    assert down.negative and down.x + down.width == chart.zero_x  # left of zero
+    assert up.x == chart.zero_x and up.width == 3 * down.width  # 1.5 is three times 0.5
+    assert [tick.text for tick in chart.ticks] == ["-0.5", "0", "0.5", "1", "1.5"]
+    assert nice_step(7) == 2 and nice_step(100) == 20
