@@ -431,6 +431,95 @@ def measure_nudges(app, args, ids: list[int], nudges: int = 20_000, invited: int
         print(f"{url:<40}{median:>10.2f}{p95:>10.2f}{queries:>9}")
 
 
+def build_report(goals: int = 20_000, seed: int = 19) -> tuple[int, int]:
+    """Give the current cycle's pairings ``goals`` goals in all (objectives, skills, statuses) and a
+    retrospective from each mentee with two rated skills. Returns the cycle's id and the number of rows."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, insert, select
+
+    from portal.clock import utcnow
+    from portal.extensions import db
+    from portal.models import Choice, Cycle, Goal, GoalSkill, Objective, Pairing, Retrospective, RetrospectiveSkill
+
+    rng = random.Random(seed)
+    now, day = utcnow(), utcnow().date()
+    cycle = db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True)))
+    pairs = db.session.execute(select(Pairing.id, Pairing.mentee_id).where(Pairing.cycle_id == cycle.id)).all()
+    levels = ["team", "product", "company"]
+    objectives = [Objective(title=f"Objective {n}", level=levels[n % 3]) for n in range(12)]
+    db.session.add_all(objectives)
+    db.session.flush()
+    skills = list(db.session.scalars(select(Choice.id).where(Choice.list_name == "skills")))
+    existing = db.session.scalar(select(func.count()).select_from(Goal))
+    statuses = ["active", "achieved", "achieved", "set_aside"]
+    rows = []
+    for n in range(goals - existing):
+        pid, mentee = pairs[n % len(pairs)]
+        status = statuses[n % 4]
+        due = day + timedelta(days=rng.randint(-90, 90))
+        rows.append(
+            {"pairing_id": pid, "title": f"Goal {n}", "outcome": "o", "measure": "m", "target": "t", "due_on": due,
+             "project": "p", "objective_id": objectives[n % 12].id if n % 5 else None, "status": status,
+             "closed_at": now - timedelta(days=rng.randint(0, 90)) if status != "active" else None,
+             "created_by_id": mentee, "created_at": now, "updated_at": now, "version": 1}
+        )  # fmt: skip
+    for start in range(0, len(rows), 10_000):
+        db.session.execute(insert(Goal), rows[start : start + 10_000])
+    linked = select(GoalSkill.goal_id)
+    goal_ids = list(db.session.scalars(select(Goal.id).where(Goal.id.not_in(linked))))
+    links = [{"goal_id": g, "choice_id": skills[g % len(skills)]} for g in goal_ids]
+    db.session.execute(insert(GoalSkill), links)
+    retros = [{"pairing_id": pid, "cycle_id": cycle.id, "user_id": mentee, "role": "mentee", "goals_reached": [],
+               "recommend": rng.randint(0, 10), "went_well": f"Went well {pid}", "to_change": None,
+               "answered_at": now, "created_at": now} for pid, mentee in pairs]  # fmt: skip
+    db.session.execute(insert(Retrospective), retros)
+    retro_ids = list(db.session.scalars(select(Retrospective.id)))
+    rated = [{"retrospective_id": r, "choice_id": skills[(r + k) % len(skills)], "level_before": 2,
+              "level_after": rng.randint(2, 5)} for r in retro_ids for k in (0, 1)]  # fmt: skip
+    db.session.execute(insert(RetrospectiveSkill), rated)
+    db.session.commit()
+    return cycle.id, len(rows) + len(links) + len(retros) + len(rated)
+
+
+def measure_report(app, args, ids: list[int]) -> None:
+    """The director's impact report of the current cycle: 5,000 enrolled, 2,000 pairings, 60,000 meetings,
+    20,000 goals, 2,000 retrospectives (after measure_journals and measure_matches built the rest)."""
+    from sqlalchemy import func, select, update
+
+    from portal.extensions import db
+    from portal.models import Enrolment, Goal, Meeting, Pairing, User
+
+    with app.app_context():
+        started = time.perf_counter()
+        cycle_id, rows = build_report(args.goals)
+        built = time.perf_counter() - started
+        director = ids[-1]
+        db.session.execute(update(User).where(User.id == director).values(role="director"))
+        db.session.commit()
+        sizes = [db.session.scalar(select(func.count()).select_from(t)) for t in (Enrolment, Pairing, Meeting, Goal)]
+    print(
+        f"\nreport: {sizes[0]} enrolled, {sizes[1]} pairings, {sizes[2]} meetings, {sizes[3]} goals "
+        f"({rows} rows added in {built:.1f} s)"
+    )
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{director}:0"
+    # CPU time beside wall time: SQLite runs in this process, so CPU time is the server's own work even when
+    # other processes compete for the machine (wall time then includes waiting for a core).
+    print(f"{'page':<40}{'median ms':>10}{'p95 ms':>10}{'queries':>9}{'CPU ms':>9}")
+    runs = max(10, args.runs // 4)
+    for url in [f"/reports/?cycle={cycle_id}", f"/reports/cycles/{cycle_id}/summary",
+                f"/reports/cycles/{cycle_id}/objectives.csv", "/reports/program", "/"]:  # fmt: skip
+        median, p95, queries = measure(app, client, url, runs)
+        cpu = []
+        for _ in range(runs):
+            start = time.process_time()
+            client.get(url)
+            cpu.append((time.process_time() - start) * 1000)
+        print(f"{url:<40}{median:>10.2f}{p95:>10.2f}{queries:>9}{statistics.median(cpu):>9.2f}")
+
+
 def build_wall(ids: list[int], posts: int = 200_000, reactions: int = 1_000_000, seed: int = 17) -> dict:
     """Years of wall posts (published, with skills, teams and cycles) and their reactions, counts kept on the
     posts as the toggle service keeps them. Returns what the measurements need: the viewer, cursors, filters."""
@@ -622,6 +711,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--pairings", type=int, default=2000)
     parser.add_argument("--meetings", type=int, default=60_000)
+    parser.add_argument("--goals", type=int, default=20_000)
+    parser.add_argument("--report", action=argparse.BooleanOptionalAction, default=True, help="measure the report")
     parser.add_argument("--wall", action=argparse.BooleanOptionalAction, default=True, help="measure the wall")
     parser.add_argument("--wall-posts", type=int, default=200_000)
     parser.add_argument("--wall-reactions", type=int, default=1_000_000)
@@ -658,6 +749,8 @@ def main() -> None:
     measure_support(app, args)
     measure_matches(app, args, ids)
     measure_nudges(app, args, ids)
+    if args.report:
+        measure_report(app, args, ids)
     if args.wall:
         measure_wall(app, args, ids)
 

@@ -47,7 +47,9 @@ def test_every_participant_page_passes_axe(page: Page, run_python):
             "/notifications/",
             "/onboarding/review",
             "/onboarding/step/values",
+            "/onboarding/step/skills_grow",
             "/profiles/me",
+            "/reports/program",
         ],
     )
     response = page.goto("/nowhere")
@@ -71,5 +73,7 @@ def test_every_director_page_passes_axe(page: Page, run_python):
             "/nudges/overview",
             "/nudges/sent",
             "/nudges/roster",
+            "/reports/",
+            "/reports/program/message",
         ],
     )

@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.onboarding import bp as onboarding_bp
     from portal.profiles import bp as profiles_bp
     from portal.programs import bp as programs_bp
+    from portal.reports import bp as reports_bp
     from portal.support import bp as support_bp
 
     app.register_blueprint(main_bp)
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(journals_bp)
     app.register_blueprint(celebrations_bp)
     app.register_blueprint(support_bp)
+    app.register_blueprint(reports_bp)
 
 
 def _register_login(app: Flask) -> None:

@@ -171,6 +171,9 @@ def seed_demo(*, password: str, people: int = 80, seed: int = 7) -> str:
     cycle_summary = _seed_cycles(users, rng)
     cycle_summary += _seed_wall(users, rng)
     cycle_summary += _seed_nudges(users, rng)
+    from portal.reports.demo import seed_impact
+
+    cycle_summary += seed_impact(users, director, rng)
     return (
         f"Demo organisation ready: {len(users) + 1} people in {len(teams)} teams.\n"
         f"Sign in as the program director: {DIRECTOR_EMAIL}\n"

@@ -147,6 +147,9 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
         "/support/pairs/1/suggest",
         "/support/queue/1",
         "/support/queue/1/status",
+        "/reports/retrospectives/1",
+        "/reports/retrospectives/1/skip",
+        "/reports/program/message",
     ],
 )
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, url):
@@ -235,6 +238,9 @@ def test_every_post_route_is_in_the_csrf_list(app):
         "/support/pairs/<int:pairing_id>/suggest",
         "/support/queue/<int:help_id>",
         "/support/queue/<int:help_id>/status",
+        "/reports/retrospectives/<int:pairing_id>",
+        "/reports/retrospectives/<int:pairing_id>/skip",
+        "/reports/program/message",
     }
     assert posts == listed, "a new POST route needs a CSRF test above"
 

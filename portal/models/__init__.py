@@ -35,6 +35,7 @@ from portal.models.nudges import (
 )
 from portal.models.profiles import Choice, Draft, ProfileAnswer, ProfileStep
 from portal.models.programs import Cycle, Enrolment, EnrolmentRole
+from portal.models.reports import Retrospective, RetrospectiveSkill, SkillBaseline, SponsorMessage
 from portal.models.support import (
     CatchUpNote,
     CheckIn,
@@ -95,7 +96,11 @@ __all__ = [
     "OutboxEmail",
     "ProfileAnswer",
     "ProfileStep",
+    "Retrospective",
+    "RetrospectiveSkill",
     "Role",
+    "SkillBaseline",
+    "SponsorMessage",
     "Team",
     "User",
     "CatchUpNote",

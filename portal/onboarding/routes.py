@@ -24,6 +24,7 @@ from portal.onboarding.services import (
     save_draft,
     skip_question,
 )
+from portal.reports.services import save_baselines
 
 # Where an edit started, so that saving returns there instead of walking on through the steps.
 RETURN_TARGETS = {"review": "onboarding.review", "profile": "profiles.me"}
@@ -102,6 +103,10 @@ def answer(key: str):
             pass  # nothing to save; leaving is always fine
         else:
             save_answer(current_user, question, values=values, text=text)
+            if question.key == "skills_grow":
+                # Where they feel today on each ticked skill (optional): the impact report's baseline.
+                levels = {key: request.form.get(f"baseline-{key}", "") for key in values}
+                save_baselines(current_user, levels=levels)
     except ValidationFailed as failure:
         db.session.rollback()
         return _render_step(question, status=422, errors=failure.errors, submitted={"values": values, "text": text})

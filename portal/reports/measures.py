@@ -1,0 +1,736 @@
+"""The impact report's measures: plain query functions, each with its definition, tested on hand-counted data.
+
+Every function takes cycle ids and answers for all of them at once with a fixed number of queries, so the
+report of one cycle and the table across cycles cost the same whatever the data. A measure whose source
+tables do not exist yet (the back-up plan's check-ins, closing surveys and help requests) answers
+``not_collected(...)``; plugging the source in later means rewriting that one function.
+
+Privacy: a figure about fewer than ``SMALL`` people (or pairs) is never shown, only "fewer than 5"
+(``Figure.text``), and no measure returns who anybody is.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Date, Float, and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from portal.clock import today
+from portal.extensions import db
+from portal.models import (
+    Choice,
+    Cycle,
+    Enrolment,
+    EnrolmentRole,
+    Goal,
+    GoalSkill,
+    GoalStatus,
+    InterestEvent,
+    InterestKind,
+    Meeting,
+    MeetingStatus,
+    Nudge,
+    Objective,
+    Pairing,
+    PairingEnd,
+    Retrospective,
+    RetrospectiveSkill,
+    RosterEntry,
+    User,
+)
+
+SMALL = 5
+
+# Every figure's definition, one click away on the report (key: (label, definition)).
+DEFINITIONS: dict[str, tuple[str, str]] = {
+    "roster": ("On the roster", "People on the company roster today, plus people with an account who are not on it."),
+    "curious": (
+        "Looked (\u201ccurious\u201d)",
+        "Visits to \u201cCurious about mentoring?\u201d from the day enrolment opened to the day matching "
+        "closed. These are visits, not people: who looked is never kept.",
+    ),
+    "mentees": ("Enrolled mentees", "People enrolled in the cycle to be mentored (as a mentee, or as both)."),
+    "mentors": ("Enrolled mentors", "People enrolled in the cycle to mentor (as a mentor, or as both)."),
+    "matched": ("Matched", "Mentees with at least one pairing in the cycle, whether it is still running or ended."),
+    "met": ("Met at least once", "Mentees whose pairing logged at least one held meeting."),
+    "set_goal": ("Set a goal", "Mentees with at least one goal in the cycle."),
+    "achieved_goal": ("Achieved a goal", "Mentees with at least one goal marked achieved."),
+    "match_rate": ("Match rate", "Matched mentees over enrolled mentees."),
+    "days_to_match": (
+        "Median days to a match",
+        "For each matched mentee, the days from their enrolment to their first pairing; the middle value.",
+    ),
+    "pairs": ("Pairs", "Pairings in the cycle, running or ended."),
+    "meetings_held": ("Meetings held", "Meetings logged as held by the pairs of the cycle."),
+    "meetings_per_pair": ("Meetings per pair (median)", "Held meetings of each pair; the middle value."),
+    "meetings_cancelled": ("Meetings cancelled", "Meetings of the cycle's pairs that were cancelled with a reason."),
+    "meetings_moved": ("Meetings moved", "Meetings that were moved to another time at least once."),
+    "pairs_without_meeting": ("Pairs with no meeting", "Pairs that have not logged a held meeting yet."),
+    "goals_set": ("Goals set", "Goals the mentees of the cycle set, whatever became of them."),
+    "goals_achieved": ("Goals achieved", "Goals marked achieved."),
+    "goals_on_time": (
+        "Achieved by the due date",
+        "Goals achieved on or before their due date (the day of achieving, in UTC), over goals due in the "
+        "cycle so far (due today or earlier, and never after the cycle's end).",
+    ),
+    "goals_set_aside": ("Goals set aside", "Goals set aside with a reflection; never a failure, often a wise call."),
+    "growth": (
+        "Skill growth",
+        "For each skill, the average change from where people felt they were when they enrolled (1 to 5) to "
+        "where they feel at the retrospective (1 to 5); only people who gave both are counted.",
+    ),
+    "retro_answered": ("Retrospectives answered", "Partners of ended pairings who answered the retrospective."),
+    "recommend": (
+        "Recommend score",
+        "\u201cHow likely are you to recommend the program to a colleague?\u201d (0 to 10): the share "
+        "answering 9 or 10 minus the share answering 0 to 6, from \u2212100 to +100.",
+    ),
+    "ended_early": (
+        "Pairings closed early",
+        "Pairings that ended before their cycle did, by a partner or the director.",
+    ),
+    "checkins": ("Check-in answers", "How pairs said they were doing in their regular check-ins, over time."),
+    "closing_reasons": (
+        "Reasons for closing early",
+        "The reasons given in the closing survey of pairings closed early.",
+    ),
+    "suitability": ("Suitability of matches", "How well partners felt their match suited them, from check-ins."),
+    "help_requests": ("Help requests", "Requests for help sent to the director by pairs of the cycle."),
+    "help_answer_days": ("Median days to answer help", "Days from a help request to the director's first answer."),
+    "pairs_needing_help": ("Pairs that may need help", "Pairs whose check-ins or activity suggest they may need help."),
+    "help_waiting": ("Help requests waiting", "Help requests that have no answer yet."),
+    "nudges_invited": (
+        "Invited",
+        "Personal nudges delivered from the day enrolment opened to the day matching closed.",
+    ),
+    "nudges_opened": ("Opened", "Nudges their recipient opened, over nudges delivered."),
+    "nudges_joined": ("Joined", "Nudges whose recipient enrolled in the cycle, over nudges delivered."),
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number of the report, the size of the group it is about, and how to show it.
+
+    ``base`` is the number of people (or pairs) behind the figure; under ``SMALL`` it reads "fewer than 5".
+    ``kind``: count, rate (0 to 1), days, score (-100 to +100), change (an average on a 1 to 5 scale).
+    """
+
+    key: str
+    value: float | int | None
+    base: int
+    kind: str = "count"
+    collected: bool = True
+
+    @property
+    def shown(self) -> bool:
+        """Whether the value may be shown (collected, known, and about enough people)."""
+        return self.collected and self.value is not None and not (0 < self.base < SMALL)
+
+    @property
+    def number(self) -> float | int | None:
+        """The value when it may be shown, else None (charts and CSV use this)."""
+        return self.value if self.shown else None
+
+    @property
+    def text(self) -> str:
+        if not self.collected:
+            return "not collected yet"
+        if 0 < self.base < SMALL:
+            return "fewer than 5"
+        if self.value is None:
+            return "none yet"
+        return format_value(self.value, self.kind)
+
+
+def format_value(value: float | int, kind: str) -> str:
+    """A value as the report writes it."""
+    if kind == "rate":
+        return f"{round(value * 100)} %"
+    if kind == "days":
+        return f"{value:g} days" if value != 1 else "1 day"
+    if kind == "score":
+        return f"{round(value):+d}"
+    if kind == "change":
+        return f"{value:+.1f}"
+    return f"{round(value):,}"
+
+
+def not_collected(key: str) -> Figure:
+    """A measure whose source the portal does not collect yet."""
+    return Figure(key, None, 0, collected=False)
+
+
+def count(key: str, value: int) -> Figure:
+    """A count of people or pairs: it is its own base."""
+    return Figure(key, value, value)
+
+
+def rate(key: str, part: int, whole: int) -> Figure:
+    return Figure(key, part / whole if whole else None, whole, "rate")
+
+
+def median_of(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+class day_of(FunctionElement):
+    """The UTC calendar day of a timestamp column, on SQLite and PostgreSQL alike."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(day_of)
+def _day_of_default(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(day_of, "postgresql")
+def _day_of_postgresql(element, compiler, **kw):
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC') AS DATE)"
+
+
+class days_between(FunctionElement):
+    """Whole calendar days (UTC) from the second timestamp to the first, on SQLite and PostgreSQL alike."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between_default(element, compiler, **kw):
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(julianday(date({later})) - julianday(date({earlier})))"
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element, compiler, **kw):
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST(({later} AT TIME ZONE 'UTC') AS DATE) - CAST(({earlier} AT TIME ZONE 'UTC') AS DATE))"
+
+
+def _window(cycle: Cycle) -> tuple[datetime, datetime]:
+    """From the day enrolment opens to the end of the day matching closes, as UTC times."""
+    start = datetime.combine(cycle.enrolment_opens_on, time.min, tzinfo=UTC)
+    end = datetime.combine(cycle.matching_closes_on + timedelta(days=1), time.min, tzinfo=UTC)
+    return start, end
+
+
+MENTEE_ROLES = (EnrolmentRole.MENTEE, EnrolmentRole.BOTH)
+MENTOR_ROLES = (EnrolmentRole.MENTOR, EnrolmentRole.BOTH)
+
+
+# -- the funnel --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Funnel:
+    roster: Figure
+    curious: Figure
+    mentees: Figure
+    mentors: Figure
+    matched: Figure
+    met: Figure
+    set_goal: Figure
+    achieved_goal: Figure
+    match_rate: Figure
+    days_to_match: Figure
+
+    def steps(self) -> list[Figure]:
+        """The funnel in order, for its table and chart."""
+        return [self.roster, self.curious, self.mentees, self.matched, self.met, self.set_goal, self.achieved_goal]
+
+
+def funnels(cycles: list[Cycle]) -> dict[int, Funnel]:
+    """The funnel of each cycle: roster, curious visits, enrolled, matched, met, set and achieved a goal.
+
+    Six queries whatever the number of cycles or people.
+    """
+    ids = [cycle.id for cycle in cycles]
+    accounts = select(func.count()).select_from(User).scalar_subquery()
+    roster_only = (
+        select(func.count())
+        .select_from(RosterEntry)
+        .where(~exists().where(User.email == RosterEntry.email))
+        .scalar_subquery()
+    )
+    roster = sum(db.session.execute(select(accounts, roster_only)).one())
+
+    enrolled = {
+        cycle_id: (mentees or 0, mentors or 0)
+        for cycle_id, mentees, mentors in db.session.execute(
+            select(
+                Enrolment.cycle_id,
+                func.count(case((Enrolment.role.in_(MENTEE_ROLES), 1))),
+                func.count(case((Enrolment.role.in_(MENTOR_ROLES), 1))),
+            )
+            .where(Enrolment.cycle_id.in_(ids))
+            .group_by(Enrolment.cycle_id)
+        )
+    }
+    held = exists().where(Meeting.pairing_id == Pairing.id, Meeting.status == MeetingStatus.HELD)
+    has_goal = exists().where(Goal.pairing_id == Pairing.id)
+    achieved = exists().where(Goal.pairing_id == Pairing.id, Goal.status == GoalStatus.ACHIEVED)
+    people = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(
+                Pairing.cycle_id,
+                func.count(distinct(Pairing.mentee_id)),
+                func.count(distinct(case((held, Pairing.mentee_id)))),
+                func.count(distinct(case((has_goal, Pairing.mentee_id)))),
+                func.count(distinct(case((achieved, Pairing.mentee_id)))),
+            )
+            .where(Pairing.cycle_id.in_(ids))
+            .group_by(Pairing.cycle_id)
+        )
+    }
+    visits = dict(
+        db.session.execute(
+            select(Cycle.id, func.count(InterestEvent.id))
+            .join(
+                InterestEvent,
+                and_(
+                    InterestEvent.kind == InterestKind.VISIT,
+                    InterestEvent.occurred_on >= Cycle.enrolment_opens_on,
+                    InterestEvent.occurred_on <= Cycle.matching_closes_on,
+                ),
+            )
+            .where(Cycle.id.in_(ids))
+            .group_by(Cycle.id)
+        ).all()
+    )
+    # Days are counted in SQL: 2,000 numbers cross over instead of 4,000 timestamps to parse.
+    waits: dict[int, list[float]] = defaultdict(list)
+    for cycle_id, days in db.session.execute(
+        select(Pairing.cycle_id, days_between(func.min(Pairing.created_at), Enrolment.created_at))
+        .join(Enrolment, and_(Enrolment.cycle_id == Pairing.cycle_id, Enrolment.user_id == Pairing.mentee_id))
+        .where(Pairing.cycle_id.in_(ids))
+        .group_by(Pairing.cycle_id, Pairing.mentee_id, Enrolment.created_at)
+    ):
+        waits[cycle_id].append(max(0, int(days)))
+
+    result = {}
+    for cycle_id in ids:
+        mentees, mentors = enrolled.get(cycle_id, (0, 0))
+        matched, met, set_goal, achieved_goal = people.get(cycle_id, (0, 0, 0, 0))
+        days = waits.get(cycle_id, [])
+        result[cycle_id] = Funnel(
+            roster=count("roster", roster),
+            curious=Figure("curious", visits.get(cycle_id, 0), visits.get(cycle_id, 0)),
+            mentees=count("mentees", mentees),
+            mentors=count("mentors", mentors),
+            matched=count("matched", matched),
+            met=count("met", met),
+            set_goal=count("set_goal", set_goal),
+            achieved_goal=count("achieved_goal", achieved_goal),
+            match_rate=rate("match_rate", matched, mentees),
+            days_to_match=Figure("days_to_match", median_of(days), len(days), "days"),
+        )
+    return result
+
+
+# -- meetings ----------------------------------------------------------------------------------------------
+
+MEETING_BUCKETS = (
+    (0, 0, "none"),
+    (1, 1, "1"),
+    (2, 2, "2"),
+    (3, 5, "3 to 5"),
+    (6, 10, "6 to 10"),
+    (11, None, "11 or more"),
+)
+
+
+@dataclass
+class Meetings:
+    pairs: Figure
+    held: Figure
+    per_pair: Figure
+    cancelled: Figure
+    moved: Figure
+    without: Figure
+    # (bucket label, pairs) for the distribution of held meetings per pair.
+    distribution: list[tuple[str, Figure]] = field(default_factory=list)
+
+
+def meetings(cycles: list[Cycle]) -> dict[int, Meetings]:
+    """Meetings of each cycle's pairs: held (total, median per pair, distribution), cancelled, moved, none.
+
+    One query (a row per pair), whatever the number of meetings.
+    """
+    ids = [cycle.id for cycle in cycles]
+    rows = db.session.execute(
+        select(
+            Pairing.cycle_id,
+            func.count(case((Meeting.status == MeetingStatus.HELD, 1))),
+            func.count(case((Meeting.status == MeetingStatus.CANCELLED, 1))),
+            func.count(case((Meeting.reschedules > 0, 1))),
+        )
+        .select_from(Pairing)
+        .outerjoin(Meeting, Meeting.pairing_id == Pairing.id)
+        .where(Pairing.cycle_id.in_(ids))
+        .group_by(Pairing.cycle_id, Pairing.id)
+    ).all()
+    per_cycle: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for cycle_id, held, cancelled, moved in rows:
+        per_cycle[cycle_id].append((held, cancelled, moved))
+    result = {}
+    for cycle_id in ids:
+        pairs = per_cycle.get(cycle_id, [])
+        n = len(pairs)
+        held = [p[0] for p in pairs]
+        distribution = []
+        for low, high, label in MEETING_BUCKETS:
+            in_bucket = sum(1 for h in held if h >= low and (high is None or h <= high))
+            # A bucket is about pairs: the rule of five applies to each bucket too.
+            distribution.append((label, count("meetings_per_pair", in_bucket)))
+        result[cycle_id] = Meetings(
+            pairs=count("pairs", n),
+            held=Figure("meetings_held", sum(held), n),
+            per_pair=Figure("meetings_per_pair", median_of(held), n, "number"),
+            cancelled=Figure("meetings_cancelled", sum(p[1] for p in pairs), n),
+            moved=Figure("meetings_moved", sum(p[2] for p in pairs), n),
+            without=count("pairs_without_meeting", sum(1 for h in held if h == 0)),
+            distribution=distribution,
+        )
+    return result
+
+
+# -- goals -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GoalRow:
+    """Goals of one group (the whole cycle, an objective or a skill)."""
+
+    label: str
+    level: str
+    set: Figure
+    achieved: Figure
+    on_time: Figure
+    set_aside: Figure
+
+
+def _goal_columns(cutoff: date):
+    """Aggregate columns shared by the goal tables; the last one counts the mentees behind the row."""
+    on_time = and_(Goal.status == GoalStatus.ACHIEVED, day_of(Goal.closed_at) <= Goal.due_on)
+    due = Goal.due_on <= cutoff
+    return (
+        func.count(Goal.id),
+        func.count(case((Goal.status == GoalStatus.ACHIEVED, 1))),
+        func.count(case((and_(on_time, due), 1))),
+        func.count(case((due, 1))),
+        func.count(case((Goal.status == GoalStatus.SET_ASIDE, 1))),
+        func.count(distinct(Pairing.mentee_id)),
+    )
+
+
+def _goal_row(label: str, level: str, values) -> GoalRow:
+    total, achieved, on_time, due, set_aside, people = values
+    return GoalRow(
+        label=label,
+        level=level,
+        set=Figure("goals_set", total, people),
+        achieved=Figure("goals_achieved", achieved, people),
+        on_time=Figure("goals_on_time", on_time / due if due else None, people, "rate"),
+        set_aside=Figure("goals_set_aside", set_aside, people),
+    )
+
+
+@dataclass
+class Goals:
+    total: GoalRow
+    by_objective: list[GoalRow]
+    by_skill: list[GoalRow]
+
+
+def goals(cycles: list[Cycle], *, on: date | None = None, people: dict[int, int] | None = None) -> dict[int, Goals]:
+    """Goals of each cycle: set, achieved, achieved by the due date, set aside; by objective and by skill.
+
+    "Due in the cycle so far" means due on or before ``on`` (today) and the cycle's end. The cycle's totals add
+    up the objectives' rows; ``people`` (mentees with a goal, by cycle, as the funnel counts them) saves the
+    query that would count them again. Two or three queries.
+    """
+    on = on or today()
+    ids = [cycle.id for cycle in cycles]
+    ends = {cycle.id: min(on, cycle.ends_on) for cycle in cycles}
+    # Each cycle compares due dates with its own cutoff.
+    cutoff = case({cycle_id: literal(end) for cycle_id, end in ends.items()}, value=Pairing.cycle_id)
+    columns = _goal_columns(cutoff)  # type: ignore[arg-type]
+    if people is None:
+        people = dict(
+            db.session.execute(
+                select(Pairing.cycle_id, func.count(distinct(Pairing.mentee_id)))
+                .where(Pairing.cycle_id.in_(ids), exists().where(Goal.pairing_id == Pairing.id))
+                .group_by(Pairing.cycle_id)
+            ).all()
+        )
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    objectives: dict[int, list[GoalRow]] = defaultdict(list)
+    for row in db.session.execute(
+        select(Pairing.cycle_id, Objective.title, Objective.level, *columns)
+        .join(Pairing, Pairing.id == Goal.pairing_id)
+        .outerjoin(Objective, Objective.id == Goal.objective_id)
+        .where(Pairing.cycle_id.in_(ids))
+        .group_by(Pairing.cycle_id, Goal.objective_id, Objective.title, Objective.level)
+        .order_by(Pairing.cycle_id, Objective.level, Objective.title)
+    ):
+        title, level = row[1], row[2]
+        label = title if title else "No objective named"
+        objectives[row[0]].append(_goal_row(label, level.value if level else "", row[3:]))
+        for index, value in enumerate(row[3:8]):
+            sums[row[0]][index] += value
+    skills: dict[int, list[GoalRow]] = defaultdict(list)
+    for row in db.session.execute(
+        select(Pairing.cycle_id, Choice.label, *columns)
+        .select_from(GoalSkill)
+        .join(Goal, Goal.id == GoalSkill.goal_id)
+        .join(Pairing, Pairing.id == Goal.pairing_id)
+        .join(Choice, Choice.id == GoalSkill.choice_id)
+        .where(Pairing.cycle_id.in_(ids))
+        .group_by(Pairing.cycle_id, Choice.id, Choice.label, Choice.position)
+        .order_by(Pairing.cycle_id, Choice.position)
+    ):
+        skills[row[0]].append(_goal_row(row[1], "", row[2:]))
+    return {
+        cycle_id: Goals(
+            total=_goal_row("All goals", "", (*sums[cycle_id], people.get(cycle_id, 0))),
+            by_objective=objectives.get(cycle_id, []),
+            by_skill=skills.get(cycle_id, []),
+        )
+        for cycle_id in ids
+    }
+
+
+# -- growth and satisfaction -------------------------------------------------------------------------------
+
+
+@dataclass
+class Growth:
+    label: str
+    before: Figure
+    after: Figure
+    change: Figure
+
+
+def growth(cycles: list[Cycle]) -> dict[int, list[Growth]]:
+    """Self-rated skill change from baseline to retrospective, by skill, over people who gave both (one query)."""
+    ids = [cycle.id for cycle in cycles]
+    result: dict[int, list[Growth]] = {cycle_id: [] for cycle_id in ids}
+    for cycle_id, label, people, before, after in db.session.execute(
+        select(
+            Retrospective.cycle_id,
+            Choice.label,
+            func.count(),
+            func.avg(RetrospectiveSkill.level_before),
+            func.avg(RetrospectiveSkill.level_after),
+        )
+        .select_from(RetrospectiveSkill)
+        .join(Retrospective, Retrospective.id == RetrospectiveSkill.retrospective_id)
+        .join(Choice, Choice.id == RetrospectiveSkill.choice_id)
+        .where(
+            Retrospective.cycle_id.in_(ids),
+            Retrospective.answered_at.is_not(None),
+            RetrospectiveSkill.level_before.is_not(None),
+        )
+        .group_by(Retrospective.cycle_id, Choice.id, Choice.label, Choice.position)
+        .order_by(Retrospective.cycle_id, Choice.position)
+    ):
+        before, after = float(before), float(after)
+        result[cycle_id].append(
+            Growth(
+                label=label,
+                before=Figure("growth", round(before, 1), people, "number"),
+                after=Figure("growth", round(after, 1), people, "number"),
+                change=Figure("growth", round(after - before, 1), people, "change"),
+            )
+        )
+    return result
+
+
+@dataclass
+class Satisfaction:
+    answered: Figure
+    recommend: Figure
+    recommend_mentees: Figure
+    recommend_mentors: Figure
+    ended_early: Figure
+    checkins: Figure
+    closing_reasons: Figure
+    suitability: Figure
+    help_requests: Figure
+    help_answer_days: Figure
+
+
+def _recommend_score(promoters: int, detractors: int, answers: int) -> Figure:
+    value = 100 * (promoters - detractors) / answers if answers else None
+    return Figure("recommend", value, answers, "score")
+
+
+def satisfaction(cycles: list[Cycle]) -> dict[int, Satisfaction]:
+    """Retrospectives answered, the recommend score (all, mentees, mentors), pairings closed early; and the
+    back-up plan's measures, not collected yet. Two queries."""
+    ids = [cycle.id for cycle in cycles]
+    scores: dict[int, dict[str, tuple[int, int, int, int]]] = defaultdict(dict)
+    for cycle_id, role, answered, answers, promoters, detractors in db.session.execute(
+        select(
+            Retrospective.cycle_id,
+            Retrospective.role,
+            func.count(),
+            func.count(Retrospective.recommend),
+            func.count(case((Retrospective.recommend >= 9, 1))),
+            func.count(case((Retrospective.recommend <= 6, 1))),
+        )
+        .where(Retrospective.cycle_id.in_(ids), Retrospective.answered_at.is_not(None))
+        .group_by(Retrospective.cycle_id, Retrospective.role)
+    ):
+        scores[cycle_id][role] = (answered, answers, promoters, detractors)
+    early = dict(
+        db.session.execute(
+            select(Pairing.cycle_id, func.count())
+            .where(Pairing.cycle_id.in_(ids), Pairing.end_kind == PairingEnd.CLOSED_EARLY)
+            .group_by(Pairing.cycle_id)
+        ).all()
+    )
+    result = {}
+    for cycle_id in ids:
+        by_role = scores.get(cycle_id, {})
+        total = [sum(values[i] for values in by_role.values()) for i in range(4)]
+        mentee = by_role.get("mentee", (0, 0, 0, 0))
+        mentor = by_role.get("mentor", (0, 0, 0, 0))
+        result[cycle_id] = Satisfaction(
+            answered=count("retro_answered", total[0]),
+            recommend=_recommend_score(total[2], total[3], total[1]),
+            recommend_mentees=_recommend_score(mentee[2], mentee[3], mentee[1]),
+            recommend_mentors=_recommend_score(mentor[2], mentor[3], mentor[1]),
+            ended_early=count("ended_early", early.get(cycle_id, 0)),
+            checkins=checkin_answers(cycle_id),
+            closing_reasons=closing_reasons(cycle_id),
+            suitability=match_suitability(cycle_id),
+            help_requests=help_requests(cycle_id),
+            help_answer_days=help_answer_days(cycle_id),
+        )
+    return result
+
+
+def recommend_overall() -> Figure:
+    """The recommend score over every answered retrospective of every cycle (one query)."""
+    answers, promoters, detractors = db.session.execute(
+        select(
+            func.count(Retrospective.recommend),
+            func.count(case((Retrospective.recommend >= 9, 1))),
+            func.count(case((Retrospective.recommend <= 6, 1))),
+        ).where(Retrospective.answered_at.is_not(None))
+    ).one()
+    return _recommend_score(promoters, detractors, answers)
+
+
+# The back-up plan (check-ins, closing surveys, help requests) is built on another branch: until its tables
+# exist these say so. Each is one function, so its source plugs in here without touching the report.
+
+
+def checkin_answers(cycle_id: int) -> Figure:
+    """Check-in answers over time (source: the back-up plan's check-ins)."""
+    return not_collected("checkins")
+
+
+def closing_reasons(cycle_id: int) -> Figure:
+    """Reasons given when closing a pairing early (source: the back-up plan's closing survey)."""
+    return not_collected("closing_reasons")
+
+
+def match_suitability(cycle_id: int) -> Figure:
+    """How well matches suited the partners (source: the back-up plan's check-ins)."""
+    return not_collected("suitability")
+
+
+def help_requests(cycle_id: int) -> Figure:
+    """Help requests sent to the director (source: the back-up plan's help queue)."""
+    return not_collected("help_requests")
+
+
+def help_answer_days(cycle_id: int) -> Figure:
+    """The director's median days to answer a help request (source: the back-up plan's help queue)."""
+    return not_collected("help_answer_days")
+
+
+def pairs_needing_help(cycle_id: int) -> Figure:
+    """Pairs that may need help, for the director's home page (source: the back-up plan's pair health)."""
+    return not_collected("pairs_needing_help")
+
+
+def help_requests_waiting() -> Figure:
+    """Help requests with no answer yet, for the director's home page (source: the back-up plan's help queue)."""
+    return not_collected("help_waiting")
+
+
+# -- the interest nudge ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Nudges:
+    invited: Figure
+    opened: Figure
+    joined: Figure
+
+
+def nudges(cycles: list[Cycle]) -> dict[int, Nudges]:
+    """Nudges delivered in each cycle's enrolment and matching window: opened and joined, as rates.
+
+    "Joined" means the recipient enrolled in that cycle. One query per cycle (cycles are few; the report asks
+    for at most two, the table across cycles for each).
+    """
+    result = {}
+    for cycle in cycles:
+        start, end = _window(cycle)
+        enrolled = exists().where(
+            Enrolment.cycle_id == cycle.id, Enrolment.user_id == User.id, User.email == Nudge.recipient_email
+        )
+        invited, opened, joined = db.session.execute(
+            select(
+                func.count(Nudge.id),
+                func.count(Nudge.opened_at),
+                func.count(case((enrolled, 1))),
+            ).where(Nudge.created_at >= start, Nudge.created_at < end)
+        ).one()
+        result[cycle.id] = Nudges(
+            invited=count("nudges_invited", invited),
+            opened=rate("nudges_opened", opened, invited),
+            joined=rate("nudges_joined", joined, invited),
+        )
+    return result
+
+
+# -- free text ---------------------------------------------------------------------------------------------
+
+
+def free_text(cycle: Cycle) -> tuple[int, list[str], list[str]]:
+    """How many answered the retrospective, and what went well and what to change, without names.
+
+    The texts are returned only once at least ``SMALL`` people answered, in alphabetical order so that
+    nothing (time, role, pair) can be read from their position. Two queries at most.
+    """
+    answered = db.session.scalar(
+        select(func.count())
+        .select_from(Retrospective)
+        .where(Retrospective.cycle_id == cycle.id, Retrospective.answered_at.is_not(None))
+    )
+    if answered < SMALL:
+        return answered, [], []
+    rows = db.session.execute(
+        select(Retrospective.went_well, Retrospective.to_change).where(
+            Retrospective.cycle_id == cycle.id,
+            Retrospective.answered_at.is_not(None),
+            or_(Retrospective.went_well.is_not(None), Retrospective.to_change.is_not(None)),
+        )
+    ).all()
+    well = sorted(text for text, _ in rows if text)
+    change = sorted(text for _, text in rows if text)
+    return answered, well, change

@@ -1,0 +1,349 @@
+"""Each measure of the impact report against a small data set counted by hand (see ``world`` below)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from portal.clock import today
+from portal.extensions import db
+from portal.models import (
+    Choice,
+    Enrolment,
+    EnrolmentRole,
+    Goal,
+    GoalSkill,
+    GoalStatus,
+    InterestEvent,
+    InterestKind,
+    Nudge,
+    Objective,
+    ObjectiveLevel,
+    Pairing,
+    PairingEnd,
+    PairingStatus,
+    Retrospective,
+    RetrospectiveSkill,
+)
+from portal.onboarding.services import seed_choices
+from portal.reports import measures
+from portal.reports.services import cycle_report, report_cycles
+from tests.factories import make_cycle, make_meeting, make_roster_entry, make_user
+
+
+def at(day, hour=12):
+    return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+@pytest.fixture
+def world():
+    """Two cycles, counted by hand.
+
+    Cycle "Earlier" (ended 120 days ago): 5 mentees and 5 mentors enrolled, all 5 matched; one pairing
+    closed early on the cycle's last day, four completed.
+    Cycle "Now" (current, started 60 days ago): 9 mentees (m1..m9) and 5 mentors enrolled; m1..m8 matched
+    after waiting 1, 2, 3, 4, 5, 6, 7 and 20 days (median 4.5); held meetings per pair 3, 1, 0, 2, 1, 1, 0, 4
+    (12 in all, median 1, two pairs with none); one cancelled, one moved. Six goals (m1..m6), see below.
+    """
+    seed_choices()
+    day = today()
+    earlier = make_cycle(
+        name="Earlier",
+        current=False,
+        enrolment_opens_on=day - timedelta(days=320),
+        enrolment_closes_on=day - timedelta(days=310),
+        matching_opens_on=day - timedelta(days=309),
+        matching_closes_on=day - timedelta(days=301),
+        starts_on=day - timedelta(days=300),
+        ends_on=day - timedelta(days=120),
+    )
+    now = make_cycle(
+        name="Now",
+        enrolment_opens_on=day - timedelta(days=90),
+        enrolment_closes_on=day - timedelta(days=80),
+        matching_opens_on=day - timedelta(days=79),
+        matching_closes_on=day - timedelta(days=61),
+        starts_on=day - timedelta(days=60),
+        ends_on=day + timedelta(days=60),
+    )
+    mentees = [make_user(team="Data") for _ in range(9)]
+    mentors = [make_user(team="Design") for _ in range(5)]
+    enrolled_at = at(day - timedelta(days=70))
+    for person in mentees:
+        db.session.add(Enrolment(cycle_id=now.id, user_id=person.id, role=EnrolmentRole.MENTEE, created_at=enrolled_at))
+    for person in mentors:
+        db.session.add(Enrolment(cycle_id=now.id, user_id=person.id, role=EnrolmentRole.MENTOR, created_at=enrolled_at))
+    waits = [1, 2, 3, 4, 5, 6, 7, 20]
+    pairings = []
+    for n, wait in enumerate(waits):
+        pairing = Pairing(
+            cycle_id=now.id,
+            mentor_id=mentors[n % 5].id,
+            mentee_id=mentees[n].id,
+            source="request",
+            created_at=enrolled_at + timedelta(days=wait),
+        )
+        db.session.add(pairing)
+        pairings.append(pairing)
+    # The previous cycle: 5 mentees, 5 mentors, all matched; the fifth pairing closed early on the last day.
+    old_mentees = [make_user(team="Sales") for _ in range(5)]
+    old_mentors = [make_user(team="Legal") for _ in range(5)]
+    for mentee, mentor in zip(old_mentees, old_mentors, strict=True):
+        db.session.add(Enrolment(cycle_id=earlier.id, user_id=mentee.id, role=EnrolmentRole.MENTEE))
+        db.session.add(Enrolment(cycle_id=earlier.id, user_id=mentor.id, role=EnrolmentRole.MENTOR))
+    old_pairings = []
+    for n, (mentee, mentor) in enumerate(zip(old_mentees, old_mentors, strict=True)):
+        last_day = n == 4
+        pairing = Pairing(
+            cycle_id=earlier.id,
+            mentor_id=mentor.id,
+            mentee_id=mentee.id,
+            source="request",
+            status=PairingStatus.ENDED,
+            ended_at=at(earlier.ends_on, 17) if last_day else at(earlier.ends_on + timedelta(days=1), 1),
+            end_kind=PairingEnd.CLOSED_EARLY if last_day else PairingEnd.COMPLETED,
+        )
+        db.session.add(pairing)
+        old_pairings.append(pairing)
+    db.session.commit()
+
+    held = [3, 1, 0, 2, 1, 1, 0, 4]
+    for pairing, count in zip(pairings, held, strict=True):
+        for k in range(count):
+            make_meeting(pairing, days_from_now=-(k + 2))
+    make_meeting(pairings[0], status="cancelled", days_from_now=-20, change_reason="Ill")
+    make_meeting(pairings[1], status="planned", days_from_now=5, reschedules=2)
+
+    # Goals: g1 achieved ON its due date (on time), g2 achieved the day after (late), g3 achieved early but
+    # due in the future (not yet due), g4 active and overdue, g5 set aside, g6 active and not due.
+    billing = Objective(title="Ship the new billing", level=ObjectiveLevel.PRODUCT)
+    db.session.add(billing)
+    db.session.flush()
+    skills = {choice.key: choice for choice in db.session.query(Choice).filter_by(list_name="skills")}
+    specs = [
+        (GoalStatus.ACHIEVED, day - timedelta(days=10), at(day - timedelta(days=10), 15), billing.id, "communication"),
+        (GoalStatus.ACHIEVED, day - timedelta(days=10), at(day - timedelta(days=9), 9), billing.id, "communication"),
+        (GoalStatus.ACHIEVED, day + timedelta(days=10), at(day - timedelta(days=1)), billing.id, "communication"),
+        (GoalStatus.ACTIVE, day - timedelta(days=5), None, billing.id, "communication"),
+        (GoalStatus.SET_ASIDE, day + timedelta(days=20), at(day - timedelta(days=2)), billing.id, "communication"),
+        (GoalStatus.ACTIVE, day + timedelta(days=30), None, None, "feedback"),
+    ]
+    for pairing, (status, due_on, closed_at, objective_id, skill) in zip(pairings, specs, strict=False):
+        goal = Goal(
+            pairing_id=pairing.id,
+            title="A goal",
+            outcome="o",
+            measure="m",
+            target="t",
+            due_on=due_on,
+            project="p",
+            objective_id=objective_id,
+            status=status,
+            closed_at=closed_at,
+            created_by_id=pairing.mentee_id,
+        )
+        db.session.add(goal)
+        db.session.flush()
+        db.session.add(GoalSkill(goal_id=goal.id, choice_id=skills[skill].id))
+
+    # Retrospectives in "Now": six mentees answered; recommend 10, 10, 9, 7, 2 and one left empty (+40).
+    scores = [10, 10, 9, 7, 2, None]
+    growth = [(2, 4), (3, 4), (1, 3), (3, 3), (2, 3)]
+    for n, score in enumerate(scores):
+        retro = Retrospective(
+            pairing_id=pairings[n].id,
+            cycle_id=now.id,
+            user_id=mentees[n].id,
+            role="mentee",
+            recommend=score,
+            went_well=f"Went well {n}" if n != 5 else None,
+            to_change="=HYPERLINK(1)" if n == 0 else None,
+            answered_at=at(day - timedelta(days=1)),
+        )
+        db.session.add(retro)
+        db.session.flush()
+        if n < 5:
+            before, after = growth[n]
+            db.session.add(
+                RetrospectiveSkill(
+                    retrospective_id=retro.id,
+                    choice_id=skills["communication"].id,
+                    level_before=before,
+                    level_after=after,
+                )
+            )
+        else:
+            db.session.add(
+                RetrospectiveSkill(
+                    retrospective_id=retro.id, choice_id=skills["feedback"].id, level_before=2, level_after=5
+                )
+            )
+    # A skipped retrospective counts nowhere.
+    db.session.add(
+        Retrospective(
+            pairing_id=pairings[6].id,
+            cycle_id=now.id,
+            user_id=mentees[6].id,
+            role="mentee",
+            skipped_at=at(day),
+        )
+    )
+
+    # Nudges in the window of "Now": five, three opened, two to people who then enrolled; one outside.
+    sender = mentors[0]
+    emails = [mentees[0].email, mentees[1].email, "a@example.com", "b@example.com", "c@example.com"]
+    for n, email in enumerate(emails):
+        db.session.add(
+            Nudge(
+                sender_id=sender.id,
+                recipient_email=email,
+                message="Hello",
+                created_at=at(day - timedelta(days=85)),
+                opened_at=at(day - timedelta(days=84)) if n < 3 else None,
+            )
+        )
+    db.session.add(
+        Nudge(
+            sender_id=sender.id, recipient_email="d@example.com", message="Hi", created_at=at(day - timedelta(days=2))
+        )
+    )
+    for _ in range(7):
+        db.session.add(InterestEvent(kind=InterestKind.VISIT, occurred_on=day - timedelta(days=85)))
+    db.session.add(InterestEvent(kind=InterestKind.VISIT, occurred_on=day - timedelta(days=10)))
+    db.session.add(InterestEvent(kind=InterestKind.START, occurred_on=day - timedelta(days=85)))
+    db.session.commit()
+    make_roster_entry(email="roster-only-1@example.com")
+    make_roster_entry(email="roster-only-2@example.com")
+    make_roster_entry(email=mentees[0].email)  # on the roster and with an account: counted once
+    return {"now": now, "earlier": earlier, "pairings": pairings, "old_pairings": old_pairings, "mentees": mentees}
+
+
+def test_the_funnel_counts_each_step_and_hides_groups_under_five(world):
+    now = world["now"]
+    funnel = measures.funnels([now])[now.id]
+    from portal.models import User
+
+    accounts = db.session.query(User).count()
+    assert funnel.roster.value == accounts + 2
+    assert funnel.curious.value == 7  # visits inside the window only
+    assert (funnel.mentees.value, funnel.mentors.value) == (9, 5)
+    assert funnel.matched.value == 8
+    assert funnel.met.value == 6
+    assert funnel.set_goal.value == 6
+    assert funnel.achieved_goal.value == 3 and funnel.achieved_goal.text == "fewer than 5"
+    assert funnel.match_rate.text == "89 %"
+    assert funnel.days_to_match.value == 4.5 and funnel.days_to_match.text == "4.5 days"
+
+
+def test_meetings_count_held_cancelled_moved_and_pairs_without(world):
+    now = world["now"]
+    m = measures.meetings([now])[now.id]
+    assert m.pairs.value == 8
+    assert m.held.value == 12
+    assert m.per_pair.value == 1
+    assert m.cancelled.text == "1" and m.moved.text == "1"
+    assert m.without.value == 2 and m.without.text == "fewer than 5"
+    assert [(label, fig.value) for label, fig in m.distribution] == [
+        ("none", 2),
+        ("1", 3),
+        ("2", 1),
+        ("3 to 5", 2),
+        ("6 to 10", 0),
+        ("11 or more", 0),
+    ]
+    assert m.distribution[0][1].text == "fewer than 5" and m.distribution[4][1].text == "0"
+
+
+def test_a_goal_achieved_on_its_due_date_is_on_time(world):
+    now = world["now"]
+    goals = measures.goals([now])[now.id]
+    total = goals.total
+    assert (total.set.value, total.achieved.value, total.set_aside.value) == (6, 3, 1)
+    # Due so far: g1 (on its due date, on time), g2 (a day late) and g4 (active, overdue) -> 1 of 3.
+    assert total.on_time.text == "33 %"
+
+
+def test_goals_roll_up_by_objective_and_skill_with_small_groups_hidden(world):
+    now = world["now"]
+    goals = measures.goals([now])[now.id]
+    rows = {row.label: row for row in goals.by_objective}
+    assert rows["Ship the new billing"].level == "product"
+    assert rows["Ship the new billing"].set.value == 5 and rows["Ship the new billing"].achieved.text == "3"
+    assert rows["No objective named"].set.text == "fewer than 5"
+    skills = {row.label: row for row in goals.by_skill}
+    assert skills["Communication"].set.text == "5"
+    assert skills["Giving and receiving feedback"].set.text == "fewer than 5"
+
+
+def test_growth_is_the_average_change_from_baseline_by_skill(world):
+    now = world["now"]
+    rows = {row.label: row for row in measures.growth([now])[now.id]}
+    assert rows["Communication"].before.value == 2.2
+    assert rows["Communication"].after.value == 3.4
+    assert rows["Communication"].change.text == "+1.2"
+    assert rows["Giving and receiving feedback"].change.text == "fewer than 5"
+
+
+def test_the_recommend_score_is_promoters_minus_detractors(world):
+    now = world["now"]
+    s = measures.satisfaction([now])[now.id]
+    assert s.answered.value == 6  # the skipped one is not an answer
+    assert s.recommend.text == "+40"  # 3 promoters, 1 detractor, 5 scores
+    assert s.recommend_mentors.text == "none yet"
+    assert s.checkins.text == "not collected yet" and s.help_requests.text == "not collected yet"
+
+
+def test_a_pairing_closed_early_on_the_cycles_last_day_counts_in_that_cycle(world):
+    earlier = world["earlier"]
+    s = measures.satisfaction([earlier])[earlier.id]
+    assert s.ended_early.value == 1 and s.ended_early.text == "fewer than 5"
+    funnel = measures.funnels([earlier])[earlier.id]
+    assert funnel.matched.value == 5 and funnel.match_rate.text == "100 %"
+
+
+def test_nudges_are_rates_over_those_delivered_in_the_window(world):
+    now = world["now"]
+    n = measures.nudges([now])[now.id]
+    assert n.invited.value == 5
+    assert n.opened.text == "60 %"
+    assert n.joined.text == "40 %"
+
+
+def test_free_text_waits_for_five_answers_and_has_no_names(world):
+    now = world["now"]
+    answered, well, change = measures.free_text(now)
+    assert answered == 6
+    assert well == [f"Went well {n}" for n in range(5)]
+    assert change == ["=HYPERLINK(1)"]
+    db.session.query(Retrospective).filter(Retrospective.user_id == world["mentees"][0].id).delete()
+    db.session.query(Retrospective).filter(Retrospective.user_id == world["mentees"][1].id).delete()
+    assert measures.free_text(now) == (4, [], [])
+
+
+def test_the_report_compares_with_the_previous_cycle(world):
+    now = world["now"]
+    report = cycle_report(now, report_cycles())
+    assert report.previous.name == "Earlier"
+    changes = {change.key: change for change in report.headlines}
+    assert changes["match_rate"].difference == "-11 points"  # 89 % now, 100 % before
+    assert changes["mentees"].difference == "+4"
+    across = report.tables["across"]
+    assert across.columns == ["Measure", "Earlier", "Now", "Change from the one before"]
+    assert ["Match rate", "100 %", "89 %", "-11 points"] == [
+        cell if isinstance(cell, str) else cell.text for cell in across.rows[1]
+    ]
+
+
+def test_the_report_takes_a_fixed_number_of_queries(world):
+    from tests.conftest import count_queries
+
+    now = world["now"]
+    with count_queries() as small:
+        cycle_report(now, report_cycles())
+    for pairing in world["pairings"]:
+        for k in range(3):
+            make_meeting(pairing, days_from_now=-(40 + k))
+    with count_queries() as bigger:
+        cycle_report(now, report_cycles())
+    assert small[0] == bigger[0]
