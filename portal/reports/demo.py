@@ -106,9 +106,8 @@ def seed_impact(users: list[User], director: User | None, rng: random.Random) ->
             score=rng.randint(55, 90),
             reasons=[],
             created_at=at(past.matching_opens_on + timedelta(days=rng.randint(1, 12))),
-            status=PairingStatus.ENDED,
-            ended_at=at(past.ends_on - timedelta(days=60)) if early else at(past.ends_on + timedelta(days=1), 2),
-            end_kind=PairingEnd.CLOSED_EARLY if early else PairingEnd.COMPLETED,
+            # Active while its history is written: an ended pairing's journal and goals are read only.
+            status=PairingStatus.ACTIVE,
         )
         db.session.add(pairing)
         db.session.flush()
@@ -149,6 +148,10 @@ def seed_impact(users: list[User], director: User | None, rng: random.Random) ->
             db.session.add(GoalSkill(goal_id=goal.id, choice_id=grow[mentee.id][g].id))
             if status == GoalStatus.ACHIEVED:
                 reached.append(goal.id)
+        db.session.flush()
+        pairing.status = PairingStatus.ENDED
+        pairing.ended_at = at(past.ends_on - timedelta(days=60)) if early else at(past.ends_on + timedelta(days=1), 2)
+        pairing.end_kind = PairingEnd.CLOSED_EARLY if early else PairingEnd.COMPLETED
         for person, role in ((mentee, "mentee"), (mentor, "mentor")):
             if early or (role == "mentor" and n % 4 == 3):
                 continue  # not everyone answers, and that is fine
