@@ -301,7 +301,7 @@ def test_a_cached_goal_card_shows_a_ticked_milestone_a_comment_and_an_edit_at_on
     url = f"/goals/pairings/{pairing.id}"
     assert "0% of the way" in client.get(url).get_data(as_text=True)
     milestone = db.session.scalar(select(Milestone))
-    post(client, f"/goals/milestones/{milestone.id}/toggle")
+    post(client, f"/goals/milestones/{milestone.id}/toggle", {"done": "1"})
     assert "100% of the way" in client.get(url).get_data(as_text=True)
     post(client, f"/goals/{goal.id}/comments", {"comment": "Booked the room for Tuesday"})
     assert "Booked the room for Tuesday" in client.get(url).get_data(as_text=True)
@@ -339,7 +339,7 @@ def test_the_home_page_takes_a_fixed_number_of_queries_and_shows_a_tick_at_once(
     assert page.count('class="goal-summary"') == 50
     assert many[0] == few[0]
     first = db.session.scalar(select(Milestone).where(Milestone.goal_id == goal.id).order_by(Milestone.position))
-    post(client, f"/goals/milestones/{first.id}/toggle")
+    post(client, f"/goals/milestones/{first.id}/toggle", {"done": "1"})
     assert "Run calmer negotiations</a>: 50% of the way" in client.get("/").get_data(as_text=True)
 
 
@@ -432,7 +432,7 @@ def test_ticking_a_milestone_offers_sharing_in_place_and_one_click_posts_the_edi
     login_as(client, mentee)
     post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Prepare my opening"})
     item = db.session.scalar(select(Milestone))
-    card = post(client, f"/goals/milestones/{item.id}/toggle", htmx=True).get_data(as_text=True)
+    card = post(client, f"/goals/milestones/{item.id}/toggle", {"done": "1"}, htmx=True).get_data(as_text=True)
     assert "<html" not in card and "Share this on the wall?" in card
     assert re.search(r"<textarea[^>]*>I reached a milestone: Prepare my opening</textarea>", card)
     assert ">Post on the wall</button>" in card and ">Not now</button>" in card
@@ -460,7 +460,7 @@ def test_without_javascript_the_goal_page_offers_it_and_skipping_is_one_click(cl
     post(client, f"/goals/{goal.id}/milestones", {"milestone_title": "Role-play"})
     item = db.session.scalar(select(Milestone))
     login_as(client, mentor)
-    response = post(client, f"/goals/milestones/{item.id}/toggle")
+    response = post(client, f"/goals/milestones/{item.id}/toggle", {"done": "1"})
     assert "Share this on the wall?" not in client.get(response.headers["Location"]).get_data(as_text=True)
     login_as(client, mentee)
     page = client.get(f"/goals/{goal.id}").get_data(as_text=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, event, func, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.clock import utcnow
@@ -398,14 +398,48 @@ def goal_views(goal_ids_or_pairing: Pairing | list[int]) -> list[GoalView]:
 
 def goal_stamps(pairing: Pairing) -> list[tuple]:
     """The pairing's goals in the order of ``goal_views``, each as what changes whenever its card changes:
-    (id, version, updated_at, objective title, objective level). One query, no ORM objects.
+    (id, version, status, objective title and level, then its milestones' and comments' fingerprints).
+    One query, no ORM objects.
 
-    ``updated_at`` moves with every milestone, comment and skill too (see ``_touch_goals``).
+    The goal's version moves with every edit of the goal itself (skills included); milestones and comments
+    are fingerprinted here rather than by touching the goal, so that a tick or a comment never makes the
+    mentee's open edit stale.
     """
+    milestones = (
+        select(
+            func.count(Milestone.id),
+            func.max(Milestone.id),
+            func.count(Milestone.done_at),
+            func.max(Milestone.done_at),
+            func.coalesce(func.sum(case((Milestone.done_at.is_not(None), Milestone.id), else_=0)), 0),
+        )
+        .where(Milestone.goal_id == Goal.id)
+        .correlate(Goal)
+    )
+    comments = select(func.count(GoalComment.id), func.max(GoalComment.id)).where(GoalComment.goal_id == Goal.id)
+    m_count, m_last, m_done, m_done_at, m_done_ids = (
+        milestones.with_only_columns(column).scalar_subquery() for column in milestones.selected_columns
+    )
+    c_count, c_last = (
+        comments.correlate(Goal).with_only_columns(column).scalar_subquery() for column in comments.selected_columns
+    )
     return [
         tuple(row)
         for row in db.session.execute(
-            select(Goal.id, Goal.version, Goal.updated_at, Objective.title, Objective.level)
+            select(
+                Goal.id,
+                Goal.version,
+                Goal.status,
+                Objective.title,
+                Objective.level,
+                m_count,
+                m_last,
+                m_done,
+                m_done_at,
+                m_done_ids,
+                c_count,
+                c_last,
+            )  # fmt: skip
             .outerjoin(Objective, Objective.id == Goal.objective_id)
             .where(Goal.pairing_id == pairing.id)
             .order_by(Goal.status, Goal.due_on, Goal.id)
@@ -425,25 +459,6 @@ class LazyGoalViews:
         if self._views is None:
             self._views = {view.goal.id: view for view in goal_views(self.pairing)}
         return self._views[goal_id]
-
-
-@event.listens_for(Session, "before_flush")
-def _touch_goals(session, flush_context, instances) -> None:
-    """A goal's card shows its milestones, comments and skills: any change to them moves the goal's updated_at,
-    so the card's cache key (``goal_stamps``) changes with it."""
-    goal_ids = {
-        item.goal_id
-        for item in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(item, Milestone | GoalComment | GoalSkill) and item.goal_id is not None
-    }
-    if not goal_ids:
-        return
-    now = utcnow()
-    with session.no_autoflush:
-        for goal_id in goal_ids:
-            goal = session.get(Goal, goal_id)
-            if goal is not None and goal not in session.deleted:
-                goal.updated_at = now
 
 
 @dataclass(frozen=True)
