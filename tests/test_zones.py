@@ -249,3 +249,96 @@ def test_the_plan_form_says_which_zone_it_reads_and_explains_a_skipped_time(clie
     assert re.search(r'<p class="error" id="at-error">.*The clocks go forward on Sunday 28 March 2027 in Berlin', page)
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="at"|<input[^>]*id="at"[^>]*aria-invalid="true"', page)
     assert 'value="2027-03-28"' in page  # nothing else lost
+
+
+# --- the time zone field: the questionnaire's availability step and the profile ------------------------
+
+
+def test_the_availability_step_preselects_the_organisations_zone_and_offers_the_browsers(client):
+    person = make_user()
+    login_as(client, person)
+    page = client.get("/onboarding/step/time").get_data(as_text=True)
+    assert re.search(r'<input type="text" id="timezone" name="timezone" value="Europe/London"', page)
+    assert "data-suggest-zone" in page and '<option value="America/New_York">' in page
+
+
+def test_the_availability_step_saves_the_zone_with_the_answer(client):
+    person = make_user()
+    login_as(client, person)
+    response = post(client, "/onboarding/step/time", {"choice": "1h", "timezone": "Asia/Tokyo", "action": "next"})
+    assert response.status_code == 303 and person.timezone == "Asia/Tokyo"
+    page = client.get("/onboarding/step/time").get_data(as_text=True)
+    assert 'value="Asia/Tokyo"' in page and "data-suggest-zone" not in page
+
+
+def test_leaving_the_availability_step_for_later_keeps_the_zone_alone(client):
+    person = make_user()
+    login_as(client, person)
+    response = post(client, "/onboarding/step/time", {"timezone": "Europe/Berlin", "action": "later"})
+    assert response.status_code == 303 and person.timezone == "Europe/Berlin"
+
+
+def test_a_zone_that_does_not_exist_is_explained_on_the_step_and_nothing_is_lost(client):
+    person = make_user()
+    login_as(client, person)
+    response = post(
+        client, "/onboarding/step/time", {"choice": "1h", "timezone": "Mars/Olympus_Mons", "action": "next"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "“Mars/Olympus_Mons” is not a time zone we know" in page and 'aria-invalid="true"' in page
+    assert 'value="Mars/Olympus_Mons"' in page and re.search(r'value="1h"\s+checked', page)
+    assert person.timezone is None
+    assert client.get("/onboarding/step/time").get_data(as_text=True).count("checked") == 0  # nothing saved
+
+
+def test_the_profile_shows_and_changes_the_zone(client):
+    person = make_user()
+    login_as(client, person)
+    page = client.get("/profiles/me").get_data(as_text=True)
+    assert "Now showing times in <strong>Europe/London</strong>, the organisation's time zone" in page
+    response = post(client, "/profiles/me/timezone", {"timezone": "America/New_York"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/profiles/me")
+    page = client.get("/profiles/me").get_data(as_text=True)
+    assert "Your time zone is saved. Times now show in America/New_York." in page
+    assert "Now showing times in <strong>America/New_York</strong>." in page
+    assert person.timezone == "America/New_York"
+
+
+def test_the_profile_zone_form_swaps_in_place_with_htmx(client):
+    person = make_user()
+    login_as(client, person)
+    response = post(client, "/profiles/me/timezone", {"timezone": "Europe/Berlin"}, htmx=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and page.strip().startswith('<section id="zone-section"')
+    assert "Now showing times in <strong>Europe/Berlin</strong>" in page and "hx-swap-oob" in page
+    response = post(client, "/profiles/me/timezone", {"timezone": "Berlin"}, htmx=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "“Berlin” is not a time zone we know" in page
+    assert 'id="timezone-error"' in page and 'value="Berlin"' in page
+    assert person.timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    "bad", ["Mars/Olympus_Mons", "europe/berlin", "../../etc/passwd", "x" * 500, "Europe/Berlin\x00"]
+)
+def test_a_bad_zone_on_the_profile_answers_422_and_keeps_the_old_one(client, bad):
+    person = make_user(timezone="Asia/Tokyo")
+    login_as(client, person)
+    response = post(client, "/profiles/me/timezone", {"timezone": bad})
+    assert response.status_code == 422 and "is not a time zone we know" in response.get_data(as_text=True)
+    assert person.timezone == "Asia/Tokyo"
+
+
+def test_a_blank_zone_on_the_profile_goes_back_to_the_organisations(client):
+    person = make_user(timezone="Asia/Tokyo")
+    login_as(client, person)
+    assert post(client, "/profiles/me/timezone", {"timezone": " "}).status_code == 303
+    assert person.timezone is None
+
+
+def test_the_profile_zone_form_needs_a_csrf_token(client):
+    person = make_user()
+    login_as(client, person)
+    response = client.post("/profiles/me/timezone", data={"timezone": "Europe/Berlin"})
+    assert response.status_code == 400 and person.timezone is None
