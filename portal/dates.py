@@ -26,16 +26,20 @@ CLOCK = "HH:mm"  # 10:30
 
 
 @functools.cache
+def _known_zones() -> frozenset[str]:
+    # available_timezones() walks the zone database on disk; once per process is enough.
+    return frozenset(available_timezones())
+
+
+@functools.cache
 def zone_names() -> tuple[str, ...]:
     """Every IANA zone name this machine knows, sorted, for the time zone field's suggestions."""
-    return tuple(
-        sorted(name for name in available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/")))
-    )
+    return tuple(sorted(name for name in _known_zones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))))
 
 
 def is_zone(name: str) -> bool:
     """True when ``name`` is an IANA time zone name (``Europe/Berlin``, ``UTC``), exactly as written."""
-    return name in available_timezones()
+    return name in _known_zones()
 
 
 def reader_zone() -> ZoneInfo:
