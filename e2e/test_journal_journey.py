@@ -44,12 +44,12 @@ def test_a_pair_keeps_a_journal_together(page: Page, run_python, new_context):
     page.get_by_role("link", name="Plan the next meeting").click()
     check_a11y(page, "the plan form")
     page.get_by_label("Day").fill((today() + timedelta(days=7)).isoformat())
-    page.get_by_label("Time (UTC)").fill("14:30")
+    page.get_by_label("Time", exact=True).fill("14:30")
     page.get_by_label("Length in minutes").fill("300")
     page.get_by_label("How you will meet").select_option(label="Video call")
     page.get_by_role("button", name="Plan the meeting").click()
     expect(page.locator("#duration_minutes-error")).to_contain_text("between 15 and 240 minutes")
-    expect(page.get_by_label("Time (UTC)")).to_have_value("14:30")  # nothing typed is lost
+    expect(page.get_by_label("Time", exact=True)).to_have_value("14:30")  # nothing typed is lost
     check_a11y(page, "the plan form with an error")
     page.get_by_label("Length in minutes").fill("45")
     page.get_by_role("button", name="Plan the meeting").click()
@@ -61,19 +61,20 @@ def test_a_pair_keeps_a_journal_together(page: Page, run_python, new_context):
     with page.expect_download() as download:
         page.get_by_role("link", name="Add to your calendar").click()
     calendar = Path(download.value.path()).read_text()
-    assert calendar.startswith("BEGIN:VCALENDAR") and "DTSTART:" in calendar
+    assert calendar.startswith("BEGIN:VCALENDAR") and "DTSTART;TZID=Europe/London:" in calendar
     assert f"SUMMARY:Mentoring: {mentor['name']} and {mentee['name']}" in calendar
 
     # Life happens: the meeting moves, with a reason.
     page.get_by_role("link", name="Move it").click()
     check_a11y(page, "the reschedule form")
     page.get_by_label("New day").fill((today() + timedelta(days=9)).isoformat())
-    page.get_by_label("New time (UTC)").fill("10:00")
+    page.get_by_label("New time", exact=True).fill("10:00")
     page.get_by_label("A short reason").fill("A team offsite that day")
     page.get_by_role("button", name="Move the meeting").click()
     expect(page.locator("#status")).to_contain_text("The meeting is moved")
     expect(page.get_by_text("A team offsite that day")).to_be_visible()
-    expect(page.get_by_text("10:00 UTC")).to_be_visible()
+    # Both partners are in the organisation's zone (London): one time, with the zone's short name.
+    expect(page.get_by_text(re.compile(r"^10:00 (GMT|BST), 45 minutes$"))).to_be_visible()
     check_a11y(page, "a moved meeting")
     with page.expect_download() as download:
         page.get_by_role("link", name="Add to your calendar").click()

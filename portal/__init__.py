@@ -238,7 +238,10 @@ def _register_mail(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from portal.dates import register_filters
     from portal.notifications.services import unread_count
+
+    register_filters(app)
 
     @app.template_filter("error_pairs")
     def error_pairs(form) -> list[tuple[str, str]]:

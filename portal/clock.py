@@ -12,9 +12,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def today() -> date:
-    """Today's date in UTC."""
-    return utcnow().date()
+def today(zone: ZoneInfo | None = None) -> date:
+    """Today's date in ``zone`` (a person's, from ``zone_for``), or in UTC."""
+    return utcnow().astimezone(zone).date() if zone is not None else utcnow().date()
 
 
 def default_zone() -> ZoneInfo:

@@ -99,6 +99,9 @@ NOTES = [
 ]
 
 
+DEMO_ZONES = (None, "Europe/Berlin", None, "America/New_York")
+
+
 def seed_demo(*, password: str, people: int = 80, seed: int = 7) -> str:
     """Create the demo organisation and return how to sign in.
 
@@ -131,6 +134,8 @@ def seed_demo(*, password: str, people: int = 80, seed: int = 7) -> str:
             team=teams[index % len(teams)],
             password_hash=password_hash,
             role=Role.PARTICIPANT,
+            # Half read the organisation's zone; the others live in Berlin or New York, as colleagues do.
+            timezone=DEMO_ZONES[index % len(DEMO_ZONES)],
         )
         db.session.add(user)
         users.append(user)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import icalendar
 import pytest
 from sqlalchemy import insert, select
 
-from portal.clock import today, utcnow
+from portal.clock import today, utcnow, zone_for
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.journals.services import (
@@ -386,17 +387,22 @@ def test_pair_activity_gives_counts_and_dates_only(pair):
 # --- services: the calendar file ----------------------------------------------------------------------
 
 
-def test_the_calendar_file_has_one_utc_event_and_no_journal_text(pair):
+def test_the_calendar_file_has_one_event_in_the_organisers_zone_and_no_journal_text(pair):
     pairing, mentor, mentee = pair
-    meeting = make_meeting(pairing, status="planned", days_from_now=3, notes="private-ish shared notes")
+    mentor.timezone = "Europe/Berlin"
+    meeting = make_meeting(
+        pairing, status="planned", days_from_now=3, notes="private-ish shared notes", planned_by_id=mentor.id
+    )
     save_reflection(meeting, mentor, body="my secret reflection")
     body = ics_for(meeting, pairing, host="portal.example", url="https://portal.example/journals/meetings/1")
     assert body.startswith("BEGIN:VCALENDAR\r\n") and body.endswith("END:VCALENDAR\r\n")
-    start = meeting.starts_at
-    assert f"DTSTART:{start.strftime('%Y%m%dT%H%M%SZ')}" in body
-    assert f"DTEND:{(start + timedelta(minutes=45)).strftime('%Y%m%dT%H%M%SZ')}" in body
-    assert f"UID:meeting-{meeting.id}@portal.example" in body and "DTSTAMP:" in body
-    assert "SUMMARY:Mentoring: Asha Rao and Priya Shah" in body
+    calendar = icalendar.Calendar.from_ical(body)
+    (event,) = calendar.walk("VEVENT")
+    assert event.start == meeting.starts_at and event.end == meeting.starts_at + timedelta(minutes=45)
+    assert event["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert [tz.tz_name for tz in calendar.timezones] == ["Europe/Berlin"]
+    assert str(event["UID"]) == f"meeting-{meeting.id}@portal.example" and "DTSTAMP" in event
+    assert str(event["SUMMARY"]) == "Mentoring: Asha Rao and Priya Shah"
     assert "notes" not in body.replace("Your notes and reflections are in the portal", "")
     assert "secret" not in body
     assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
@@ -521,7 +527,9 @@ def test_planning_through_the_form_redirects_to_the_meeting(client, pair):
     assert response.status_code == 303
     meeting = db.session.scalar(select(Meeting).where(Meeting.pairing_id == pairing.id))
     assert response.headers["Location"].endswith(f"/journals/meetings/{meeting.id}")
-    assert meeting.starts_at.strftime("%H:%M") == "14:30" and meeting.duration_minutes == 45
+    # Typed in the mentor's own zone (the organisation's, London), stored in UTC.
+    assert meeting.starts_at.astimezone(zone_for(mentor)).strftime("%H:%M") == "14:30"
+    assert meeting.duration_minutes == 45
     assert "Priya Shah has been told" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
@@ -550,7 +558,8 @@ def test_rescheduling_and_cancelling_through_the_forms(client, pair):
     )
     assert response.status_code == 303
     page = client.get(f"/journals/meetings/{meeting.id}").get_data(as_text=True)
-    assert "Why it moved" in page and "Offsite" in page and "10:00 UTC" in page
+    # The mentee reads and typed the time in the organisation's zone (London: GMT in winter, BST in summer).
+    assert "Why it moved" in page and "Offsite" in page and re.search(r"10:00 (GMT|BST), 45 minutes", page)
     response = post(client, f"/journals/meetings/{meeting.id}/cancel", {"reason": "Unwell"})
     assert response.status_code == 303
     assert db.session.get(Meeting, meeting.id).status == MeetingStatus.CANCELLED

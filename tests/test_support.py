@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.clock import today, utcnow
+from portal.dates import format_day
 from portal.errors import Conflict
 from portal.extensions import db
 from portal.matches import cohort
@@ -200,7 +201,7 @@ def test_pausing_tells_the_partner_and_stops_check_ins_and_warnings(client, pair
         for m in messages_for(mentor)
     )
     assert "How is this pairing going for you?" not in text(client.get("/"))
-    assert f"Paused until {until.strftime('%-d %B')}" in text(client.get("/"))
+    assert f"Paused until {format_day(until)}" in text(client.get("/"))
     login_as(client, make_director())
     assert "Paused" in text(client.get(f"/support/pairs/{pairing.id}"))
 

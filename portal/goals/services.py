@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.clock import utcnow
+from portal.dates import format_day
 from portal.errors import Conflict, ValidationFailed
 from portal.extensions import db
 from portal.models import (
@@ -110,7 +111,7 @@ def _check_date(errors: dict, name: str, value: date | None, cycle: Cycle, today
     if value < today:
         errors[name] = "Please choose a date from today on."
     elif not first <= value <= last:
-        errors[name] = f"Please choose a date inside the cycle, by {last.strftime('%-d %B %Y')}."
+        errors[name] = f"Please choose a date inside the cycle, by {format_day(last)}."
 
 
 def _skill_choices(keys: list[str]) -> dict[str, Choice]:

@@ -24,7 +24,7 @@ DATE_HINT = "For example 2027-03-01."
 
 class PlanForm(FlaskForm):
     on = DateField("Day", description=DATE_HINT, validators=[Optional()])
-    at = TimeField("Time (UTC)", description="For example 14:30.", validators=[Optional()])
+    at = TimeField("Time", description="In your time zone. For example 14:30.", validators=[Optional()])
     duration_minutes = IntegerField(
         "Length in minutes",
         description=f"From {LENGTH_MIN} to {LENGTH_MAX}. Half an hour is plenty for many pairs.",
@@ -36,7 +36,7 @@ class PlanForm(FlaskForm):
 
 class RescheduleForm(FlaskForm):
     on = DateField("New day", description=DATE_HINT, validators=[Optional()])
-    at = TimeField("New time (UTC)", description="For example 14:30.", validators=[Optional()])
+    at = TimeField("New time", description="In your time zone. For example 14:30.", validators=[Optional()])
     reason = TextAreaField(
         "A short reason",
         description=f"Your partner is told. A few words are enough (up to {REASON_MAX} characters).",

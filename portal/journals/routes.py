@@ -12,7 +12,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal.access import signed_in
-from portal.clock import today, utcnow
+from portal.clock import today, utcnow, zone_for
+from portal.dates import in_two_zones, local, short_zone_name
 from portal.edge import page_arg
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx
@@ -90,6 +91,19 @@ def _status(message: str) -> str:
     return render_template("journals/_oob_status.html", message=message)
 
 
+def _today():
+    """Today in the person's own zone: a day "still to come" or "past" is theirs, not UTC's."""
+    return today(zone_for(current_user))
+
+
+def _zone_hint(form) -> None:
+    """Say which zone the time field is read in, with its short name now ("Europe/Berlin, CET")."""
+    zone = zone_for(current_user)
+    form.at.description = (
+        f"In your time zone, {zone.key} ({short_zone_name(local(utcnow(), zone))}). For example 14:30."
+    )
+
+
 def _fragment() -> bool:
     return bool(htmx) and not htmx.boosted
 
@@ -125,6 +139,7 @@ def plan(pairing_id: int):
     pairing = _pairing_or_404(pairing_id)
     form = PlanForm()
     _formats(form)
+    _zone_hint(form)
     if form.validate_on_submit():
         try:
             meeting = plan_meeting(
@@ -134,7 +149,7 @@ def plan(pairing_id: int):
                 at=form.at.data,
                 duration_minutes=form.duration_minutes.data,
                 format=form.format.data,
-                today=today(),
+                today=_today(),
             )
         except ValidationFailed as failure:
             db.session.rollback()
@@ -151,8 +166,11 @@ def plan(pairing_id: int):
 def _change(meeting_id: int, kind: str):
     meeting, pairing = _meeting_or_404(meeting_id)
     form = RescheduleForm() if kind == "reschedule" else CancelForm()
+    if kind == "reschedule":
+        _zone_hint(form)
     if request.method == "GET" and kind == "reschedule":
-        form.on.data, form.at.data = meeting.starts_at.date(), meeting.starts_at.time()
+        mine = local(meeting.starts_at, zone_for(current_user))
+        form.on.data, form.at.data = mine.date(), mine.time()
     problem = None
     if form.validate_on_submit():
         try:
@@ -164,7 +182,7 @@ def _change(meeting_id: int, kind: str):
                     on=form.on.data,
                     at=form.at.data,
                     reason=form.reason.data,
-                    today=today(),
+                    today=_today(),
                 )
             else:
                 cancel_meeting(meeting, pairing, current_user, reason=form.reason.data)
@@ -214,13 +232,15 @@ def _log(pairing, meeting=None):
     goals = goals_of(pairing)
     if request.method == "GET":
         if meeting is not None:
-            form.held_on.data = meeting.held_on or min(meeting.starts_at.date(), today())
+            form.held_on.data = meeting.held_on or min(
+                local(meeting.starts_at, zone_for(current_user)).date(), _today()
+            )
             form.duration_minutes.data = meeting.duration_minutes
             form.format.data = meeting.format
             form.topics.data = meeting.topics
             form.goals.data = linked_goal_ids(meeting)
         else:
-            form.held_on.data, form.duration_minutes.data = today(), 30
+            form.held_on.data, form.duration_minutes.data = _today(), 30
     problem = None
     if form.validate_on_submit():
         try:
@@ -233,7 +253,7 @@ def _log(pairing, meeting=None):
                 format=form.format.data,
                 topics=form.topics.data,
                 goal_ids=form.goals.data or [],
-                today=today(),
+                today=_today(),
             )
         except ValidationFailed as failure:
             db.session.rollback()
@@ -341,11 +361,14 @@ def _actions_context(meeting, pairing, *, form=None):
 def _render_meeting(meeting, pairing, *, status=200, notes=None, reflection=None, actions=None):
     goal_ids = linked_goal_ids(meeting)
     goals = [goal for goal in goals_of(pairing) if goal.id in goal_ids] if goal_ids else []
+    partner = _partner(pairing)
     return render_template(
         "journals/meeting.html",
         meeting=meeting,
         pairing=pairing,
-        partner=_partner(pairing),
+        partner=partner,
+        # Partners in different zones see the time as each of them reads it.
+        both_times=in_two_zones(meeting.starts_at, zone_for(current_user), partner.display_name, zone_for(partner)),
         labels=format_labels(),
         goals=goals,
         notes=notes or _notes_context(meeting, pairing),
@@ -512,7 +535,7 @@ def add_action_item(meeting_id: int):
             title=form.title.data,
             owner_id=form.owner_id.data,
             due_on=form.due_on.data,
-            today=today(),
+            today=_today(),
         )
     except ValidationFailed as failure:
         db.session.rollback()
@@ -560,7 +583,7 @@ def ics(meeting_id: int):
     meeting, pairing = _meeting_or_404(meeting_id)
     url = url_for("journals.show", meeting_id=meeting.id, _external=True)
     body = ics_for(meeting, pairing, host=urlsplit(url).hostname or "portal", url=url)
-    filename = f"mentoring-{meeting.starts_at.strftime('%Y-%m-%d')}.ics"
+    filename = f"mentoring-{local(meeting.starts_at, zone_for(current_user)).date().isoformat()}.ics"
     return Response(
         body,
         mimetype="text/calendar",

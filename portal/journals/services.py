@@ -11,12 +11,15 @@ import difflib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import icalendar
 from merge3 import Merge3
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from portal.clock import utcnow
+from portal.clock import utcnow, zone_for
+from portal.dates import LocalTimeProblem, format_day, format_when, local, to_utc
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.fragments import cache
@@ -151,9 +154,9 @@ def linked_goal_ids(meeting: Meeting) -> list[int]:
     return list(db.session.scalars(select(MeetingGoal.goal_id).where(MeetingGoal.meeting_id == meeting.id)))
 
 
-def describe(meeting: Meeting, labels: dict[str, str]) -> str:
-    """A plain sentence for a meeting's time, length and format, for messages and pages."""
-    when = meeting.starts_at.strftime("%A %-d %B %Y at %H:%M UTC")
+def describe(meeting: Meeting, labels: dict[str, str], zone: ZoneInfo | None = None) -> str:
+    """A plain sentence for a meeting's time (read in ``zone``), length and format, for messages and pages."""
+    when = format_when(meeting.starts_at, zone, style="long")
     return f"{when}, {meeting.duration_minutes} minutes, {labels.get(meeting.format, meeting.format).lower()}"
 
 
@@ -188,8 +191,16 @@ def _reason(reason: str | None, errors: dict[str, str]) -> str:
     return clean
 
 
-def _at(on: date, at: time | None) -> datetime:
-    return datetime.combine(on, (at or time(12, 0)).replace(tzinfo=None), tzinfo=UTC)
+def _at(on: date, at: time | None, zone: ZoneInfo, errors: dict[str, str], name: str = "at") -> datetime | None:
+    """The UTC moment of a day and time the person typed in their own zone (noon when no time is given).
+
+    A time the clocks skip or repeat that day puts a message on the field ``name`` and gives None.
+    """
+    try:
+        return to_utc(on, at or time(12, 0), zone)
+    except LocalTimeProblem as problem:
+        errors[name] = problem.message
+        return None
 
 
 def _partner(pairing: Pairing, user: User) -> User:
@@ -225,21 +236,23 @@ def plan_meeting(
         errors["at"] = "Please enter a time, for example 14:30."
     _check_length(duration_minutes, errors)
     _check_format(format, errors)
+    starts_at = _at(on, at, zone_for(user), errors) if not errors.keys() & {"on", "at"} else None
     if errors:
         raise ValidationFailed(errors)
     meeting = Meeting(
         pairing_id=pairing.id,
         status=MeetingStatus.PLANNED,
-        starts_at=_at(on, at),
+        starts_at=starts_at,
         duration_minutes=duration_minutes,
         format=format,
         planned_by_id=user.id,
     )
     db.session.add(meeting)
     db.session.flush()
+    partner = _partner(pairing, user)
     notify(
-        _partner(pairing, user),
-        f"{user.display_name} planned your next meeting: {describe(meeting, format_labels())}.",
+        partner,
+        f"{user.display_name} planned your next meeting: {describe(meeting, format_labels(), zone_for(partner))}.",
         link=_link(meeting),
         email_subject="Your next mentoring meeting",
     )
@@ -266,15 +279,18 @@ def reschedule_meeting(
     if at is None:
         errors["at"] = "Please enter a time, for example 14:30."
     clean = _reason(reason, errors)
+    starts_at = _at(on, at, zone_for(user), errors) if not errors.keys() & {"on", "at"} else None
     if errors:
         raise ValidationFailed(errors)
-    meeting.starts_at = _at(on, at)
+    meeting.starts_at = starts_at
     meeting.change_reason = clean
     meeting.reschedules += 1
     db.session.flush()
+    partner = _partner(pairing, user)
+    said = describe(meeting, format_labels(), zone_for(partner))
     notify(
-        _partner(pairing, user),
-        f"{user.display_name} moved your meeting to {describe(meeting, format_labels())}. Their reason: {clean}",
+        partner,
+        f"{user.display_name} moved your meeting to {said}. Their reason: {clean}",
         link=_link(meeting),
         email_subject="Your mentoring meeting has moved",
     )
@@ -294,9 +310,10 @@ def cancel_meeting(meeting: Meeting, pairing: Pairing, user: User, *, reason: st
     meeting.status = MeetingStatus.CANCELLED
     meeting.change_reason = clean
     db.session.flush()
-    when = meeting.starts_at.strftime("%A %-d %B")
+    partner = _partner(pairing, user)
+    when = format_when(meeting.starts_at, zone_for(partner), style="long")
     notify(
-        _partner(pairing, user),
+        partner,
         f"{user.display_name} cancelled the meeting on {when}. Their reason: {clean}",
         link=_link(meeting),
         email_subject="A mentoring meeting was cancelled",
@@ -328,13 +345,14 @@ def log_meeting(
     if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
         raise NotAllowed("This meeting was cancelled. If you met after all, log it as a new meeting.")
     errors: dict[str, str] = {}
-    began = pairing.created_at.date()
+    zone = zone_for(user)
+    began = local(pairing.created_at, zone).date()
     if held_on is None:
         errors["held_on"] = "Please enter the day you met, for example 2027-03-01."
     elif held_on > today:
         errors["held_on"] = "That day is still to come. You can log the meeting once it has happened."
     elif held_on < began:
-        errors["held_on"] = f"Your pairing began on {began.strftime('%-d %B %Y')}; please choose that day or later."
+        errors["held_on"] = f"Your pairing began on {format_day(began)}; please choose that day or later."
     _check_length(duration_minutes, errors)
     _check_format(format, errors)
     clean_topics = (topics or "").strip()
@@ -343,14 +361,17 @@ def log_meeting(
     wanted = set(goal_ids)
     if wanted - {goal.id for goal in goals_of(pairing)}:
         errors["goals"] = "Please pick from your own goals."
+    if not errors:
+        # Keep the planned time of day (as the person reads it); the day is the one they actually met.
+        planned = local(meeting.starts_at, zone).time() if meeting is not None else None
+        starts_at = _at(held_on, planned, zone, errors, name="held_on")
     if errors:
         raise ValidationFailed(errors)
     if meeting is None:
-        meeting = Meeting(pairing_id=pairing.id, starts_at=_at(held_on, None), notes="", notes_version=0)
+        meeting = Meeting(pairing_id=pairing.id, starts_at=starts_at, notes="", notes_version=0)
         db.session.add(meeting)
     else:
-        # Keep the planned time of day; the day is the one they actually met.
-        meeting.starts_at = _at(held_on, meeting.starts_at.time())
+        meeting.starts_at = starts_at
     meeting.status = MeetingStatus.HELD
     meeting.held_on = held_on
     meeting.duration_minutes = duration_minutes
@@ -738,53 +759,41 @@ def pair_activity(pairing_ids, *, now: datetime | None = None) -> dict[int, tupl
 # --- the calendar file --------------------------------------------------------------------------------
 
 
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    # RFC 5545: lines longer than 75 octets continue on the next line after a single space.
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line
-    parts, current = [], b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > (75 if not parts else 74):
-            parts.append(current.decode("utf-8"))
-            current = b""
-        current += encoded
-    parts.append(current.decode("utf-8"))
-    return "\r\n ".join(parts)
-
-
 def ics_for(meeting: Meeting, pairing: Pairing, *, host: str, url: str, now: datetime | None = None) -> str:
-    """An iCalendar file with one event for the meeting: its time in UTC and the pair's names, no journal text.
+    """An iCalendar file with one event for the meeting: its time in the organiser's zone, the pair's names and
+    the link to the journal, never journal text.
 
-    The UID is stable and SEQUENCE counts reschedules, so importing again updates the same calendar entry.
+    The UID is stable per meeting and SEQUENCE counts every move (and the cancellation), so importing again
+    updates the same calendar entry; a cancelled meeting is sent as METHOD:CANCEL. The organiser is whoever
+    planned the meeting (else the mentee, who drives the pairing); their zone is the TZID, with its VTIMEZONE.
     """
-    stamp = "%Y%m%dT%H%M%SZ"
-    start = meeting.starts_at.astimezone(UTC)
-    end = start + timedelta(minutes=meeting.duration_minutes)
     mentor, mentee = db.session.get(User, pairing.mentor_id), db.session.get(User, pairing.mentee_id)
-    status = {"planned": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}[meeting.status.value]
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Mentorship program//Journals//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:meeting-{meeting.id}@{host}",
-        f"SEQUENCE:{meeting.reschedules}",
-        f"DTSTAMP:{(now or utcnow()).astimezone(UTC).strftime(stamp)}",
-        f"DTSTART:{start.strftime(stamp)}",
-        f"DTEND:{end.strftime(stamp)}",
-        f"SUMMARY:{_ics_text(f'Mentoring: {mentor.display_name} and {mentee.display_name}')}",
-        f"DESCRIPTION:{_ics_text('Your notes and reflections are in the portal: ' + url)}",
-        f"URL:{url}",
-        f"STATUS:{status}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+    organiser = {mentor.id: mentor, mentee.id: mentee}.get(meeting.planned_by_id, mentee)
+    zone = zone_for(organiser)
+    start = meeting.starts_at.astimezone(zone)
+    cancelled = meeting.status == MeetingStatus.CANCELLED
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Mentorship program//Journals//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"meeting-{meeting.id}@{host}")
+    # A cancellation is one more revision than the last move, so calendars apply it over the move.
+    event.add("sequence", meeting.reschedules + (1 if cancelled else 0))
+    event.add("dtstamp", (now or utcnow()).astimezone(UTC))
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=meeting.duration_minutes))
+    event.add("summary", f"Mentoring: {mentor.display_name} and {mentee.display_name}")
+    event.add("description", "Your notes and reflections are in the portal: " + url)
+    event.add("url", url)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("organizer", icalendar.vCalAddress.new(organiser.email, cn=organiser.display_name))
+    for person in (mentor, mentee):
+        event.add("attendee", icalendar.vCalAddress.new(person.email, cn=person.display_name))
+    calendar.add_component(event)
+    # Only the rules around the meeting: a whole zone history would make the file hundreds of lines long.
+    calendar.add_missing_timezones(
+        first_date=start.date() - timedelta(days=366), last_date=start.date() + timedelta(days=366)
+    )
+    return calendar.to_ical().decode("utf-8")

@@ -15,6 +15,8 @@ class Question:
     list_name: str | None = None
     max_choices: int | None = None
     max_length: int | None = None
+    # The availability step also asks for the person's time zone (kept on users.timezone, not as an answer).
+    asks_zone: bool = False
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -78,6 +80,7 @@ QUESTIONS: tuple[Question, ...] = (
         "A little is plenty. Many pairs meet for half an hour a month.",
         "single",
         "time",
+        asks_zone=True,
     ),
     Question(
         "formats",

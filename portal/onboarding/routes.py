@@ -6,6 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from portal.access import signed_in
+from portal.clock import zone_for
 from portal.errors import ValidationFailed
 from portal.extensions import db, htmx
 from portal.forms import EmptyForm
@@ -22,6 +23,7 @@ from portal.onboarding.services import (
     question_number,
     save_answer,
     save_draft,
+    set_timezone,
     skip_question,
 )
 from portal.reports.services import save_baselines
@@ -54,6 +56,7 @@ def _render_step(question: Question, *, status: int = 200, errors=None, submitte
         selected, text = set(submitted["values"]), submitted["text"]
     else:
         selected = state.keys
+    zone = (submitted or {}).get("zone")
     before, after = neighbours(question)
     context = {
         "question": question,
@@ -68,6 +71,9 @@ def _render_step(question: Question, *, status: int = 200, errors=None, submitte
         "errors": errors or {},
         "return_to": _return_to(),
         "message": message,
+        "zone_value": zone if zone is not None else zone_for(current_user).key,
+        # Never chose a zone: the browser's own may be suggested (portal.js), unless they just typed one.
+        "suggest_zone": not current_user.timezone and zone is None,
     }
     template = "onboarding/_step.html" if htmx and not htmx.boosted else "onboarding/step.html"
     return render_template(template, **context), status
@@ -95,21 +101,24 @@ def answer(key: str):
     action = request.form.get("action", "next")
     values = request.form.getlist("choice")
     text = request.form.get("text", "")
+    zone = request.form.get("timezone") if question.asks_zone else None
     has_answer = bool(values) if question.kind != "text" else bool(text.strip())
     try:
         if action == "skip":
             skip_question(current_user, question)
         elif action == "later" and not has_answer:
-            pass  # nothing to save; leaving is always fine
+            if zone is not None:
+                set_timezone(current_user, timezone=zone)  # the zone alone is worth keeping
         else:
-            save_answer(current_user, question, values=values, text=text)
+            save_answer(current_user, question, values=values, text=text, timezone=zone)
             if question.key == "skills_grow":
                 # Where they feel today on each ticked skill (optional): the impact report's baseline.
                 levels = {key: request.form.get(f"baseline-{key}", "") for key in values}
                 save_baselines(current_user, levels=levels)
     except ValidationFailed as failure:
         db.session.rollback()
-        return _render_step(question, status=422, errors=failure.errors, submitted={"values": values, "text": text})
+        submitted = {"values": values, "text": text, "zone": zone}
+        return _render_step(question, status=422, errors=failure.errors, submitted=submitted)
     db.session.commit()
 
     if action == "later":

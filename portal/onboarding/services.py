@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 
 from portal.clock import utcnow
+from portal.dates import is_zone
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import Choice, Draft, ProfileAnswer, ProfileStep, User
@@ -155,12 +156,24 @@ def _set_step(user: User, question: Question, status: StepStatus, text: str | No
         step.updated_at = utcnow()
 
 
-def save_answer(user: User, question: Question, *, values: list[str], text: str = "") -> None:
-    """Save the person's answer to one question, replacing any earlier answer, and drop its draft.
+def save_answer(
+    user: User, question: Question, *, values: list[str], text: str = "", timezone: str | None = None
+) -> None:
+    """Save the person's answer to one question, replacing any earlier answer, and drop its draft; on the
+    availability step, also their time zone (``timezone``, when sent).
 
-    Raises ValidationFailed (keyed by the question) for a choice not in the list, too many choices,
-    none at all, or text over the limit; nothing is changed then.
+    Raises ValidationFailed (keyed by the question, and ``timezone``) for a choice not in the list, too many
+    choices, none at all, text over the limit, or a name that is not a time zone; nothing is changed then.
     """
+    if question.asks_zone and timezone is not None:
+        errors: dict[str, str] = {}
+        for save in (lambda: set_timezone(user, timezone=timezone), lambda: _validate_choices(question, values)):
+            try:
+                save()
+            except ValidationFailed as failure:
+                errors.update(failure.errors)
+        if errors:
+            raise ValidationFailed(errors)
     if question.kind == "text":
         clean = _validate_text(question, text.strip())
         _set_step(user, question, StepStatus.ANSWERED, clean or None)
@@ -174,6 +187,27 @@ def save_answer(user: User, question: Question, *, values: list[str], text: str 
         )
         _set_step(user, question, StepStatus.ANSWERED)
     discard_draft(user, question)
+    db.session.flush()
+
+
+ZONE_EXAMPLE = "Europe/Berlin"
+
+
+def set_timezone(user: User, *, timezone: str | None) -> None:
+    """Keep ``user``'s time zone (an IANA name such as ``Europe/Berlin``); blank means the organisation's.
+
+    Raises ValidationFailed (field ``timezone``) for a name that is not an IANA time zone; nothing changes then.
+    """
+    name = (timezone or "").strip()
+    if name and not is_zone(name):
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise ValidationFailed(
+            {
+                "timezone": f"“{shown}” is not a time zone we know. Please pick one from the list, written "
+                f"like {ZONE_EXAMPLE} (region, a slash, then a city)."
+            }
+        )
+    user.timezone = name or None
     db.session.flush()
 
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, func, select
 
+from portal.dates import format_day
 from portal.extensions import db
 from portal.models import (
     CheckIn,
@@ -176,7 +177,7 @@ def health_of(facts: PairFacts, t: Thresholds, today: date) -> Health:
     a young pair without a meeting is "Too early to tell"; otherwise "On track".
     """
     if facts.paused_until is not None and facts.paused_until > today:
-        return Health(HealthState.PAUSED, (f"Paused until {facts.paused_until.strftime('%-d %B')}",))
+        return Health(HealthState.PAUSED, (f"Paused until {format_day(facts.paused_until)}",))
     reasons = tuple(reason for rule in RULES if (reason := rule(facts, t, today)))
     if reasons:
         return Health(HealthState.NEEDS_CHECK_IN, reasons)

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.access import director_unseen, signed_in
 from portal.clock import today, utcnow
+from portal.dates import format_day
 from portal.errors import NotFound
 from portal.models import HelpStatus, Pairing, PairingStatus
 from portal.pairings import pairing_for, partner_of
@@ -158,7 +159,7 @@ def pause(pairing_id: int):
         if outcome.ok:
             partner = partner_of(pairing, current_user)
             flash(
-                f"Your pairing is paused until {pause.until.strftime('%-d %B')}. {partner.display_name} has been told.",
+                f"Your pairing is paused until {format_day(pause.until)}. {partner.display_name} has been told.",
                 "success",
             )
             return redirect(url_for("support.pairing", pairing_id=pairing.id), code=303)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from portal.dates import format_day
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import (
@@ -238,20 +239,18 @@ def pause_pairing(
     elif until <= today:
         errors["until"] = "Please choose a date after today."
     elif until > cycle.ends_on:
-        errors["until"] = (
-            f"Please choose a date on or before {cycle.ends_on.strftime('%-d %B %Y')}, when the cycle ends."
-        )
+        errors["until"] = f"Please choose a date on or before {format_day(cycle.ends_on)}, when the cycle ends."
     if reason and len(reason) > REASON_MAX:
         errors["reason"] = f"Please keep the reason to {REASON_MAX} characters; it is {len(reason)} now."
     if errors:
         raise ValidationFailed(errors)
     current = open_pause(pairing, today)
     if current is not None:
-        raise Conflict(f"This pairing is already paused until {current.until.strftime('%-d %B')}. Nothing was changed.")
+        raise Conflict(f"This pairing is already paused until {format_day(current.until)}. Nothing was changed.")
     pause = PairingPause(pairing_id=pairing.id, paused_by_id=by.id, until=until, reason=reason)
     db.session.add(pause)
     db.session.flush()
-    when = until.strftime("%-d %B")
+    when = format_day(until)
     if by_director:
         message = f"The program director has paused your mentoring pairing until {when}."
         told = [db.session.get(User, pairing.mentor_id), db.session.get(User, pairing.mentee_id)]

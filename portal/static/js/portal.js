@@ -1,4 +1,4 @@
-// The portal's only script. Everything works without it; it only smooths htmx swaps.
+// The portal's only script. Everything works without it; it only smooths htmx swaps and suggests a time zone.
 (function () {
   "use strict";
 
@@ -19,6 +19,34 @@
   if (summary) {
     summary.focus();
   }
+
+  // A person who never chose a time zone is offered their browser's own, when the portal knows that name.
+  // Without JavaScript the organisation's zone stays preselected; nothing is saved until they press a button.
+  function suggestZone(root) {
+    var field = root.querySelector("input[data-suggest-zone]");
+    if (!field || field.dataset.suggested) return;
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (error) {
+      return;
+    }
+    var known = field.list && Array.prototype.some.call(field.list.options, function (option) {
+      return option.value === zone;
+    });
+    field.dataset.suggested = "yes";
+    if (!known || field.value === zone) return;
+    field.value = zone;
+    var note = document.getElementById("timezone-suggested");
+    if (note) {
+      note.textContent = "Suggested from your browser: " + zone + ". Change it if it is not right.";
+      note.hidden = false;
+    }
+  }
+  suggestZone(document);
+  document.addEventListener("htmx:afterSettle", function () {
+    suggestZone(document);
+  });
 
   // A link in the error summary moves focus to the field it names.
   document.addEventListener("click", function (event) {
