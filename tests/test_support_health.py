@@ -109,7 +109,7 @@ def test_a_paused_pair_raises_no_warning():
     paused = facts(last_held_on=TODAY - timedelta(weeks=8), open_help=1, paused_until=TODAY + timedelta(days=10))
     health = health_of(paused, T, TODAY)
     assert health.state == HealthState.PAUSED
-    assert health.reasons == ("Paused until 11 March 2026",)
+    assert health.reasons == ("Paused until 11 March 2027",)
     # The day it ends, the pair is judged again.
     assert health_of(paused, T, TODAY + timedelta(days=10)).state == HealthState.NEEDS_CHECK_IN
 
