@@ -30,8 +30,10 @@ A shortlist (each mentee's best mentors and each mentor's best mentees, gathered
 OR-Tools' ``SimpleMinCostFlow`` as source -> mentee -> mentor -> sink, with a bypass from source to sink
 so that nobody has to be matched. The potentials come from shortest paths in the residual network of
 that flow. Checking them over every allowed pair finds the pairs the shortlist missed that could still
-improve the total; those are added and the flow is solved again from the current one (only the residual
-network changes), until the check passes. The check is exact, so the answer is optimal whatever the
+improve the total; those are added and the flow is solved again, until the check passes. OR-Tools has
+no warm start, so each re-solve keeps only the pairs the current flow uses and those whose reduced cost
+is near zero (a much smaller network), and after the first full scans the check reads a pool of pairs
+kept from one scan (``_Pricer``). The check is exact, so the answer is optimal whatever the
 shortlist was; a good shortlist only saves rounds.
 """
 
