@@ -629,3 +629,27 @@ def test_a_proposal_with_every_pair_dropped_offers_no_publish(client, cycle):
 
     assert "Publish these pairs" not in page
     assert post(client, f"/matches/runs/{run.id}/publish").status_code == 409
+
+
+def test_the_run_service_keeps_the_floor_it_used_and_refuses_to_publish_nothing(cycle):
+    from portal.errors import NotAllowed as AnyNotAllowed
+    from portal.matches import runs
+
+    cycle.min_score = 95
+    db.session.commit()
+    mentor(cycle, capacity=1)
+    mentee(cycle, team="Data")
+    run = runs.start_run(cycle, make_user(role=Role.DIRECTOR))
+    db.session.commit()
+
+    runs.compute_run(run.id)
+
+    run = db.session.get(MatchingRun, run.id)
+    assert run.status == RunStatus.READY and run.min_score == 95
+    assert [item["reason"] for item in run.unmatched] == ["No mentor fits well yet"]
+    with pytest.raises((AnyNotAllowed, runs.NotAllowed)):
+        runs.publish_run(run, now=utcnow())
+    pair = ProposedPair(run_id=run.id, mentee_id=1, mentor_id=2, score=run.min_score + 9)
+    assert runs.close_to_floor(run, pair)
+    pair.score = run.min_score + 10
+    assert not runs.close_to_floor(run, pair)

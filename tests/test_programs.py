@@ -358,3 +358,14 @@ def test_a_minimum_score_outside_0_to_100_is_explained(client):
     page = response.get_data(as_text=True)
     assert "From 0 to 100." in page and 'aria-invalid="true"' in page
     assert db.session.scalar(select(Cycle).where(Cycle.name == "Autumn 2027")) is None
+
+
+def test_editing_a_cycle_shows_and_changes_its_minimum_score(client):
+    director(client)
+    cycle = make_cycle(min_score=40)
+    page = client.get(f"/programs/{cycle.id}/edit").get_data(as_text=True)
+    assert 'name="min_score"' in page and 'value="40"' in page
+    data = cycle_form(name=cycle.name, min_score="0", is_current="y")
+    assert post(client, f"/programs/{cycle.id}/edit", data).status_code == 303
+    db.session.refresh(cycle)
+    assert cycle.min_score == 0

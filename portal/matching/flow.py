@@ -30,8 +30,10 @@ A shortlist (each mentee's best mentors and each mentor's best mentees, gathered
 OR-Tools' ``SimpleMinCostFlow`` as source -> mentee -> mentor -> sink, with a bypass from source to sink
 so that nobody has to be matched. The potentials come from shortest paths in the residual network of
 that flow. Checking them over every allowed pair finds the pairs the shortlist missed that could still
-improve the total; those are added and the flow is solved again from the current one (only the residual
-network changes), until the check passes. The check is exact, so the answer is optimal whatever the
+improve the total; those are added and the flow is solved again, until the check passes. OR-Tools has
+no warm start, so each re-solve keeps only the pairs the current flow uses and those whose reduced cost
+is near zero (a much smaller network), and after the first full scans the check reads a pool of pairs
+kept from one scan (``_Pricer``). The check is exact, so the answer is optimal whatever the
 shortlist was; a good shortlist only saves rounds.
 """
 
@@ -88,17 +90,21 @@ class Certificate:
         min_score: int = 0,
         limit: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray, bool]:
-        """Allowed pairs not chosen with u + v < score + 1 (up to ``limit``), and whether the rest holds.
-
-        The boolean is conditions 2 and 3 of the module notes (about the chosen pairs and who is full).
+        """Allowed pairs not chosen that fail condition 1 (with ``limit``, at most that many; without,
+        also the pairs just short of failing, for a shortlist), and whether everything else holds: the
+        chosen pairs are distinct, allowed and within every capacity, and conditions 2 and 3.
         Raises nothing.
         """
         u, v = self.u.astype(np.int64), self.v.astype(np.int64)
         row_load = np.bincount(rows, minlength=len(row_capacity))
         column_load = np.bincount(columns, minlength=len(column_capacity))
         chosen_gain = _scores_at(scores, rows, columns).astype(np.int64) + 1
+        width = max(1, len(u))
         rest = bool(
-            (u >= 0).all()
+            len(_distinct(rows.astype(np.int64) * width + columns)) == len(rows)
+            and (row_load <= row_capacity).all()
+            and (column_load <= column_capacity).all()
+            and (u >= 0).all()
             and (v >= 0).all()
             and ((u == 0) | (column_load == column_capacity)).all()
             and ((v == 0) | (row_load == row_capacity)).all()

@@ -135,6 +135,9 @@ def test_a_certificate_that_does_not_fit_is_refused():
     # The crossed pairs are worse; the same potentials cannot prove them optimal.
     crossed_rows, crossed_columns = np.array([0, 1]), np.array([1, 0])
     assert not good.certificate.verify(scores, crossed_rows, crossed_columns, capacity, capacity)
+    # Nor can a pair made twice, or a mentor over capacity, pass for optimal.
+    assert not good.certificate.verify(scores, np.array([0, 0]), np.array([0, 0]), capacity, np.array([2, 1]))
+    assert not good.certificate.verify(scores, np.array([0, 0]), np.array([0, 1]), capacity, capacity)
     # Nor do lowered potentials prove the best pairs: an unchosen pair now looks better than it is allowed to.
     good.certificate.u[:] = 0
     good.certificate.v[:] = 0
