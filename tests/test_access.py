@@ -143,6 +143,7 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
         "/support/pairs/1/suggest",
         "/support/queue/1",
         "/support/queue/1/status",
+        "/support/cycles/1/thresholds",
     ],
 )
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, url):
@@ -227,6 +228,7 @@ def test_every_post_route_is_in_the_csrf_list(app):
         "/support/pairs/<int:pairing_id>/suggest",
         "/support/queue/<int:help_id>",
         "/support/queue/<int:help_id>/status",
+        "/support/cycles/<int:cycle_id>/thresholds",
     }
     assert posts == listed, "a new POST route needs a CSRF test above"
 
