@@ -48,6 +48,10 @@ def test_every_participant_page_passes_axe(page: Page, run_python):
             "/onboarding/review",
             "/onboarding/step/values",
             "/profiles/me",
+            f"/support/pairings/{pairing}",
+            f"/support/pairings/{pairing}/end",
+            f"/support/ask?pairing_id={pairing}",
+            "/support/help",
         ],
     )
     response = page.goto("/nowhere")
@@ -71,5 +75,8 @@ def test_every_director_page_passes_axe(page: Page, run_python):
             "/nudges/overview",
             "/nudges/sent",
             "/nudges/roster",
+            "/support/board",
+            "/support/queue",
+            f"/support/cycles/{cycle}/thresholds",
         ],
     )
