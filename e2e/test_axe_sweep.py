@@ -50,6 +50,10 @@ def test_every_participant_page_passes_axe(page: Page, run_python):
             "/onboarding/step/skills_grow",
             "/profiles/me",
             "/reports/program",
+            f"/support/pairings/{pairing}",
+            f"/support/pairings/{pairing}/end",
+            f"/support/ask?pairing_id={pairing}",
+            "/support/help",
         ],
     )
     response = page.goto("/nowhere")
@@ -75,5 +79,8 @@ def test_every_director_page_passes_axe(page: Page, run_python):
             "/nudges/roster",
             "/reports/",
             "/reports/program/message",
+            "/support/board",
+            "/support/queue",
+            f"/support/cycles/{cycle}/thresholds",
         ],
     )

@@ -151,6 +151,7 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
         "/reports/retrospectives/1",
         "/reports/retrospectives/1/skip",
         "/reports/program/message",
+        "/support/cycles/1/thresholds",
     ],
 )
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, url):
@@ -243,6 +244,7 @@ def test_every_post_route_is_in_the_csrf_list(app):
         "/reports/retrospectives/<int:pairing_id>",
         "/reports/retrospectives/<int:pairing_id>/skip",
         "/reports/program/message",
+        "/support/cycles/<int:cycle_id>/thresholds",
     }
     assert posts == listed, "a new POST route needs a CSRF test above"
 

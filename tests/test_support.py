@@ -646,3 +646,28 @@ def test_the_demo_has_pairs_in_every_state_and_questions_waiting(app, client):
         )
         == 1
     )
+
+
+def test_the_director_sets_the_cycles_thresholds_and_health_follows(client, pair, cycle):
+    pairing, mentor, mentee = pair
+    make_meeting(pairing, days_from_now=-22)
+    login_as(client, make_director())
+    page = text(client.get(f"/support/cycles/{cycle.id}/thresholds"))
+    assert 'value="5"' in page  # the default quiet warning, in weeks
+    assert "No meeting logged" not in text(client.get("/support/board"))
+    values = {
+        "quiet_warning_weeks": "3",
+        "overdue_milestones": "2",
+        "too_early_days": "21",
+        "first_check_in_days": "3",
+        "first_check_in_max_days": "14",
+        "pulse_weeks": "6",
+        "quiet_weeks": "4",
+        "note_spacing_weeks": "3",
+    }
+    response = post(client, f"/support/cycles/{cycle.id}/thresholds", {**values, "pulse_weeks": "0"})
+    assert response.status_code == 422
+    assert "Please choose a whole number from 1 to 26." in text(response)
+    assert "No meeting logged" not in text(client.get("/support/board"))
+    assert post(client, f"/support/cycles/{cycle.id}/thresholds", values).status_code == 303
+    assert "No meeting logged in 3 weeks" in text(client.get("/support/board"))

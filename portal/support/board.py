@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Cycle, Pairing, PairingStatus, Team, User
@@ -24,20 +24,32 @@ PAGE_SIZE = 50
 
 
 @dataclass
+class Person:
+    id: int
+    name: str
+    team: str
+
+
+@dataclass
 class BoardRow:
-    pairing: Pairing
+    pairing_id: int
+    created_at: datetime
+    mentor_id: int
+    mentee_id: int
     facts: PairFacts
     health: Health
+    mentor: Person | None = None
+    mentee: Person | None = None
 
     def first_answers(self) -> list[str]:
-        """The pair's first check-in answers, without saying whose (the detail page says)."""
+        """The pair's first check-in answers, without saying whose (the pair's page says)."""
         from portal.support.services import FIT_LABELS
 
         return [FIT_LABELS[a.fit] for a in self.facts.answers if a.answered and a.round == 0 and a.fit]
 
     def latest_pulses(self) -> list[int]:
         found = []
-        for user_id in (self.pairing.mentor_id, self.pairing.mentee_id):
+        for user_id in (self.mentor_id, self.mentee_id):
             pulse = self.facts.latest(user_id, pulse=True)
             if pulse is not None and pulse.score is not None:
                 found.append(pulse.score)
@@ -56,41 +68,55 @@ class Board:
 def board(cycle: Cycle, *, state: str | None, team_id: int | None, page: int, today: date) -> Board:
     """The cycle's active pairs sorted by need, filtered by health state and by either partner's team.
 
-    A fixed number of queries whatever the number of pairs (the pairs, five kinds of facts, the settings).
+    A fixed number of queries whatever the number of pairs (the pairs, five kinds of facts, the settings, the
+    names on the page shown). Pairs are read as plain rows: thousands of ORM objects would cost more than
+    every query together.
     """
     mentor, mentee = aliased(User), aliased(User)
-    chosen = (
-        select(Pairing.id)
-        .join(mentor, mentor.id == Pairing.mentor_id)
-        .join(mentee, mentee.id == Pairing.mentee_id)
-        .where(Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE)
-    )
+    chosen = select(Pairing.id).where(Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE)
     if team_id is not None:
-        chosen = chosen.where((mentor.team_id == team_id) | (mentee.team_id == team_id))
-    pairings = list(
-        db.session.scalars(
-            select(Pairing)
-            .options(
-                joinedload(Pairing.mentor, innerjoin=True).joinedload(User.team, innerjoin=True),
-                joinedload(Pairing.mentee, innerjoin=True).joinedload(User.team, innerjoin=True),
-            )
-            .where(Pairing.id.in_(chosen))
-        ).unique()
+        chosen = (
+            chosen.join(mentor, mentor.id == Pairing.mentor_id)
+            .join(mentee, mentee.id == Pairing.mentee_id)
+            .where((mentor.team_id == team_id) | (mentee.team_id == team_id))
+        )
+    pairs = (
+        db.session.connection()
+        .execute(
+            select(Pairing.id, Pairing.created_at, Pairing.mentor_id, Pairing.mentee_id).where(Pairing.id.in_(chosen))
+        )
+        .all()
     )
-    facts = facts_for_query(pairings, chosen, today)
+    facts = facts_for_query([(p.id, p.created_at.date()) for p in pairs], chosen, today)
     t = thresholds_for(cycle.id)
-    rows = [BoardRow(p, facts[p.id], health_of(facts[p.id], t, today)) for p in pairings]
+    rows = [
+        BoardRow(p.id, p.created_at, p.mentor_id, p.mentee_id, facts[p.id], health_of(facts[p.id], t, today))
+        for p in pairs
+    ]
     counts = {s: 0 for s in ORDER}
     for row in rows:
         counts[row.health.state] += 1
     wanted = HealthState(state) if state in {s.value for s in HealthState} else None
     if wanted is not None:
         rows = [row for row in rows if row.health.state == wanted]
-    rows.sort(key=lambda row: (*row.health.need, row.facts.last_held_on or row.facts.created_on, row.pairing.id))
+    rows.sort(key=lambda row: (*row.health.need, row.facts.last_held_on or row.facts.created_on, row.pairing_id))
     total = len(rows)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    return Board(rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], counts, total, page, pages)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    people = _people({uid for row in shown for uid in (row.mentor_id, row.mentee_id)})
+    for row in shown:
+        row.mentor, row.mentee = people.get(row.mentor_id), people.get(row.mentee_id)
+    return Board(shown, counts, total, page, pages)
+
+
+def _people(ids: set[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    found = db.session.execute(
+        select(User.id, User.display_name, Team.name).join(Team, Team.id == User.team_id).where(User.id.in_(ids))
+    )
+    return {user_id: Person(user_id, name, team) for user_id, name, team in found}
 
 
 def teams() -> list[Team]:

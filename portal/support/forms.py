@@ -103,3 +103,16 @@ class StatusForm(FlaskForm):
 
 class SuggestForm(FlaskForm):
     mentor_id = SelectField("A mentor who fits them", validate_choice=False, validators=[Optional()])
+
+
+class ThresholdsForm(FlaskForm):
+    """The cycle's thresholds; labels and ranges come from ``services.THRESHOLD_LIMITS``."""
+
+    quiet_warning_weeks = IntegerField(validators=[Optional()])
+    overdue_milestones = IntegerField(validators=[Optional()])
+    too_early_days = IntegerField(validators=[Optional()])
+    first_check_in_days = IntegerField(validators=[Optional()])
+    first_check_in_max_days = IntegerField(validators=[Optional()])
+    pulse_weeks = IntegerField(validators=[Optional()])
+    quiet_weeks = IntegerField(validators=[Optional()])
+    note_spacing_weeks = IntegerField(validators=[Optional()])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from functools import cached_property
 
 from sqlalchemy import and_, func, select
 
@@ -84,8 +85,22 @@ class PairFacts:
 
     def latest(self, user_id: int, *, pulse: bool) -> Answer | None:
         """The person's latest answered first check-in (``pulse`` False) or pulse."""
-        mine = [a for a in self.answers if a.user_id == user_id and a.answered and (a.round > 0) == pulse]
-        return max(mine, key=lambda a: a.round, default=None)
+        return self._latest.get((user_id, pulse))
+
+    @cached_property
+    def _latest(self) -> dict[tuple[int, bool], Answer]:
+        # Worked out once per pair: the board asks for it thousands of times.
+        found: dict[tuple[int, bool], Answer] = {}
+        for a in self.answers:
+            if a.answered:
+                key = (a.user_id, a.round > 0)
+                if key not in found or found[key].round < a.round:
+                    found[key] = a
+        return found
+
+    def latest_all(self, *, pulse: bool) -> list[Answer]:
+        """Each partner's latest answered first check-in or pulse."""
+        return [a for (_, is_pulse), a in self._latest.items() if is_pulse == pulse]
 
 
 class HealthState(enum.StrEnum):
@@ -143,19 +158,15 @@ def rule_overdue_milestones(facts: PairFacts, t: Thresholds, today: date) -> str
 
 def rule_not_a_fit(facts: PairFacts, t: Thresholds, today: date) -> str | None:
     """A partner's first check-in said "Not a good fit" (the board never says which partner)."""
-    user_ids = {a.user_id for a in facts.answers}
-    for user_id in user_ids:
-        first = facts.latest(user_id, pulse=False)
-        if first is not None and first.fit == Fit.NOT_A_FIT:
-            return "A partner answered Not a good fit"
+    if any(first.fit == Fit.NOT_A_FIT for first in facts.latest_all(pulse=False)):
+        return "A partner answered Not a good fit"
     return None
 
 
 def rule_low_pulse(facts: PairFacts, t: Thresholds, today: date) -> str | None:
     """A partner's latest pulse was 1 or 2 out of 5."""
-    for user_id in {a.user_id for a in facts.answers}:
-        pulse = facts.latest(user_id, pulse=True)
-        if pulse is not None and pulse.score is not None and pulse.score <= 2:
+    for pulse in facts.latest_all(pulse=True):
+        if pulse.score is not None and pulse.score <= 2:
             return f"A partner's latest pulse was {pulse.score} of 5"
     return None
 
@@ -233,9 +244,10 @@ def facts_for(pairings: list[Pairing], today: date) -> dict[int, PairFacts]:
     return _fill(facts, Pairing.id.in_(ids), today)
 
 
-def facts_for_query(pairings: list[Pairing], id_query, today: date) -> dict[int, PairFacts]:
-    """Like ``facts_for`` for many pairs: ``id_query`` selects their ids, so no long IN list is sent."""
-    facts = {p.id: PairFacts(pairing_id=p.id, created_on=p.created_at.date()) for p in pairings}
+def facts_for_query(pairs: list[tuple[int, date]], id_query, today: date) -> dict[int, PairFacts]:
+    """Like ``facts_for`` for many pairs given as (id, start date): ``id_query`` selects their ids, so no long
+    IN list is sent and no ORM object is built per pair."""
+    facts = {pairing_id: PairFacts(pairing_id=pairing_id, created_on=started) for pairing_id, started in pairs}
     if not facts:
         return {}
     return _fill(facts, Pairing.id.in_(id_query), today)
@@ -243,15 +255,17 @@ def facts_for_query(pairings: list[Pairing], id_query, today: date) -> dict[int,
 
 def _fill(facts: dict[int, PairFacts], chosen, today: date) -> dict[int, PairFacts]:
     ids = select(Pairing.id).where(chosen).scalar_subquery()
-    for pairing_id, first, last, count in db.session.execute(
+    # Plain column rows through Core: the ORM's row processing costs more than the queries on big cycles.
+    run = db.session.connection().execute
+    for pairing_id, first, last, count in run(
         select(Meeting.pairing_id, func.min(Meeting.starts_at), func.max(Meeting.starts_at), func.count())
         .where(Meeting.pairing_id.in_(ids), Meeting.status == MeetingStatus.HELD)
         .group_by(Meeting.pairing_id)
-    ):
+    ).all():
         if pairing_id in facts:
             found = facts[pairing_id]
             found.first_held_on, found.last_held_on, found.held_count = _day(first), _day(last), count
-    for pairing_id, count in db.session.execute(
+    for pairing_id, count in run(
         select(Goal.pairing_id, func.count())
         .join(Milestone, Milestone.goal_id == Goal.id)
         .where(
@@ -261,24 +275,24 @@ def _fill(facts: dict[int, PairFacts], chosen, today: date) -> dict[int, PairFac
             Milestone.due_on < today,
         )
         .group_by(Goal.pairing_id)
-    ):
+    ).all():
         if pairing_id in facts:
             facts[pairing_id].overdue_milestones = count
-    for pairing_id, count in db.session.execute(
+    for pairing_id, count in run(
         select(HelpRequest.pairing_id, func.count())
         .where(HelpRequest.pairing_id.in_(ids), HelpRequest.status != HelpStatus.RESOLVED)
         .group_by(HelpRequest.pairing_id)
-    ):
+    ).all():
         if pairing_id in facts:
             facts[pairing_id].open_help = count
-    for pairing_id, until in db.session.execute(
+    for pairing_id, until in run(
         select(PairingPause.pairing_id, func.max(PairingPause.until))
         .where(PairingPause.pairing_id.in_(ids), and_(PairingPause.resumed_at.is_(None), PairingPause.until > today))
         .group_by(PairingPause.pairing_id)
-    ):
+    ).all():
         if pairing_id in facts:
             facts[pairing_id].paused_until = until
-    for row in db.session.execute(
+    for row in run(
         select(
             CheckIn.pairing_id,
             CheckIn.user_id,
@@ -288,7 +302,7 @@ def _fill(facts: dict[int, PairFacts], chosen, today: date) -> dict[int, PairFac
             CheckIn.answered_at.is_not(None),
             CheckIn.skipped_at.is_not(None),
         ).where(CheckIn.pairing_id.in_(ids))
-    ):
+    ).all():
         if row[0] in facts:
             facts[row[0]].answers.append(Answer(row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6])))
     return facts

@@ -7,6 +7,8 @@ Partners' pages use ``pairing_for`` (404 to strangers, the director included); t
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -22,7 +24,16 @@ from portal.support import bp
 from portal.support import services as svc
 from portal.support.board import board as board_of
 from portal.support.board import teams
-from portal.support.forms import AskForm, CheckInForm, EndForm, PauseForm, ReplyForm, StatusForm, SuggestForm
+from portal.support.forms import (
+    AskForm,
+    CheckInForm,
+    EndForm,
+    PauseForm,
+    ReplyForm,
+    StatusForm,
+    SuggestForm,
+    ThresholdsForm,
+)
 from portal.support.health import LABELS, ORDER, facts_for, health_of, thresholds_for
 from portal.web import errors_onto, is_fragment, render, status_message
 
@@ -476,3 +487,26 @@ def queue_status(help_id: int):
         return redirect(url_for("support.queue_item", help_id=help_id), code=303)
     flash(f"Marked {svc.STATUS_LABELS[help_request.status].lower()}.", "success")
     return redirect(url_for("support.queue_item", help_id=help_id), code=303)
+
+
+@bp.route("/cycles/<int:cycle_id>/thresholds", methods=["GET", "POST"])
+@director_unseen
+def thresholds(cycle_id: int):
+    try:
+        cycle = get_cycle(cycle_id)
+    except LookupError:
+        raise NotFound() from None
+    # CSRFProtect has checked the token of a POST already; the service parses and checks every number.
+    form = ThresholdsForm() if request.method == "POST" else ThresholdsForm(data=asdict(thresholds_for(cycle.id)))
+    if request.method == "POST":
+        with errors_onto(form) as outcome:
+            svc.save_thresholds(cycle, {name: request.form.get(name) for name in svc.THRESHOLD_LIMITS})
+        if outcome.ok:
+            flash(f"The thresholds of {cycle.name} are saved.", "success")
+            return redirect(url_for("support.board", cycle_id=cycle.id), code=303)
+        cycle = get_cycle(cycle_id)  # read again after the rollback
+    for name, (low, high, label) in svc.THRESHOLD_LIMITS.items():
+        form[name].label.text = label
+        form[name].description = f"From {low} to {high}."
+    status = 422 if request.method == "POST" else 200
+    return render("support/thresholds.html", status=status, form=form, cycle=cycle)

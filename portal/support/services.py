@@ -724,3 +724,45 @@ def home_support(user: User, pairings: list[Pairing], *, now: datetime) -> dict:
         "form": CheckInForm(formdata=None),
         "now": now,
     }
+
+
+# --- the cycle's thresholds -----------------------------------------------------------------------
+
+THRESHOLD_LIMITS = {
+    "quiet_warning_weeks": (1, 26, "Weeks without a meeting before a pair might need a check-in"),
+    "overdue_milestones": (1, 20, "Overdue milestones before a pair might need a check-in"),
+    "too_early_days": (1, 90, "Days a new pair without a meeting is too early to tell"),
+    "first_check_in_days": (0, 30, "Days after the first meeting for the first check-in"),
+    "first_check_in_max_days": (1, 60, "Days after pairing for the first check-in at the latest"),
+    "pulse_weeks": (1, 26, "Weeks between pulses"),
+    "quiet_weeks": (1, 26, "Quiet weeks before a catch-up note"),
+    "note_spacing_weeks": (1, 26, "Weeks at least between two catch-up notes"),
+}
+
+
+def save_thresholds(cycle: Cycle, values: dict[str, object]) -> None:
+    """Keep the cycle's thresholds for health, check-ins and catch-up notes.
+
+    Raises ValidationFailed naming each value that is missing or outside its range; nothing is saved then.
+    """
+    from portal.models import SupportSettings
+
+    errors, clean = {}, {}
+    for name, (low, high, _) in THRESHOLD_LIMITS.items():
+        try:
+            number = int(values.get(name))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not low <= number <= high:
+            errors[name] = f"Please choose a whole number from {low} to {high}."
+        else:
+            clean[name] = number
+    if errors:
+        raise ValidationFailed(errors)
+    row = db.session.get(SupportSettings, cycle.id)
+    if row is None:
+        row = SupportSettings(cycle_id=cycle.id)
+        db.session.add(row)
+    for name, number in clean.items():
+        setattr(row, name, number)
+    db.session.flush()
