@@ -271,6 +271,9 @@ def test_goals_roll_up_by_objective_and_skill_with_small_groups_hidden(world):
     assert rows["Ship the new billing"].level == "product"
     assert rows["Ship the new billing"].set.value == 5 and rows["Ship the new billing"].achieved.text == "3"
     assert rows["No objective named"].set.text == "fewer than 5"
+    levels = {row.label: row for row in goals.by_level}
+    assert levels["Product objectives"].achieved.text == "3"
+    assert levels["No objective named"].set.text == "fewer than 5"
     skills = {row.label: row for row in goals.by_skill}
     assert skills["Communication"].set.text == "5"
     assert skills["Giving and receiving feedback"].set.text == "fewer than 5"

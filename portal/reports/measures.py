@@ -449,6 +449,7 @@ class Goals:
     total: GoalRow
     by_objective: list[GoalRow]
     by_skill: list[GoalRow]
+    by_level: list[GoalRow] = field(default_factory=list)
 
 
 def goals(cycles: list[Cycle], *, on: date | None = None, people: dict[int, int] | None = None) -> dict[int, Goals]:
@@ -499,11 +500,24 @@ def goals(cycles: list[Cycle], *, on: date | None = None, people: dict[int, int]
         .order_by(Pairing.cycle_id, Choice.position)
     ):
         skills[row[0]].append(_goal_row(row[1], "", row[2:]))
+    # Team, product and company: its own query, so each level counts its mentees once (the rule of five).
+    levels: dict[int, list[GoalRow]] = defaultdict(list)
+    for row in db.session.execute(
+        select(Pairing.cycle_id, Objective.level, *columns)
+        .join(Pairing, Pairing.id == Goal.pairing_id)
+        .outerjoin(Objective, Objective.id == Goal.objective_id)
+        .where(Pairing.cycle_id.in_(ids))
+        .group_by(Pairing.cycle_id, Objective.level)
+        .order_by(Pairing.cycle_id, Objective.level)
+    ):
+        name = f"{row[1].value.capitalize()} objectives" if row[1] else "No objective named"
+        levels[row[0]].append(_goal_row(name, row[1].value if row[1] else "", row[2:]))
     return {
         cycle_id: Goals(
             total=_goal_row("All goals", "", (*sums[cycle_id], people.get(cycle_id, 0))),
             by_objective=objectives.get(cycle_id, []),
             by_skill=skills.get(cycle_id, []),
+            by_level=levels.get(cycle_id, []),
         )
         for cycle_id in ids
     }

@@ -472,6 +472,12 @@ def cycle_report(cycle: Cycle, cycles: list[Cycle]) -> Report:
         ],
         chart_column=3,
     )
+    tables["levels"] = Table(
+        "levels",
+        "Goals by level of objective",
+        ["Level", *goal_columns],
+        [[row.label, row.set, row.achieved, row.on_time, row.set_aside] for row in g.by_level],
+    )
     tables["skills"] = Table(
         "skills",
         "Goals by soft skill",
