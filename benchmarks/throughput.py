@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -213,6 +214,8 @@ def main() -> None:
     if not os.path.exists(args.wrk):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk; `make throughput` does it as root)")
 
+    # Stopped from outside (Ctrl-C or SIGTERM), still stop the server below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     pages, env = prepare(args)
     database = env["DATABASE_URL"].split(":")[0]
     server, port = start_server(env, args.workers, args.threads)
@@ -238,6 +241,8 @@ def main() -> None:
             for label, page in pages.items():
                 cpu_before = workers_cpu_seconds(server.pid)
                 result = run_wrk(port, page["path"], page["cookie"], args)
+                if not result["requests"]:
+                    raise SystemExit(f"{label}: no request finished in {args.duration} s; try a longer --duration")
                 cpu_ms = result["cpu"] = (workers_cpu_seconds(server.pid) - cpu_before) * 1000 / result["requests"]
                 hello = hello or result
                 ratio = result["rps"] / hello["rps"]
