@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -151,6 +152,19 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
+def workers_cpu_seconds(master: int) -> float:
+    """User and system CPU time used so far by the gunicorn workers of ``master`` (Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -167,7 +181,10 @@ def run_wrk(port: int, path: str, cookie: str, args) -> dict:
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", output)
     if bad:
         raise SystemExit(f"{path}: {bad.group(0)} under load\n{output}")
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    result = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+    }
     for percent in ("50", "90", "99"):
         value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)\b", output).groups()
         result[f"p{percent}"] = float(value) * UNITS[unit]
@@ -197,6 +214,8 @@ def main() -> None:
     if not os.path.exists(args.wrk):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk; `make throughput` does it as root)")
 
+    # Stopped from outside (Ctrl-C or SIGTERM), still stop the server below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     pages, env = prepare(args)
     database = env["DATABASE_URL"].split(":")[0]
     server, port = start_server(env, args.workers, args.threads)
@@ -209,22 +228,34 @@ def main() -> None:
             f"\ngunicorn -w {args.workers} --threads {args.threads} on {database}; wrk -c {args.connections}, "
             f"{args.duration} s per page, signed in, brotli; load average before: {load_average()}"
         )
-        print(f"{'round':<7}{'page':<40}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'/ hello':>9}")
+        # CPU ms/req: the workers' CPU time per request, which the machine's other load barely moves; "cpu ratio"
+        # is hello's CPU per request over the page's (what the req/s ratio would be on an idle machine).
+        print(
+            f"{'round':<7}{'page':<40}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'/ hello':>9}"
+            f"{'CPU ms/r':>9}{'cpu ratio':>10}"
+        )
         ratios: dict[str, list[float]] = {}
+        cpu_ratios: dict[str, list[float]] = {}
         for round_number in range(1, args.rounds + 1):
             hello = None
             for label, page in pages.items():
+                cpu_before = workers_cpu_seconds(server.pid)
                 result = run_wrk(port, page["path"], page["cookie"], args)
-                hello = hello or result["rps"]
-                ratio = result["rps"] / hello
+                if not result["requests"]:
+                    raise SystemExit(f"{label}: no request finished in {args.duration} s; try a longer --duration")
+                cpu_ms = result["cpu"] = (workers_cpu_seconds(server.pid) - cpu_before) * 1000 / result["requests"]
+                hello = hello or result
+                ratio = result["rps"] / hello["rps"]
                 ratios.setdefault(label, []).append(ratio)
+                cpu_ratios.setdefault(label, []).append(hello["cpu"] / cpu_ms)
                 print(
                     f"{round_number:<7}{label:<40}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p90']:>9.1f}"
-                    f"{result['p99']:>9.1f}{ratio:>9.2f}",
+                    f"{result['p99']:>9.1f}{ratio:>9.2f}{cpu_ms:>9.2f}{cpu_ratios[label][-1]:>9.2f}",
                     flush=True,
                 )
         print(f"load average after: {load_average()}")
         print("median ratio to hello: " + ", ".join(f"{k} {sorted(v)[len(v) // 2]:.2f}" for k, v in ratios.items()))
+        print("median CPU ratio: " + ", ".join(f"{k} {sorted(v)[len(v) // 2]:.2f}" for k, v in cpu_ratios.items()))
     finally:
         stop(server)
 
