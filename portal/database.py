@@ -62,3 +62,30 @@ def _sqlite_on_begin(conn):
     # writer got there first (the busy timeout does not help); taking the write lock up front makes
     # writers queue instead, so two writers never deadlock.
     conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_immediate() else "BEGIN")
+
+
+def insert_or_update(model, key: dict, values: dict):
+    """The row of ``model`` with ``key``, inserted with ``values`` or, when it exists, updated to them.
+
+    Safe when the same request arrives twice at once: the second INSERT meets the unique key, its SAVEPOINT
+    is rolled back and it updates the row the first one made, as it would have a moment later.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.extensions import db
+
+    row = db.session.scalar(select(model).filter_by(**key))
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                row = model(**key, **values)
+                db.session.add(row)
+                db.session.flush()
+            return row
+        except IntegrityError:
+            row = db.session.scalar(select(model).filter_by(**key))
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.flush()
+    return row
