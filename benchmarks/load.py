@@ -446,8 +446,10 @@ def main() -> int:
     print(f"  5xx {errors_5xx}, lost writes {len(lost)}, 'database is locked' {locked}")
     for line in lost[:10]:
         print("   lost:", line)
-    if errors_5xx:
-        print("\n".join(line for line in server_log.splitlines() if "Error" in line or "Traceback" in line)[:3000])
+    if errors_5xx or locked:
+        # The first server-side errors in full: where they happened matters more than how many there were.
+        blocks = server_log.split("Traceback (most recent call last):")[1:3]
+        print("\n".join("Traceback:" + block[-2500:] for block in blocks))
     bad = errors_5xx or lost or locked or record.errors.get("sign-in refused")
     return 1 if args.check and bad else 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 
@@ -9,6 +10,8 @@ from flask import g, has_request_context, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
+
+SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "30000"))
 
 # Requests that only read open ordinary (deferred) transactions so readers never queue behind writers.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -50,7 +53,9 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # Writers queue for the lock (BEGIN IMMEDIATE); under a heavy crowd on a busy machine the queue can be
+    # long, and past this wait a request fails with "database is locked".
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -91,3 +96,30 @@ def _ping_when_idle(dbapi_connection, connection_record, connection_proxy):
     except Exception as error:
         # The pool drops this connection and checks out a fresh one.
         raise exc.DisconnectionError() from error
+
+
+def insert_or_update(model, key: dict, values: dict):
+    """The row of ``model`` with ``key``, inserted with ``values`` or, when it exists, updated to them.
+
+    Safe when the same request arrives twice at once: the second INSERT meets the unique key, its SAVEPOINT
+    is rolled back and it updates the row the first one made, as it would have a moment later.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.extensions import db
+
+    row = db.session.scalar(select(model).filter_by(**key))
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                row = model(**key, **values)
+                db.session.add(row)
+                db.session.flush()
+            return row
+        except IntegrityError:
+            row = db.session.scalar(select(model).filter_by(**key))
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.flush()
+    return row

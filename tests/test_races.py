@@ -388,3 +388,117 @@ def test_starting_match_the_rest_eight_times_at_once_leaves_one_running_run(race
         running = select(func.count()).select_from(MatchingRun).where(MatchingRun.status == RunStatus.RUNNING)
         assert db.session.scalar(running) == 1
         db.session.remove()
+
+
+# --- the sweep: every POST route fired eight times at once ---------------------------------------------------
+
+
+def _consistent() -> list[str]:
+    """What no sequence of requests, run one after another, could ever leave behind; empty when all holds."""
+    from portal.models import Celebration, CelebrationReaction, MatchingRun, Meeting
+    from portal.models.matches import PairingStatus, RunStatus
+
+    problems = []
+    for kind in ("clap", "heart", "sparkle"):
+        column = getattr(Celebration, f"{kind}_count")
+        rows = (
+            select(func.count())
+            .select_from(CelebrationReaction)
+            .where(CelebrationReaction.celebration_id == Celebration.id, CelebrationReaction.kind == kind)
+            .scalar_subquery()
+        )
+        drift = db.session.execute(select(Celebration.id, column, rows).where(column != rows)).all()
+        problems += [f"post {post}: {kind} count {count}, rows {real}" for post, count, real in drift]
+    doubled = db.session.execute(
+        select(Pairing.cycle_id, Pairing.mentee_id)
+        .where(Pairing.status == PairingStatus.ACTIVE)
+        .group_by(Pairing.cycle_id, Pairing.mentee_id)
+        .having(func.count() > 1)
+    ).all()
+    problems += [f"mentee {mentee} has two active pairings in cycle {cycle}" for cycle, mentee in doubled]
+    running = db.session.execute(
+        select(MatchingRun.cycle_id)
+        .where(MatchingRun.status == RunStatus.RUNNING)
+        .group_by(MatchingRun.cycle_id)
+        .having(func.count() > 1)
+    ).all()
+    problems += [f"cycle {cycle} has two running runs" for (cycle,) in running]
+    over = db.session.execute(
+        select(Enrolment.user_id)
+        .join(Pairing, (Pairing.mentor_id == Enrolment.user_id) & (Pairing.cycle_id == Enrolment.cycle_id))
+        .where(Pairing.status == PairingStatus.ACTIVE)
+        .group_by(Enrolment.user_id, Enrolment.capacity)
+        .having(func.count() > Enrolment.capacity)
+    ).all()
+    problems += [f"mentor {mentor} is over capacity" for (mentor,) in over]
+    negative = db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.notes_version < 0))
+    problems += ["a negative notes version"] * negative
+    return problems
+
+
+def test_every_post_route_fired_eight_times_at_once_leaves_a_sequential_state(race_app):
+    """No 5xx, and nothing that one or more sequential runs could not have produced (counts, pairs, runs)."""
+    from datetime import timedelta
+
+    from flask import url_for
+
+    from portal.clock import today
+    from portal.models import ActionItem, Goal, Meeting
+    from tests.factories import make_director, make_meeting, make_post
+
+    with race_app.app_context():
+        director = make_director()
+        mentee_login, mentor_login, goal_id, milestone_id = _pair_with_goal()
+        goal = db.session.get(Goal, goal_id)
+        meeting = make_meeting(db.session.get(Pairing, goal.pairing_id))
+        mentee_id = db.session.get(Pairing, goal.pairing_id).mentee_id
+        item = ActionItem(pairing_id=goal.pairing_id, meeting_id=meeting.id, owner_id=mentee_id, title="Read",
+                          created_by_id=mentee_id)  # fmt: skip
+        db.session.add(item)
+        db.session.commit()
+        post_id = make_post(db.session.get(User, mentee_id)).id
+        args = {
+            "key": "values", "user_id": mentee_id, "cycle_id": db.session.get(Pairing, goal.pairing_id).cycle_id,
+            "mentor_id": db.session.get(Pairing, goal.pairing_id).mentor_id, "request_id": 1, "run_id": 1,
+            "nudge_id": 1, "import_id": 1, "token": "not-a-real-token", "pair_id": 1,
+            "pairing_id": goal.pairing_id, "goal_id": goal_id, "milestone_id": milestone_id, "objective_id": 1,
+            "post_id": post_id, "meeting_id": meeting.id, "action_id": item.id,
+        }  # fmt: skip
+        director_id, meeting_id = director.id, meeting.id
+        rules = [
+            rule
+            for rule in race_app.url_map.iter_rules()
+            if "POST" in rule.methods and not rule.endpoint.startswith("accounts.")
+        ]
+        db.session.remove()
+    day = today()
+    form = {
+        "title": "Sweep", "outcome": "o", "measure": "m", "target": "t", "project": "p", "skills": "negotiation",
+        "due_on": (day + timedelta(days=30)).isoformat(), "objective_id": "", "version": "1", "notes": "Shared",
+        "reflection": "r", "kind": "clap", "done": "1", "comment": "c", "reason": "r",
+        "on": (day + timedelta(days=3)).isoformat(), "at": "09:00", "held_on": day.isoformat(),
+        "duration_minutes": "30", "format": "video", "owner_id": str(mentee_id), "status": "achieved",
+        "message": "m", "text": "Well done", "choice": "more", "months": "3", "milestone_title": "Step",
+        "accept-message": "Yes", "note": "Hello", "rhythm": "monthly", "capacity": "2", "role": "mentee",
+        "level": "team", "name": "Sweep", "values": "kindness", "audience": "everyone",
+    }  # fmt: skip
+    failures = []
+    for rule in rules:
+        with race_app.app_context():
+            director_login = db.session.get(User, director_id).get_id()
+            people = {"director": director_login, "mentee": mentee_login, "mentor": mentor_login}
+            with race_app.test_request_context():
+                url = url_for(rule.endpoint, **{name: args[name] for name in rule.arguments})
+            view = race_app.view_functions[rule.endpoint]
+            db.session.remove()
+        login = people["director"] if view.access_rule == "director" else people["mentee"]
+        statuses = fire(race_app, login, url, form)
+        failures += [(url, status) for status in statuses if status >= 500]
+        with race_app.app_context():
+            failures += [(url, problem) for problem in _consistent()]
+            db.session.remove()
+    assert failures == []
+    with race_app.app_context():
+        # Eight saves of the shared notes against version 1 (after the sweep's first save): never two at once.
+        assert db.session.get(Meeting, meeting_id).notes_version <= 2
+        db.session.remove()

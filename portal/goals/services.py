@@ -204,7 +204,8 @@ class StaleVersion(Exception):
 def update_goal(goal: Goal, pairing: Pairing, user: User, data: GoalInput, *, version: int, today: date) -> Goal:
     """Change a goal the mentee owns, only if nobody saved it since ``version``.
 
-    Raises NotYours, ValidationFailed, or StaleVersion (nothing is changed then).
+    Raises NotYours, ValidationFailed, or StaleVersion (nothing is changed then), also when another save of the
+    same version won a race with this one.
     """
     _require_mentee(pairing, user)
     cycle = db.session.get(Cycle, pairing.cycle_id)
@@ -235,7 +236,8 @@ def update_goal(goal: Goal, pairing: Pairing, user: User, data: GoalInput, *, ve
 def set_status(goal: Goal, pairing: Pairing, user: User, *, status: str, reflection: str, now: datetime) -> Goal:
     """Mark a goal achieved, set aside (with a short reflection) or active again.
 
-    Raises NotYours for the mentor, ValidationFailed for an unknown status or a missing or over-long reflection.
+    Raises NotYours for the mentor, ValidationFailed for an unknown status or a missing or over-long reflection,
+    Conflict when the goal was saved by another request meanwhile.
     """
     _require_mentee(pairing, user)
     try:

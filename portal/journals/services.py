@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow, zone_for
+from portal.database import insert_or_update
 from portal.dates import LocalTimeProblem, format_day, format_when, local, to_utc
 from portal.errors import ValidationFailed
 from portal.extensions import db
@@ -524,13 +525,7 @@ def save_reflection(meeting: Meeting, user: User, *, body: str) -> Reflection | 
             db.session.delete(reflection)
         db.session.flush()
         return None
-    if reflection is None:
-        reflection = Reflection(meeting_id=meeting.id, author_id=user.id, body=body)
-        db.session.add(reflection)
-    else:
-        reflection.body = body
-    db.session.flush()
-    return reflection
+    return insert_or_update(Reflection, {"meeting_id": meeting.id, "author_id": user.id}, {"body": body})
 
 
 # --- drafts -------------------------------------------------------------------------------------------
@@ -548,15 +543,8 @@ def _draft(user: User, prefix: str, meeting: Meeting) -> Draft | None:
 
 
 def _keep(user: User, prefix: str, meeting: Meeting, text: str) -> Draft:
-    draft = _draft(user, prefix, meeting)
-    if draft is None:
-        draft = Draft(user_id=user.id, key=f"{prefix}{meeting.id}", text=text)
-        db.session.add(draft)
-    else:
-        draft.text = text
-        draft.updated_at = utcnow()
-    db.session.flush()
-    return draft
+    key = {"user_id": user.id, "key": f"{prefix}{meeting.id}"}
+    return insert_or_update(Draft, key, {"text": text, "updated_at": utcnow()})
 
 
 def _discard(user: User, prefix: str, meeting: Meeting) -> None:

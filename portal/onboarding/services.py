@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select
 
 from portal.clock import utcnow
+from portal.database import insert_or_update
 from portal.dates import is_zone
 from portal.errors import ValidationFailed
 from portal.extensions import db
@@ -229,15 +230,8 @@ def save_draft(user: User, question: Question, text: str) -> Draft:
     if question.kind != "text":
         raise ValidationFailed({question.key: "Only written answers have drafts."})
     text = _validate_text(question, text)
-    draft = get_draft(user, question)
-    if draft is None:
-        draft = Draft(user_id=user.id, key=DRAFT_PREFIX + question.key, text=text)
-        db.session.add(draft)
-    else:
-        draft.text = text
-        draft.updated_at = utcnow()
-    db.session.flush()
-    return draft
+    key = {"user_id": user.id, "key": DRAFT_PREFIX + question.key}
+    return insert_or_update(Draft, key, {"text": text, "updated_at": utcnow()})
 
 
 def discard_draft(user: User, question: Question) -> None:

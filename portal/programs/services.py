@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
 
+from portal.database import insert_or_update
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import (
@@ -275,12 +276,9 @@ def enrol(
         capacity = capacity if capacity and MIN_CAPACITY <= capacity <= MAX_CAPACITY else cycle.default_capacity
         paused = False
     was_paused = enrolment.paused if enrolment else False
-    if enrolment is None:
-        enrolment = Enrolment(cycle_id=cycle.id, user_id=user.id, role=chosen, capacity=capacity, paused=paused)
-        db.session.add(enrolment)
-    else:
-        enrolment.role, enrolment.capacity, enrolment.paused = chosen, capacity, paused
-    db.session.flush()
+    enrolment = insert_or_update(
+        Enrolment, {"cycle_id": cycle.id, "user_id": user.id}, {"role": chosen, "capacity": capacity, "paused": paused}
+    )
     if paused and not was_paused:
         answer_open_requests_on_pause(cycle, user)
     if chosen == EnrolmentRole.MENTEE:
