@@ -331,3 +331,54 @@ def test_the_cycle_page_shows_the_real_windows_in_the_usual_date_format(client):
     assert f"Open from {opens} until {until}" in page
     assert "open now" in page
     assert (day - timedelta(days=5)).isoformat() not in page
+
+
+# --- the questionnaire's choice lists ---------------------------------------------------------------------
+
+
+def test_the_director_adds_renames_and_retires_choices_and_old_answers_keep_them(client):
+    from portal.models import Choice
+
+    person = make_user()
+    answer(person, values=["kindness"])
+    director(client)
+    page = client.get("/programs/choices").get_data(as_text=True)
+    assert "Soft skills" in page and "Meeting formats" in page and "Kindness" in page
+    response = post(client, "/programs/choices/skills", {"label": "  Storytelling  "})
+    assert response.status_code == 303
+    added = db.session.scalar(select(Choice).where(Choice.label == "Storytelling"))
+    assert added.list_name == "skills" and added.is_active
+    login_as(client, person)
+    assert "Storytelling" in client.get("/onboarding/step/skills_grow").get_data(as_text=True)
+    director(client)
+    kindness = db.session.scalar(select(Choice).where(Choice.list_name == "values", Choice.key == "kindness"))
+    assert post(client, f"/programs/choices/{kindness.id}/rename", {"label": "Warmth"}).status_code == 303
+    assert post(client, f"/programs/choices/{kindness.id}/state", {"state": "retired"}).status_code == 303
+    assert post(client, f"/programs/choices/{kindness.id}/state", {"state": "retired"}).status_code == 303  # again
+    assert "Retired" in client.get("/programs/choices").get_data(as_text=True)
+    login_as(client, person)
+    assert "Warmth" not in client.get("/onboarding/step/values").get_data(as_text=True)  # no longer offered
+    assert "Warmth" in client.get("/profiles/me").get_data(as_text=True)  # but kept on the old answer
+    director(client)
+    assert post(client, f"/programs/choices/{kindness.id}/state", {"state": "active"}).status_code == 303
+    login_as(client, person)
+    assert "Warmth" in client.get("/onboarding/step/values").get_data(as_text=True)
+
+
+def test_choice_words_are_checked_beside_the_field_and_strangers_cannot_edit(client):
+    from portal.models import Choice
+
+    director(client)
+    for label, message in (("   ", "Please write the choice"), ("Kindness", "is already on this list"),
+                           ("x" * 121, "120 characters")):  # fmt: skip
+        response = post(client, "/programs/choices/values", {"label": label})
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert message in page and 'id="add-values-error"' in page and 'aria-invalid="true"' in page
+    assert post(client, "/programs/choices/participation", {"label": "Lurk"}).status_code == 404
+    choice = db.session.scalar(select(Choice).where(Choice.list_name == "values"))
+    assert post(client, f"/programs/choices/{choice.id}/state", {"state": "gone"}).status_code == 422
+    login_as(client, make_user())
+    assert post(client, f"/programs/choices/{choice.id}/rename", {"label": "Mine"}).status_code in (403, 404)
+    db.session.refresh(choice)
+    assert choice.label != "Mine"
