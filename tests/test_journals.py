@@ -902,3 +902,19 @@ def test_the_home_page_links_to_the_journal(client, pair):
     login_as(client, mentor)
     page = client.get("/").get_data(as_text=True)
     assert f'href="/journals/pairings/{pairing.id}">Your journal and meetings</a>' in page
+
+
+def test_cancelling_needs_a_short_reason_and_a_draft_keeps_to_the_notes_limit(pair):
+    from portal.journals.services import NOTES_MAX, REASON_MAX
+
+    pairing, mentor, mentee = pair
+    meeting = make_meeting(pairing, status="planned", days_from_now=2)
+    for reason in ("  ", "x" * (REASON_MAX + 1)):
+        with pytest.raises(ValidationFailed) as refused:
+            cancel_meeting(meeting, pairing, mentee, reason=reason)
+        assert "reason" in refused.value.errors
+    assert meeting.status == MeetingStatus.PLANNED
+    assert not any("cancelled the meeting" in m for m in messages_for(mentor))
+    with pytest.raises(ValidationFailed):
+        save_notes_draft(meeting, mentee, text="x" * (NOTES_MAX + 1), base_version=0)
+    assert notes_draft(meeting, mentee) is None
