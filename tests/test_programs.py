@@ -115,7 +115,7 @@ def test_editing_a_cycle_keeps_it_current_and_past_cycles_stay_readable(client):
     response = post(client, f"/programs/{cycle.id}/edit", cycle_form(name="Spring renamed", is_current="y"))
     assert response.status_code == 303
     index = client.get("/programs/").get_data(as_text=True)
-    assert "Spring renamed" in index and "Long ago" in index and "Past" in index
+    assert "Spring renamed" in index and "Long ago" in index and "Ended" in index
     assert client.get(f"/programs/{past.id}").status_code == 200
     assert client.get("/programs/999999").status_code == 404
 
@@ -382,3 +382,15 @@ def test_choice_words_are_checked_beside_the_field_and_strangers_cannot_edit(cli
     assert post(client, f"/programs/choices/{choice.id}/rename", {"label": "Mine"}).status_code in (403, 404)
     db.session.refresh(choice)
     assert choice.label != "Mine"
+
+
+def test_the_directors_cycle_list_reads_like_the_rest_of_the_portal(client):
+    day = today()
+    make_cycle(name="Spring")
+    director(client)
+    page = client.get("/programs/").get_data(as_text=True)
+    start = (day + timedelta(days=21)).strftime("%-d %B %Y")
+    assert f"{start} to " in page and (day + timedelta(days=21)).isoformat() not in page
+    assert f"enrolment open until {(day + timedelta(days=20)).strftime('%-d %B %Y')}" in page
+    for tool in ("Objectives", "Questionnaire choices", "The company roster", "Reported wall posts"):
+        assert f">{tool}</a></h3>" in page
