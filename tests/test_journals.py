@@ -918,3 +918,8 @@ def test_cancelling_needs_a_short_reason_and_a_draft_keeps_to_the_notes_limit(pa
     with pytest.raises(ValidationFailed):
         save_notes_draft(meeting, mentee, text="x" * (NOTES_MAX + 1), base_version=0)
     assert notes_draft(meeting, mentee) is None
+    from portal.journals.services import REFLECTION_MAX, reflection_draft, save_reflection_draft
+
+    with pytest.raises(ValidationFailed):
+        save_reflection_draft(meeting, mentee, text="y" * (REFLECTION_MAX + 1))
+    assert reflection_draft(meeting, mentee) is None
