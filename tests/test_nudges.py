@@ -783,7 +783,7 @@ def test_choosing_someone_who_cannot_be_nudged_says_so_at_once_in_the_same_words
     assert 'name="message"' in page and KIND_REFUSAL not in page
 
 
-@pytest.mark.parametrize("key", ["", "x12", "u", "uabc", "u12x", "r-1"])
-def test_a_malformed_person_key_finds_nobody(key):
+@pytest.mark.parametrize("key", ["", "x12", "u", "uabc", "u12x", "r-1", "u999999", "r999999"])
+def test_a_malformed_or_unknown_person_key_finds_nobody(key):
     with pytest.raises(LookupError):
         get_recipient(key)
