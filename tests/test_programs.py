@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.clock import today
+from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import Cycle, Enrolment, MentorRequest, RequestStatus, Role, User
 from tests.conftest import count_queries, login_as, post
@@ -394,3 +396,30 @@ def test_the_directors_cycle_list_reads_like_the_rest_of_the_portal(client):
     assert f"enrolment open until {(day + timedelta(days=20)).strftime('%-d %B %Y')}" in page
     for tool in ("Objectives", "Questionnaire choices", "The company roster", "Reported wall posts"):
         assert f">{tool}</a></h3>" in page
+
+
+def test_a_mentor_with_mentees_keeps_room_for_them_and_stays_a_mentor(client):
+    from portal.programs.services import enrol as enrol_service
+    from portal.programs.services import leave_cycle
+
+    pairing = make_pairing()
+    cycle = db.session.get(Cycle, pairing.cycle_id)
+    mentor = db.session.get(User, pairing.mentor_id)
+    make_pairing(cycle=cycle, mentor=mentor)
+    enrol(mentor, cycle, "mentor", capacity=3)
+    with pytest.raises(ValidationFailed) as refused:
+        enrol_service(mentor, cycle, role="mentor", capacity=1, paused=False, today=today())
+    assert "already mentoring 2" in refused.value.errors["capacity"]
+    with pytest.raises(ValidationFailed) as refused:
+        enrol_service(mentor, cycle, role="mentee", capacity=None, paused=False, today=today())
+    assert "cannot stop being a mentor" in refused.value.errors["role"]
+    with pytest.raises(ValidationFailed):
+        leave_cycle(mentor, cycle, today=today())
+    closed_day = cycle.matching_closes_on + timedelta(days=1)
+    other = make_user()
+    enrol(other, cycle, "mentee")
+    with pytest.raises(ValidationFailed) as refused:
+        leave_cycle(other, cycle, today=closed_day)
+    assert "closed" in refused.value.errors["leave"]
+    db.session.refresh(mentor)
+    assert db.session.scalar(select(Enrolment.capacity).where(Enrolment.user_id == mentor.id)) == 3
