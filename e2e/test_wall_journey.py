@@ -73,7 +73,13 @@ def test_a_milestone_is_shared_a_colleague_reacts_and_sends_kudos_and_the_direct
 
     page.get_by_role("link", name="Send kudos").first.click()
     check_a11y(page, "the kudos form")
-    page.get_by_label("Their work email").fill(mentee["email"])
+    # Find the colleague by typing part of their name: type-ahead with JavaScript, "Find" without.
+    page.get_by_label("Find a colleague by name").fill(mentee["name"])
+    if not js_enabled(page):
+        page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name=f"Thank {mentee['name']}").click()
+    expect(page.get_by_label("Their work email")).to_have_value(mentee["email"])
+    check_a11y(page, "the kudos form with a colleague chosen")
     page.get_by_label("The soft skill they showed").select_option(label="Negotiation")
     page.get_by_label("Your words").fill(f"Kudos to {mentee['name']} for confident negotiation")
     page.get_by_role("button", name="Send kudos").click()

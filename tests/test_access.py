@@ -29,6 +29,8 @@ URL_ARGS = {
     "meeting_id": 1,
     "action_id": 1,
     "help_id": 1,
+    "choice_id": 1,
+    "list_name": "skills",
 }
 
 
@@ -90,6 +92,9 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
         "/programs/enrol",
         "/programs/1/enrol",
         "/programs/1/leave",
+        "/programs/choices/skills",
+        "/programs/choices/1/rename",
+        "/programs/choices/1/state",
         "/matches/mentors/1/mark",
         "/matches/mentors/1/request",
         "/matches/requests/1/accept",
@@ -183,6 +188,9 @@ def test_every_post_route_is_in_the_csrf_list(app):
         "/programs/enrol",
         "/programs/<int:cycle_id>/enrol",
         "/programs/<int:cycle_id>/leave",
+        "/programs/choices/<list_name>",
+        "/programs/choices/<int:choice_id>/rename",
+        "/programs/choices/<int:choice_id>/state",
         "/matches/mentors/<int:mentor_id>/mark",
         "/matches/mentors/<int:mentor_id>/request",
         "/matches/requests/<int:request_id>/accept",

@@ -415,6 +415,7 @@ def test_a_goal_that_does_not_exist_is_404_not_an_error(client, pair):
     login_as(client, mentee)
     assert client.get("/goals/999999").status_code == 404
     assert post(client, "/goals/999999/comments", {"comment": "hi"}).status_code == 404
+    assert post(client, "/goals/milestones/999999/toggle").status_code == 404
 
 
 # --- "Share this on the wall?" where the progress happens ------------------------------------------------

@@ -931,3 +931,24 @@ def test_a_timeline_entry_kept_rendered_shows_new_notes_and_a_reflection_at_once
     assert "You wrote a reflection" in page
     login_as(client, mentor)  # the reflection is the mentee's alone
     assert "You wrote a reflection" not in client.get(url).get_data(as_text=True)
+
+
+def test_cancelling_needs_a_short_reason_and_a_draft_keeps_to_the_notes_limit(pair):
+    from portal.journals.services import NOTES_MAX, REASON_MAX
+
+    pairing, mentor, mentee = pair
+    meeting = make_meeting(pairing, status="planned", days_from_now=2)
+    for reason in ("  ", "x" * (REASON_MAX + 1)):
+        with pytest.raises(ValidationFailed) as refused:
+            cancel_meeting(meeting, pairing, mentee, reason=reason)
+        assert "reason" in refused.value.errors
+    assert meeting.status == MeetingStatus.PLANNED
+    assert not any("cancelled the meeting" in m for m in messages_for(mentor))
+    with pytest.raises(ValidationFailed):
+        save_notes_draft(meeting, mentee, text="x" * (NOTES_MAX + 1), base_version=0)
+    assert notes_draft(meeting, mentee) is None
+    from portal.journals.services import REFLECTION_MAX, reflection_draft, save_reflection_draft
+
+    with pytest.raises(ValidationFailed):
+        save_reflection_draft(meeting, mentee, text="y" * (REFLECTION_MAX + 1))
+    assert reflection_draft(meeting, mentee) is None

@@ -405,6 +405,7 @@ def test_the_director_matches_the_rest_reviews_and_publishes(client, cycle):
     assert [(p.mentee_id, p.mentor_id) for p in pairings] == [(pairs[1].mentee_id, pairs[1].mentor_id)]
     kept = pairs[1]
     assert any("program director has matched you" in n for n in notes_for(db.session.get(type(a), kept.mentee_id)))
+    assert any("as their mentor" in n for n in notes_for(db.session.get(type(a), kept.mentor_id)))
     assert post(client, f"/matches/runs/{run.id}/publish").status_code == 409  # only once
 
 

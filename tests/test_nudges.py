@@ -811,3 +811,9 @@ def test_the_sent_list_pages_newest_first_without_gaps_or_repeats(client):
     assert emails == [f"page{n}@example.com" for n in range(7)]
     assert {total for _, total in pages} == {7}
     assert all(row.sender_name == "Kim Sender" for rows, _ in pages for row in rows)
+
+
+@pytest.mark.parametrize("key", ["", "x12", "u", "uabc", "u12x", "r-1", "u999999", "r999999"])
+def test_a_malformed_or_unknown_person_key_finds_nobody(key):
+    with pytest.raises(LookupError):
+        get_recipient(key)

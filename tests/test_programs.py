@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.clock import today
+from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.models import Cycle, Enrolment, MentorRequest, RequestStatus, Role, User
 from tests.conftest import count_queries, login_as, post
@@ -115,7 +117,7 @@ def test_editing_a_cycle_keeps_it_current_and_past_cycles_stay_readable(client):
     response = post(client, f"/programs/{cycle.id}/edit", cycle_form(name="Spring renamed", is_current="y"))
     assert response.status_code == 303
     index = client.get("/programs/").get_data(as_text=True)
-    assert "Spring renamed" in index and "Long ago" in index and "Past" in index
+    assert "Spring renamed" in index and "Long ago" in index and "Ended" in index
     assert client.get(f"/programs/{past.id}").status_code == 200
     assert client.get("/programs/999999").status_code == 404
 
@@ -369,3 +371,93 @@ def test_editing_a_cycle_shows_and_changes_its_minimum_score(client):
     assert post(client, f"/programs/{cycle.id}/edit", data).status_code == 303
     db.session.refresh(cycle)
     assert cycle.min_score == 0
+
+
+# --- the questionnaire's choice lists ---------------------------------------------------------------------
+
+
+def test_the_director_adds_renames_and_retires_choices_and_old_answers_keep_them(client):
+    from portal.models import Choice
+
+    person = make_user()
+    answer(person, values=["kindness"])
+    director(client)
+    page = client.get("/programs/choices").get_data(as_text=True)
+    assert "Soft skills" in page and "Meeting formats" in page and "Kindness" in page
+    response = post(client, "/programs/choices/skills", {"label": "  Storytelling  "})
+    assert response.status_code == 303
+    added = db.session.scalar(select(Choice).where(Choice.label == "Storytelling"))
+    assert added.list_name == "skills" and added.is_active
+    login_as(client, person)
+    assert "Storytelling" in client.get("/onboarding/step/skills_grow").get_data(as_text=True)
+    director(client)
+    kindness = db.session.scalar(select(Choice).where(Choice.list_name == "values", Choice.key == "kindness"))
+    assert post(client, f"/programs/choices/{kindness.id}/rename", {"label": "Warmth"}).status_code == 303
+    assert post(client, f"/programs/choices/{kindness.id}/state", {"state": "retired"}).status_code == 303
+    assert post(client, f"/programs/choices/{kindness.id}/state", {"state": "retired"}).status_code == 303  # again
+    assert "Retired" in client.get("/programs/choices").get_data(as_text=True)
+    login_as(client, person)
+    assert "Warmth" not in client.get("/onboarding/step/values").get_data(as_text=True)  # no longer offered
+    assert "Warmth" in client.get("/profiles/me").get_data(as_text=True)  # but kept on the old answer
+    director(client)
+    assert post(client, f"/programs/choices/{kindness.id}/state", {"state": "active"}).status_code == 303
+    login_as(client, person)
+    assert "Warmth" in client.get("/onboarding/step/values").get_data(as_text=True)
+
+
+def test_choice_words_are_checked_beside_the_field_and_strangers_cannot_edit(client):
+    from portal.models import Choice
+
+    director(client)
+    for label, message in (("   ", "Please write the choice"), ("Kindness", "is already on this list"),
+                           ("x" * 121, "120 characters")):  # fmt: skip
+        response = post(client, "/programs/choices/values", {"label": label})
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert message in page and 'id="add-values-error"' in page and 'aria-invalid="true"' in page
+    assert post(client, "/programs/choices/participation", {"label": "Lurk"}).status_code == 404
+    choice = db.session.scalar(select(Choice).where(Choice.list_name == "values"))
+    assert post(client, f"/programs/choices/{choice.id}/state", {"state": "gone"}).status_code == 422
+    login_as(client, make_user())
+    assert post(client, f"/programs/choices/{choice.id}/rename", {"label": "Mine"}).status_code in (403, 404)
+    db.session.refresh(choice)
+    assert choice.label != "Mine"
+
+
+def test_the_directors_cycle_list_reads_like_the_rest_of_the_portal(client):
+    day = today()
+    make_cycle(name="Spring")
+    director(client)
+    page = client.get("/programs/").get_data(as_text=True)
+    start = (day + timedelta(days=21)).strftime("%-d %B %Y")
+    assert f"{start} to " in page and (day + timedelta(days=21)).isoformat() not in page
+    assert f"enrolment open until {(day + timedelta(days=20)).strftime('%-d %B %Y')}" in page
+    for tool in ("Objectives", "Questionnaire choices", "The company roster", "Reported wall posts"):
+        assert f">{tool}</a></h3>" in page
+
+
+def test_a_mentor_with_mentees_keeps_room_for_them_and_stays_a_mentor(client):
+    from portal.programs.services import enrol as enrol_service
+    from portal.programs.services import leave_cycle
+
+    pairing = make_pairing()
+    cycle = db.session.get(Cycle, pairing.cycle_id)
+    mentor = db.session.get(User, pairing.mentor_id)
+    make_pairing(cycle=cycle, mentor=mentor)
+    enrol(mentor, cycle, "mentor", capacity=3)
+    with pytest.raises(ValidationFailed) as refused:
+        enrol_service(mentor, cycle, role="mentor", capacity=1, paused=False, today=today())
+    assert "already mentoring 2" in refused.value.errors["capacity"]
+    with pytest.raises(ValidationFailed) as refused:
+        enrol_service(mentor, cycle, role="mentee", capacity=None, paused=False, today=today())
+    assert "cannot stop being a mentor" in refused.value.errors["role"]
+    with pytest.raises(ValidationFailed):
+        leave_cycle(mentor, cycle, today=today())
+    closed_day = cycle.matching_closes_on + timedelta(days=1)
+    other = make_user()
+    enrol(other, cycle, "mentee")
+    with pytest.raises(ValidationFailed) as refused:
+        leave_cycle(other, cycle, today=closed_day)
+    assert "closed" in refused.value.errors["leave"]
+    db.session.refresh(mentor)
+    assert db.session.scalar(select(Enrolment.capacity).where(Enrolment.user_id == mentor.id)) == 3

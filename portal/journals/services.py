@@ -467,8 +467,15 @@ def _lines(text: str) -> list[str]:
 
 
 def _changes(base: list[str], text: list[str]) -> list[tuple[str, str]]:
-    kinds = {" ": "same", "+": "added", "-": "removed"}
-    return [(kinds[line[0]], line[2:].rstrip("\n")) for line in difflib.ndiff(base, text) if line[0] in kinds]
+    # Line opcodes only: ndiff's character-level hints cost far more and the view does not show them.
+    changes: list[tuple[str, str]] = []
+    for op, b1, b2, t1, t2 in difflib.SequenceMatcher(None, base, text, autojunk=False).get_opcodes():
+        if op == "equal":
+            changes += [("same", line.rstrip("\n")) for line in base[b1:b2]]
+            continue
+        changes += [("removed", line.rstrip("\n")) for line in base[b1:b2]]
+        changes += [("added", line.rstrip("\n")) for line in text[t1:t2]]
+    return changes
 
 
 def merge_notes(base: str | None, theirs: str, mine: str) -> NotesMerge:

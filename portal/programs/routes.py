@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.matching import Weights
 from portal.models import MatchingRun
+from portal.onboarding.choices import EDITABLE_LISTS, add_choice, choice_lists, rename_choice, set_retired
 from portal.onboarding.services import load_state
 from portal.programs import bp
 from portal.programs.forms import CycleForm, EnrolForm
@@ -219,3 +220,70 @@ def leave(cycle_id: int):
         problem = outcome.extra.get("leave")
         return render("programs/leave.html", cycle=cycle, summary=summary, form=form, problem=problem, status=422)
     return render("programs/leave.html", cycle=cycle, summary=summary, form=form, problem=None)
+
+
+# --- the questionnaire's choice lists (director) -----------------------------------------------------------
+
+
+def _choices_page(*, errors: dict | None = None, typed: dict | None = None, status: int = 200):
+    return render(
+        "programs/choices.html",
+        lists=choice_lists(),
+        names=EDITABLE_LISTS,
+        form=EmptyForm(),
+        errors=errors or {},
+        typed=typed or {},
+        status=status,
+    )
+
+
+@bp.route("/choices")
+@director
+def choices():
+    """Skills, values, interests and meeting formats: every option, active and retired."""
+    return _choices_page()
+
+
+@bp.route("/choices/<list_name>", methods=["POST"])
+@director
+def choice_add(list_name: str):
+    """Add an option to a list."""
+    label = request.form.get("label", "")
+    with errors_onto() as outcome:
+        choice = add_choice(list_name, label=label)
+    if not outcome.ok:
+        return _choices_page(errors={f"add-{list_name}": outcome.extra["label"]}, typed={f"add-{list_name}": label},
+                             status=422)  # fmt: skip
+    flash(f"\u201c{choice.label}\u201d is added to {EDITABLE_LISTS[list_name].lower()}.", "success")
+    return redirect(url_for("programs.choices") + f"#list-{list_name}", code=303)
+
+
+@bp.route("/choices/<int:choice_id>/rename", methods=["POST"])
+@director
+def choice_rename(choice_id: int):
+    """New words for an option; answers that hold it keep it."""
+    label = request.form.get("label", "")
+    with errors_onto() as outcome:
+        choice = rename_choice(choice_id, label=label)
+    if not outcome.ok:
+        return _choices_page(errors={f"choice-{choice_id}": outcome.extra["label"]},
+                             typed={f"choice-{choice_id}": label}, status=422)  # fmt: skip
+    flash(f"Renamed to \u201c{choice.label}\u201d.", "success")
+    return redirect(url_for("programs.choices") + f"#list-{choice.list_name}", code=303)
+
+
+@bp.route("/choices/<int:choice_id>/state", methods=["POST"])
+@director
+def choice_state(choice_id: int):
+    """Retire an option or bring it back; the form names the state it wants."""
+    wanted = request.form.get("state")
+    if wanted not in ("retired", "active"):
+        raise ValidationFailed({"state": "Please use the buttons on the page."})
+    choice = set_retired(choice_id, retired=wanted == "retired")
+    message = (
+        f"\u201c{choice.label}\u201d is retired: no longer offered, and kept on the answers that hold it."
+        if wanted == "retired"
+        else f"\u201c{choice.label}\u201d is offered again."
+    )
+    flash(message, "success")
+    return redirect(url_for("programs.choices") + f"#list-{choice.list_name}", code=303)
