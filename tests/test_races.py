@@ -462,7 +462,8 @@ def test_every_post_route_fired_eight_times_at_once_leaves_a_sequential_state(ra
             "mentor_id": db.session.get(Pairing, goal.pairing_id).mentor_id, "request_id": 1, "run_id": 1,
             "nudge_id": 1, "import_id": 1, "token": "not-a-real-token", "pair_id": 1,
             "pairing_id": goal.pairing_id, "goal_id": goal_id, "milestone_id": milestone_id, "objective_id": 1,
-            "post_id": post_id, "meeting_id": meeting.id, "action_id": item.id,
+            "post_id": post_id, "meeting_id": meeting.id, "action_id": item.id, "help_id": 1,
+            "list_name": "skills", "choice_id": 1,
         }  # fmt: skip
         director_id, meeting_id = director.id, meeting.id
         rules = [
