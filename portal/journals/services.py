@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -227,8 +229,16 @@ def plan_meeting(
         f"{user.display_name} planned your next meeting: {describe(meeting, format_labels())}.",
         link=_link(meeting),
         email_subject="Your next mentoring meeting",
+        kind="meetings",
+        calendar=_invitation(meeting, pairing),
     )
     return meeting
+
+
+def _invitation(meeting: Meeting, pairing: Pairing) -> str:
+    """The meeting as an .ics file for the email, so calendar clients offer to add (or update) it."""
+    url = current_app.config["PORTAL_BASE_URL"] + _link(meeting)
+    return ics_for(meeting, pairing, host=urlsplit(url).hostname or "portal", url=url)
 
 
 def _must_be_planned(meeting: Meeting, verb: str) -> None:
@@ -262,6 +272,8 @@ def reschedule_meeting(
         f"{user.display_name} moved your meeting to {describe(meeting, format_labels())}. Their reason: {clean}",
         link=_link(meeting),
         email_subject="Your mentoring meeting has moved",
+        kind="meetings",
+        calendar=_invitation(meeting, pairing),
     )
     return meeting
 
@@ -285,6 +297,8 @@ def cancel_meeting(meeting: Meeting, pairing: Pairing, user: User, *, reason: st
         f"{user.display_name} cancelled the meeting on {when}. Their reason: {clean}",
         link=_link(meeting),
         email_subject="A mentoring meeting was cancelled",
+        kind="meetings",
+        calendar=_invitation(meeting, pairing),
     )
     return meeting
 
