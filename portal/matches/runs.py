@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
+from portal.errors import Conflict
 from portal.extensions import db
 from portal.matches import cohort
 from portal.matches.services import NotAllowed
@@ -73,12 +74,12 @@ def _fail(run: MatchingRun, message: str, now: datetime) -> None:
 def retry_run(run: MatchingRun, director: User, *, now: datetime) -> MatchingRun:
     """Start the run again as a new one; a stalled run is marked failed first.
 
-    Raises NotAllowed while the run is still working or once it finished.
+    Raises Conflict while the run is still working or once it finished.
     """
     if run.status == RunStatus.RUNNING and is_stalled(run, now):
         _fail(run, STOPPED, now)
     if run.status != RunStatus.FAILED:
-        raise NotAllowed("This run is not failed, so there is nothing to try again.")
+        raise Conflict("This run did not fail, so there is nothing to try again.")
     return start_run(db.session.get(Cycle, run.cycle_id), director, now=now)
 
 
