@@ -306,3 +306,19 @@ def test_an_expired_unsubscribe_link_gets_a_clear_page(app, client, monkeypatch)
 
 def test_every_job_has_a_name_the_director_can_retry():
     assert {"send_mail", "expire_requests", "meeting_reminders", "weekly_digest", "compute_matching_run"} <= set(JOBS)
+
+
+def test_a_meeting_email_carries_the_invitation_as_text_calendar(smtp_server):  # noqa: F811
+    from portal.journals.services import ics_for
+    from portal.notifications.services import notify
+
+    ana, _, pairing, meeting = pair_across_zones()
+    invitation = ics_for(meeting, pairing, host="portal.example.com", url="https://portal.example.com/m")
+    notify(ana, "Sam planned your next meeting.", email_subject="Your next meeting", kind="meetings",
+           calendar=invitation)  # fmt: skip
+    deliver_pending()
+    (message,) = smtp_server.messages
+    (attachment,) = [part for part in message.walk() if part.get_content_type() == "text/calendar"]
+    assert attachment.get_filename() == "meeting.ics" and attachment.get_param("method") in ("PUBLISH", "REQUEST")
+    assert f"UID:meeting-{meeting.id}@portal.example.com" in attachment.get_payload(decode=True).decode()
+    assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}

@@ -51,8 +51,10 @@ def claim_notice(user_id: int, kind: str, subject_key: str) -> bool:
         insert(SentNotice)
         .values(user_id=user_id, kind=kind, subject_key=subject_key)
         .on_conflict_do_nothing(index_elements=["user_id", "kind", "subject_key"])
+        # RETURNING, not rowcount: psycopg does not report the rows of an INSERT ... ON CONFLICT reliably.
+        .returning(SentNotice.id)
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None
 
 
 def local_time(moment: datetime, user: User) -> str:
