@@ -45,6 +45,7 @@ def test_every_participant_page_passes_axe(page: Page, run_python):
             "/nudges/settings",
             "/nudges/curious",
             "/notifications/",
+            "/notifications/preferences",
             "/onboarding/review",
             "/onboarding/step/values",
             "/profiles/me",
@@ -53,6 +54,9 @@ def test_every_participant_page_passes_axe(page: Page, run_python):
     response = page.goto("/nowhere")
     assert response is not None and response.status == 404
     check_a11y(page, "the 404 page")
+    response = page.goto("/notifications/unsubscribe/not-a-real-link")
+    assert response is not None and response.status == 400
+    check_a11y(page, "a broken unsubscribe link")
 
 
 def test_every_director_page_passes_axe(page: Page, run_python):
@@ -71,5 +75,6 @@ def test_every_director_page_passes_axe(page: Page, run_python):
             "/nudges/overview",
             "/nudges/sent",
             "/nudges/roster",
+            "/notifications/jobs",
         ],
     )
