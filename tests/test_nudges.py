@@ -469,7 +469,7 @@ def test_every_refusal_reads_the_same_so_no_choice_is_revealed(client):
             post(client, f"/nudges/cards/{nudge.id}", {"choice": setup, "months": "3"})
         login_as(client, sender)
         page = refused(client, f"u{person.id}")
-        pages.append(re.sub(r"Im[\w-]+\.[\w-]+\.[\w-]+|u\d+", "", page))  # CSRF tokens carry the second
+        pages.append(re.sub(r"[\w-]{20,}\.[\w-]{4,}\.[\w-]{10,}|u\d+", "", page))  # CSRF tokens carry the second
     assert len(set(pages)) == 1
     assert REFUSAL == KIND_REFUSAL
 
