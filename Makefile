@@ -24,8 +24,11 @@ db: install
 seed: db
 	$(BIN)/flask seed-demo --if-empty
 
+# The web server and the queue's worker together; Ctrl-C stops both.
 run: seed
-	@echo "Serving the portal on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@echo "Serving the portal on http://$(HOST):$(PORT)/ with its job queue (Ctrl-C stops both)"
+	@$(BIN)/huey_consumer portal.queue.huey --workers 2 --max-delay 1 --quiet & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' INT TERM EXIT; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 browser:

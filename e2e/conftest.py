@@ -133,6 +133,10 @@ def live_server(server_env):
     log_path = instance / "server.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(_server_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # The queue's worker, as `make run` starts it: mail, matching runs and reminders happen there.
+    with open(instance / "worker.log", "wb") as log:
+        consumer = [str(Path(sys.executable).parent / "huey_consumer"), "portal.queue.huey", "-w", "2", "-m", "0.5"]
+        worker = subprocess.Popen(consumer, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while not _healthy(port):
@@ -143,12 +147,17 @@ def live_server(server_env):
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
+        worker.terminate()
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 @pytest.fixture(scope="session")

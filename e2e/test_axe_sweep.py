@@ -47,6 +47,7 @@ def test_every_participant_page_passes_axe(page: Page, run_python):
             "/nudges/settings",
             "/nudges/curious",
             "/notifications/",
+            "/notifications/preferences",
             "/onboarding/review",
             "/onboarding/step/values",
             "/onboarding/step/skills_grow",
@@ -61,6 +62,9 @@ def test_every_participant_page_passes_axe(page: Page, run_python):
     response = page.goto("/nowhere")
     assert response is not None and response.status == 404
     check_a11y(page, "the 404 page")
+    response = page.goto("/notifications/unsubscribe/not-a-real-link")
+    assert response is not None and response.status == 400
+    check_a11y(page, "a broken unsubscribe link")
 
 
 def test_every_director_page_passes_axe(page: Page, run_python):
@@ -85,5 +89,6 @@ def test_every_director_page_passes_axe(page: Page, run_python):
             "/support/board",
             "/support/queue",
             f"/support/cycles/{cycle}/thresholds",
+            "/notifications/jobs",
         ],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -221,20 +221,10 @@ def _register_headers(app: Flask) -> None:
 
 
 def _register_mail(app: Flask) -> None:
-    from portal.notifications.services import deliver_pending
+    from portal.queue import register_queue
 
-    @app.teardown_request
-    def send_queued_mail(error):
-        if error is not None or not g.pop("outbox_has_mail", False) or not app.config["MAIL_SEND_INLINE"]:
-            return
-        # Views commit what they mean to keep; anything still pending here was abandoned.
-        db.session.rollback()
-        try:
-            deliver_pending()
-            db.session.commit()
-        except Exception:  # the outbox keeps the mail; `flask send-mail` retries it
-            db.session.rollback()
-            app.logger.exception("sending queued mail after the request failed")
+    # Mail queued by a request (and any other job) is enqueued once the request's transaction commits.
+    register_queue(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -73,7 +73,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Mentorship program <mentoring@example.com>"),
-        "MAIL_SEND_INLINE": _bool("MAIL_SEND_INLINE", True),
+        # The program's name, at the top and bottom of every email.
+        "PROGRAM_NAME": os.environ.get("PORTAL_PROGRAM_NAME", "Mentorship program"),
         # The organisation's time zone: everyone's until they choose their own.
         "DEFAULT_TIMEZONE": os.environ.get("PORTAL_DEFAULT_TIMEZONE", "Europe/London"),
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from portal import create_app
 from portal.extensions import db, limiter
 from portal.fragments import cache as fragment_cache
+from portal.queue import huey
 
 
 class IsolatedClient(FlaskClient):
@@ -48,15 +49,14 @@ def app(tmp_path_factory):
             "TESTING": True,
             "SECRET_KEY": "tests-only-secret",
             "SQLALCHEMY_DATABASE_URI": url,
-            "MAIL_SEND_INLINE": False,
-            # Matching runs compute inside the request, so the tests see their result at once.
-            "MATCHING_INLINE": True,
             "MAIL_SERVER": "",
             # With TEST_REDIS_URL the rate limits live in Redis, as in production.
             "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "memory://"),
         }
     )
     app.test_client_class = IsolatedClient
+    # Jobs run at once, in the caller's transaction: a matching run is computed when its request ends.
+    huey.immediate = True
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             # The test database belongs to the tests: start from an empty schema every run.

@@ -17,6 +17,7 @@ URL_ARGS = {
     "mentor_id": 1,
     "request_id": 1,
     "run_id": 1,
+    "job_id": 1,
     "nudge_id": 1,
     "import_id": 1,
     "token": "not-a-real-token",
@@ -157,6 +158,9 @@ def test_an_htmx_request_from_a_visitor_gets_a_full_page_redirect(client):
         "/reports/retrospectives/1/skip",
         "/reports/program/message",
         "/support/cycles/1/thresholds",
+        "/notifications/preferences",
+        "/notifications/jobs/1/retry",
+        "/matches/runs/1/retry",
     ],
 )
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, url):
@@ -183,6 +187,11 @@ def test_every_post_route_is_in_the_csrf_list(app):
         "/onboarding/finish",
         "/profiles/me/timezone",
         "/notifications/read-all",
+        "/notifications/preferences",
+        "/notifications/jobs/<int:job_id>/retry",
+        # Exempt by design (RFC 8058 one-click): the signed link is the proof; see tests/test_reminders.py.
+        "/notifications/unsubscribe/<token>",
+        "/matches/runs/<int:run_id>/retry",
         "/programs/new",
         "/programs/<int:cycle_id>/edit",
         "/programs/enrol",

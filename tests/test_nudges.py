@@ -479,7 +479,8 @@ def test_every_refusal_reads_the_same_so_no_choice_is_revealed(client):
             post(client, f"/nudges/cards/{nudge.id}", {"choice": setup, "months": "3"})
         login_as(client, sender)
         page = refused(client, f"u{person.id}")
-        pages.append(re.sub(r"u\d+", "", without_tokens(page)))
+        # Tokens are signed with the second they were made, wherever they appear; ids differ by person.
+        pages.append(re.sub(r"[\w-]{20,}\.[\w-]{4,}\.[\w-]{10,}|u\d+", "", without_tokens(page)))
     assert len(set(pages)) == 1, "a refusal reads differently and so reveals a choice"
     assert REFUSAL == KIND_REFUSAL
 
@@ -569,7 +570,7 @@ def test_the_email_arrives_over_smtp_with_a_working_signed_link(client, smtp_ser
     login_as(client, make_user(display_name="Sam Sender"))
     nudge_form(client, f"u{noor.id}", "Your code reviews are so kind.")
     db.session.commit()
-    assert deliver_pending() == (1, 0)
+    assert deliver_pending() == (0, 0)  # the queue sent it as the request ended
     (message,) = smtp_server.messages
     assert message["To"] == "noor@example.com" and message["Subject"] == "A colleague thought of you"
     path = link_in(message.get_payload(decode=True).decode())
@@ -591,7 +592,7 @@ def test_an_invited_person_claims_their_account_through_the_emailed_link(client,
     entry_key = re.search(r"to=(r\d+)", key).group(1)
     assert nudge_form(client, entry_key, "You would make a great mentor.", suggested_role="mentee").status_code == 303
     db.session.commit()
-    assert deliver_pending() == (1, 0)
+    assert deliver_pending() == (0, 0)  # the queue sent it as the request ended
     (message,) = smtp_server.messages
     path = link_in(message.get_payload(decode=True).decode())
     assert path.startswith("/nudges/claim/")

@@ -193,7 +193,7 @@ def propose_celebration(
     )
     db.session.add(post)
     db.session.flush()
-    notify(user, "Would you like to celebrate this on the wall?", link=f"/celebrations/{post.id}")
+    notify(user, "Would you like to celebrate this on the wall?", link=f"/celebrations/{post.id}", kind="wall")
     return post
 
 
@@ -270,6 +270,7 @@ def give_kudos(giver: User, *, to: str, skill_key: str | None, text: str) -> Cel
         subject,
         f"{giver.display_name} sent you kudos. Would you like them on the wall?",
         link=f"/celebrations/{post.id}",
+        kind="wall",
     )
     return post
 
@@ -837,6 +838,7 @@ def set_hidden(post: Celebration, director: User, *, hidden: bool, now: datetime
             "The program director has taken one of your wall posts off the wall for now. "
             "They will be glad to talk it through.",
             link=f"/celebrations/{post.id}",
+            kind="wall",
         )
     elif not hidden:
         post.hidden_at, post.hidden_by_id = None, None

@@ -189,7 +189,12 @@ def create_goal(pairing: Pairing, user: User, data: GoalInput, *, today: date) -
     _set_skills(goal, skills)
     db.session.flush()
     mentor = db.session.get(User, pairing.mentor_id)
-    notify(mentor, f"{user.display_name} set a new goal: \u201c{goal.title}\u201d.", link=f"/goals/{goal.id}")
+    notify(
+        mentor,
+        f"{user.display_name} set a new goal: \u201c{goal.title}\u201d.",
+        link=f"/goals/{goal.id}",
+        kind="pairings",
+    )
     return goal
 
 
@@ -343,7 +348,10 @@ def add_comment(goal: Goal, pairing: Pairing, user: User, *, body: str, is_sugge
     other = pairing.mentee_id if user.id == pairing.mentor_id else pairing.mentor_id
     word = "suggested a change to" if is_suggestion else "commented on"
     notify(
-        db.session.get(User, other), f"{user.display_name} {word} \u201c{goal.title}\u201d.", link=f"/goals/{goal.id}"
+        db.session.get(User, other),
+        f"{user.display_name} {word} \u201c{goal.title}\u201d.",
+        link=f"/goals/{goal.id}",
+        kind="pairings",
     )
     return comment
 

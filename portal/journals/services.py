@@ -11,9 +11,11 @@ import difflib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
+from flask import current_app
 from merge3 import Merge3
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -256,8 +258,16 @@ def plan_meeting(
         f"{user.display_name} planned your next meeting: {describe(meeting, format_labels(), zone_for(partner))}.",
         link=_link(meeting),
         email_subject="Your next mentoring meeting",
+        kind="meetings",
+        calendar=_invitation(meeting, pairing),
     )
     return meeting
+
+
+def _invitation(meeting: Meeting, pairing: Pairing) -> str:
+    """The meeting as an .ics file for the email, so calendar clients offer to add (or update) it."""
+    url = current_app.config["PORTAL_BASE_URL"] + _link(meeting)
+    return ics_for(meeting, pairing, host=urlsplit(url).hostname or "portal", url=url)
 
 
 def _must_be_planned(meeting: Meeting, verb: str) -> None:
@@ -294,6 +304,8 @@ def reschedule_meeting(
         f"{user.display_name} moved your meeting to {said}. Their reason: {clean}",
         link=_link(meeting),
         email_subject="Your mentoring meeting has moved",
+        kind="meetings",
+        calendar=_invitation(meeting, pairing),
     )
     return meeting
 
@@ -318,6 +330,8 @@ def cancel_meeting(meeting: Meeting, pairing: Pairing, user: User, *, reason: st
         f"{user.display_name} cancelled the meeting on {when}. Their reason: {clean}",
         link=_link(meeting),
         email_subject="A mentoring meeting was cancelled",
+        kind="meetings",
+        calendar=_invitation(meeting, pairing),
     )
     return meeting
 

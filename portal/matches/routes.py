@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import director, signed_in
@@ -261,17 +261,20 @@ def start_run(cycle_id: int):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        run = runs.start_run(cycle, current_user)
-    except NotAllowed as refusal:
-        flash(refusal.message, "error")
-        return redirect(url_for("programs.show", cycle_id=cycle.id), code=303)
-    db.session.commit()
-    if current_app.config.get("MATCHING_INLINE"):
-        runs.compute_run(run.id)
-    else:
-        runs.compute_in_background(current_app._get_current_object(), run.id)
+    # Idempotent: while a run of the cycle is working, this leads to it instead of starting another.
+    run = runs.start_run(cycle, current_user)
     return redirect(url_for("matches.show_run", run_id=run.id), code=303)
+
+
+@bp.route("/runs/<int:run_id>/retry", methods=["POST"])
+@director
+def retry_run(run_id: int):
+    run = _run_or_404(run_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    new_run = runs.retry_run(run, current_user, now=utcnow())
+    flash("The run was started again.", "success")
+    return redirect(url_for("matches.show_run", run_id=new_run.id), code=303)
 
 
 def _run_or_404(run_id: int):
@@ -294,8 +297,9 @@ def _render_run(run, *, problem=None, status=200):
         "problem": problem,
         "close_to_floor": runs.close_to_floor,
         "near_floor": runs.NEAR_FLOOR,
+        "stalled": runs.is_stalled(run, utcnow()),
     }
-    if htmx and not htmx.boosted and run.status == RunStatus.RUNNING:
+    if htmx and not htmx.boosted and run.status == RunStatus.RUNNING and not context["stalled"]:
         return render_template("matches/_run_progress.html", **context), status
     if htmx and not htmx.boosted and request.headers.get("HX-Target") == "run-progress":
         # The run finished while the page was polling: load the whole review.

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
+from portal.errors import Conflict
 from portal.extensions import db
 from portal.matches import cohort
 from portal.matches.services import NotAllowed
@@ -43,22 +42,108 @@ def close_to_floor(run: MatchingRun, pair: ProposedPair) -> bool:
     return pair.score < run.min_score + NEAR_FLOOR
 
 
-def start_run(cycle: Cycle, director: User) -> MatchingRun:
-    """Create a run in the "running" state; compute it with compute_run. Raises NotAllowed when one runs."""
-    running = db.session.scalar(
-        select(MatchingRun).where(MatchingRun.cycle_id == cycle.id, MatchingRun.status == RunStatus.RUNNING)
-    )
-    if running is not None:
-        raise NotAllowed("A matching run is already in progress for this cycle.")
+# A worker writes a heartbeat at least this often while it computes; a quieter run lost its worker.
+STALE_AFTER = timedelta(minutes=5)
+STOPPED = "The worker computing this run stopped before it finished"
+
+
+def start_run(cycle: Cycle, director: User, *, now: datetime | None = None) -> MatchingRun:
+    """Start a run for the cycle, computed by the queue's worker once this transaction commits.
+
+    Idempotent: while a run of the cycle is still working (a double click, a second tab, two starts at once)
+    that run is returned instead of a new one. A run whose worker stopped is marked failed first. Raises nothing.
+    """
+    now = now or utcnow()
+    running = db.session.scalars(
+        select(MatchingRun)
+        .where(MatchingRun.cycle_id == cycle.id, MatchingRun.status == RunStatus.RUNNING)
+        .order_by(MatchingRun.id.desc())
+    ).all()
+    for run in running:
+        if not is_stalled(run, now):
+            return run
+        _fail(run, STOPPED, now)
     try:
-        # Two starts at once both see no running run; the database's one-running-run-per-cycle index lets one in.
+        # Two starts at once both see no running run; the one-running-run-per-cycle index lets one in.
         with db.session.begin_nested():
-            run = MatchingRun(cycle_id=cycle.id, created_by_id=director.id)
+            run = MatchingRun(cycle_id=cycle.id, created_by_id=director.id, created_at=now)
             db.session.add(run)
             db.session.flush()
     except IntegrityError:
-        raise NotAllowed("A matching run is already in progress for this cycle.") from None
+        return db.session.scalars(
+            select(MatchingRun).where(MatchingRun.cycle_id == cycle.id, MatchingRun.status == RunStatus.RUNNING)
+        ).one()
+    from portal.queue import after_commit, compute_matching_run
+
+    after_commit(compute_matching_run, run.id)
     return run
+
+
+def is_stalled(run: MatchingRun, now: datetime) -> bool:
+    """True for a running run that no worker has touched for a while (never picked up, or its worker died)."""
+    last = run.heartbeat_at or run.created_at
+    return run.status == RunStatus.RUNNING and last < now - STALE_AFTER
+
+
+def _fail(run: MatchingRun, message: str, now: datetime) -> None:
+    run.status, run.error, run.finished_at = RunStatus.FAILED, message[:300], now
+
+
+def retry_run(run: MatchingRun, director: User, *, now: datetime) -> MatchingRun:
+    """Start the run again as a new one; a stalled run is marked failed first.
+
+    Raises Conflict while the run is still working or once it finished.
+    """
+    if run.status == RunStatus.RUNNING and is_stalled(run, now):
+        _fail(run, STOPPED, now)
+    if run.status != RunStatus.FAILED:
+        raise Conflict("This run did not fail, so there is nothing to try again.")
+    return start_run(db.session.get(Cycle, run.cycle_id), director, now=now)
+
+
+def recover_stalled_runs(now: datetime) -> int:
+    """Runs lost by a worker: a run never picked up is enqueued again; one whose worker died is marked failed.
+
+    Return how many runs were recovered either way. Safe to run often: computing claims a run only once.
+    """
+    from portal.queue import after_commit, compute_matching_run
+
+    recovered = 0
+    for run in db.session.scalars(select(MatchingRun).where(MatchingRun.status == RunStatus.RUNNING)).all():
+        if not is_stalled(run, now):
+            continue
+        recovered += 1
+        if run.heartbeat_at is None:
+            after_commit(compute_matching_run, run.id)
+        else:
+            _fail(run, STOPPED, now)
+            log.warning("matching run %s lost its worker; marked failed", run.id)
+    db.session.flush()
+    return recovered
+
+
+def compute_claimed_run(run_id: int) -> None:
+    """Claim the run (once: a duplicate job finds it taken) and compute it; record a failure on the run."""
+    claimed = db.session.execute(
+        update(MatchingRun)
+        .where(
+            MatchingRun.id == run_id,
+            MatchingRun.status == RunStatus.RUNNING,
+            MatchingRun.heartbeat_at.is_(None),
+        )
+        .values(heartbeat_at=utcnow(), stage="starting")
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return
+    try:
+        compute_run(run_id)
+    except Exception as error:
+        log.exception("matching run %s failed", run_id)
+        db.session.rollback()
+        _fail(db.session.get(MatchingRun, run_id), f"{type(error).__name__}: {error}", utcnow())
+        db.session.commit()
+        raise
 
 
 def _unmatched_mentees(cycle: Cycle) -> tuple[list[int], list[int]]:
@@ -103,7 +188,7 @@ def compute_run(run_id: int) -> None:
     slots = cohort.mentor_slots(cycle)
     forbidden = cohort.forbidden_pairs(cycle)
     weights, labels = cohort.weights_for(cycle), cohort.labels()
-    run.stage, run.progress, run.min_score = "scoring", 0.05, cycle.min_score
+    run.stage, run.progress, run.min_score, run.heartbeat_at = "scoring", 0.05, cycle.min_score, utcnow()
     db.session.commit()
 
     last = [0.0]
@@ -114,7 +199,9 @@ def compute_run(run_id: int) -> None:
         if overall - last[0] >= 0.1:
             last[0] = overall
             db.session.execute(
-                MatchingRun.__table__.update().where(MatchingRun.id == run_id).values(stage=stage, progress=overall)
+                MatchingRun.__table__.update()
+                .where(MatchingRun.id == run_id)
+                .values(stage=stage, progress=overall, heartbeat_at=utcnow())
             )
             db.session.commit()
 
@@ -144,27 +231,6 @@ def compute_run(run_id: int) -> None:
     run.status, run.stage, run.progress = RunStatus.READY, "ready", 1.0
     run.finished_at = utcnow()
     db.session.commit()
-
-
-def compute_in_background(app: Flask, run_id: int) -> threading.Thread:
-    """Compute a run on a thread of its own, with its own app context and database session."""
-
-    def work() -> None:
-        with app.app_context():
-            try:
-                compute_run(run_id)
-            except Exception as error:  # record it for the director instead of losing the run
-                log.exception("matching run %s failed", run_id)
-                db.session.rollback()
-                run = db.session.get(MatchingRun, run_id)
-                run.status, run.error = RunStatus.FAILED, f"{type(error).__name__}: {error}"[:300]
-                db.session.commit()
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=work, name=f"matching-run-{run_id}", daemon=True)
-    thread.start()
-    return thread
 
 
 def get_run(run_id: int) -> MatchingRun:
@@ -292,12 +358,14 @@ def publish_run(run: MatchingRun, *, now: datetime) -> tuple[int, list[str]]:
             f"The program director has matched you with {pair.mentor.display_name}. Your home page shows why you fit.",
             link="/",
             email_subject="You have a mentor",
+            kind="pairings",
         )
         notify(
             pair.mentor,
             f"The program director has matched you with {pair.mentee.display_name} as their mentor.",
             link="/",
             email_subject="You have a new mentee",
+            kind="pairings",
         )
     run.status, run.published_at = RunStatus.PUBLISHED, now
     db.session.flush()

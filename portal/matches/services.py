@@ -258,6 +258,7 @@ def request_mentor(
         f"{mentee.display_name} would like you as their mentor. Their note and why you fit are waiting.",
         link=f"/matches/requests/{request.id}",
         email_subject="Someone would like you as their mentor",
+        kind="requests",
     )
     return request
 
@@ -321,7 +322,8 @@ def expire_due_requests(now: datetime, *, cycle: Cycle | None = None) -> int:
             request.mentee,
             EXPIRED_MESSAGE.format(mentor=request.mentor.display_name, days=days),
             link="/matches/",
-            email_subject="About your mentor request",
+            # The email, with the mentors who might fit next, comes from the queue's request reminders.
+            kind="requests",
         )
     db.session.flush()
     return len(due)
@@ -385,8 +387,9 @@ def accept_request(request: MentorRequest, mentor: User, *, message: str, now: d
         f"{mentor.display_name} said yes: \u201c{message}\u201d You are now a pair.",
         link="/",
         email_subject=f"{mentor.display_name} will be your mentor",
+        kind="pairings",
     )
-    notify(mentor, f"You and {mentee.display_name} are now a pair.", link="/")
+    notify(mentor, f"You and {mentee.display_name} are now a pair.", link="/", kind="pairings")
     return pairing
 
 
@@ -409,6 +412,7 @@ def _withdraw_others(mentee: User, cycle: Cycle, *, keep: int, now: datetime) ->
             f"{mentee.display_name} has found a mentor, so their request to you is withdrawn. "
             "Thank you for being there.",
             link="/matches/requests",
+            kind="requests",
         )
     db.session.flush()
 
@@ -440,6 +444,7 @@ def decline_request(request: MentorRequest, mentor: User, *, message: str, now: 
         f"{mentor.display_name} answered your request: \u201c{message}\u201d",
         link="/matches/",
         email_subject="An answer to your mentor request",
+        kind="requests",
     )
     db.session.flush()
 
@@ -455,6 +460,7 @@ def withdraw_request(request: MentorRequest, mentee: User, *, now: datetime) -> 
         db.session.get(User, request.mentor_id),
         f"{mentee.display_name} has withdrawn their request. No answer is needed.",
         link="/matches/requests",
+        kind="requests",
     )
     db.session.flush()
 

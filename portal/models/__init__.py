@@ -22,7 +22,14 @@ from portal.models.matches import (
     RequestStatus,
     RunStatus,
 )
-from portal.models.notifications import Notification, OutboxEmail
+from portal.models.notifications import (
+    Channel,
+    FailedJob,
+    Notification,
+    NotificationSetting,
+    OutboxEmail,
+    SentNotice,
+)
 from portal.models.nudges import (
     InterestEvent,
     InterestKind,
@@ -85,6 +92,10 @@ __all__ = [
     "RunStatus",
     "Draft",
     "Notification",
+    "NotificationSetting",
+    "Channel",
+    "FailedJob",
+    "SentNotice",
     "InterestEvent",
     "InterestKind",
     "Nudge",

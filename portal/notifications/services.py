@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Notification, OutboxEmail, User
+from portal.models import Channel, Notification, OutboxEmail, User
 
 log = logging.getLogger(__name__)
 
@@ -22,24 +24,104 @@ PAGE_SIZE = 30
 MAX_BACKOFF = timedelta(hours=6)
 
 
-def notify(user: User, message: str, *, link: str | None = None, email_subject: str | None = None) -> None:
-    """Tell ``user`` something in the portal and, when ``email_subject`` is given, by email too."""
-    db.session.add(Notification(user_id=user.id, message=message, link=link))
-    if email_subject:
-        base = current_app.config["PORTAL_BASE_URL"]
-        lines = [f"Hello {user.display_name},", "", message]
-        if link:
-            lines += ["", base + link]
-        lines += ["", "The mentorship program"]
-        queue_email(to_address=user.email, subject=email_subject, body="\n".join(lines))
+def notify(
+    user: User,
+    message: str,
+    *,
+    link: str | None = None,
+    email_subject: str | None = None,
+    kind: str | None = None,
+    calendar: str | None = None,
+) -> Notification | None:
+    """Tell ``user`` something in the portal and, when ``email_subject`` is given, by email too.
+
+    ``kind`` (meetings, requests, pairings, wall, digest) follows the person's preferences: "off" sends
+    nothing, "in the portal only" no email. ``calendar`` (an .ics text) travels with the email as an invitation.
+    """
+    from portal.notifications.preferences import channel_for
+
+    channel = channel_for(user, kind) if kind else Channel.EMAIL
+    if channel == Channel.OFF:
+        return None
+    note = Notification(user_id=user.id, message=message, link=link)
+    db.session.add(note)
+    if email_subject and channel == Channel.EMAIL:
+        personal_email(user, subject=email_subject, paragraphs=[message], link=link, kind=kind, calendar=calendar)
     db.session.flush()
+    return note
 
 
-def queue_email(*, to_address: str, subject: str, body: str) -> OutboxEmail:
-    """Put an email in the outbox; it is sent after the current transaction commits."""
-    email = OutboxEmail(to_address=to_address, subject=subject, body=body)
+def personal_email(
+    user: User,
+    *,
+    subject: str,
+    paragraphs: list[str],
+    link: str | None = None,
+    kind: str | None = None,
+    calendar: str | None = None,
+    sections: list[tuple[str, list[str]]] | None = None,
+    now: datetime | None = None,
+) -> OutboxEmail:
+    """Queue a plain-text and HTML email to ``user`` with the program's name, a link to their preferences and
+    a signed one-click unsubscribe link (also as ``List-Unsubscribe`` headers). Quiet hours delay it.
+    """
+    from portal.notifications.preferences import email_not_before, unsubscribe_token
+
+    config = current_app.config
+    base = config["PORTAL_BASE_URL"]
+    unsubscribe_url = f"{base}/notifications/unsubscribe/{unsubscribe_token(user, kind)}"
+    context = {
+        "user": user,
+        "paragraphs": paragraphs,
+        "sections": sections or [],
+        "link": base + link if link else None,
+        "program": config["PROGRAM_NAME"],
+        "preferences_url": f"{base}/notifications/preferences",
+        "unsubscribe_url": unsubscribe_url,
+    }
+    return queue_email(
+        to_address=user.email,
+        subject=subject,
+        body=_render_email("emails/message.txt", context),
+        html=_render_email("emails/message.html", context),
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        calendar=calendar,
+        not_before=email_not_before(user, now or utcnow()),
+    )
+
+
+def _render_email(name: str, context: dict) -> str:
+    # Straight from the environment: the page's context processors need a request and a signed-in user.
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
+def queue_email(
+    *,
+    to_address: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    headers: dict | None = None,
+    calendar: str | None = None,
+    not_before: datetime | None = None,
+) -> OutboxEmail:
+    """Put an email in the outbox; the queue sends it once the current transaction commits."""
+    from portal.queue import after_commit, send_mail
+
+    email = OutboxEmail(
+        to_address=to_address,
+        subject=subject,
+        body=body,
+        html=html,
+        headers=headers,
+        calendar=calendar,
+        next_attempt_at=not_before or utcnow(),
+    )
     db.session.add(email)
-    g.outbox_has_mail = True
+    after_commit(send_mail)
     return email
 
 
@@ -72,13 +154,35 @@ def mark_all_read(user: User) -> int:
     return result.rowcount
 
 
+def _calendar_method(text: str) -> str:
+    found = re.search(r"^METHOD:(\w+)", text, re.MULTILINE)
+    return found.group(1) if found else "PUBLISH"
+
+
+# RFC 5322 allows 998 characters a line; the default 78 would RFC 2047-encode a long List-Unsubscribe URL.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def _message_for(email: OutboxEmail) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = email.to_address
     message["Subject"] = email.subject
     message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}")
+    for name, value in (email.headers or {}).items():
+        message[name] = value
     message.set_content(email.body)
+    if email.html:
+        message.add_alternative(email.html, subtype="html")
+    if email.calendar:
+        # Calendar clients offer "add" for a text/calendar part.
+        message.add_attachment(
+            email.calendar.encode("utf-8"),
+            maintype="text",
+            subtype="calendar",
+            filename="meeting.ics",
+            params={"method": _calendar_method(email.calendar), "charset": "utf-8"},
+        )
     return message
 
 

@@ -330,7 +330,7 @@ def answer_open_requests_on_pause(cycle: Cycle, mentor: User, *, stopped_mentori
         request.answered_at = now
         request.response = message
         mentee = db.session.get(User, request.mentee_id)
-        notify(mentee, message, link="/matches/", email_subject="About your mentor request")
+        notify(mentee, message, link="/matches/", email_subject="About your mentor request", kind="requests")
     db.session.flush()
     return len(requests)
 
