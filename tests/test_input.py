@@ -134,7 +134,7 @@ def _world():
         "mentor_id": pairing.mentor_id, "request_id": 1, "run_id": 1, "nudge_id": 1, "import_id": 1,
         "token": "not-a-real-token", "pair_id": 1, "pairing_id": pairing.id, "goal_id": goal.id,
         "milestone_id": milestone.id, "objective_id": 1, "post_id": shared.id, "meeting_id": meeting.id,
-        "action_id": item.id, "help_id": 1, "list_name": "skills", "choice_id": 1,
+        "action_id": item.id, "help_id": 1, "job_id": 1, "list_name": "skills", "choice_id": 1,
     }  # fmt: skip
     return director, mentee, args
 

@@ -114,7 +114,8 @@ def test_a_run_whose_worker_died_is_marked_failed_and_can_be_tried_again(client)
 def test_a_run_never_picked_up_is_enqueued_again_and_computed_once():
     cycle, director = make_cycle(), make_director()
     run = _running(cycle, director, minutes_ago=10, heartbeat=False)
-    fresh = _running(cycle, director, minutes_ago=0, heartbeat=True)
+    # Another cycle's run, still working (one running run per cycle is the database's rule).
+    fresh = _running(make_cycle(name="Autumn", current=False), director, minutes_ago=0, heartbeat=True)
     assert runs.recover_stalled_runs(utcnow()) == 1
     db.session.commit()
     enqueue_ready()
