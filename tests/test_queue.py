@@ -147,7 +147,9 @@ with app.app_context():
     notify(make_user(email="noor@example.com"), "Hello from the queue.", email_subject="Queued")
     long_ago = utcnow() - timedelta(minutes=10)
     lost = MatchingRun(cycle_id=cycle.id, created_by_id=director.id, created_at=long_ago)
-    dead = MatchingRun(cycle_id=cycle.id, created_by_id=director.id, created_at=long_ago, heartbeat_at=long_ago)
+    # One running run per cycle (the database's rule): the second lost run belongs to another cycle.
+    other = make_cycle(name="Autumn", current=False)
+    dead = MatchingRun(cycle_id=other.id, created_by_id=director.id, created_at=long_ago, heartbeat_at=long_ago)
     db.session.add_all([lost, dead])
     db.session.commit()
     send_mail()
