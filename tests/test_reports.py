@@ -421,6 +421,19 @@ def test_the_directors_home_counts_questions_waiting_and_leads_with_the_program(
     assert re.search(r'data-figure="pairs-needing-help"><span class="">(\d+)</span>', page).group(1) == "6"
 
 
+def test_the_directors_home_shows_questions_waiting_when_no_cycle_is_current(client):
+    director = make_director()
+    asker = make_user()
+    db.session.add(HelpRequest(user_id=asker.id, topic="other"))
+    db.session.add(HelpRequest(user_id=asker.id, topic="scheduling"))
+    db.session.commit()
+    login_as(client, director)
+    page = client.get("/").get_data(as_text=True)
+    assert "No cycle is current" in page and "Pairs that may need help" not in page
+    assert re.search(r"2 questions wait for a first answer; the oldest for \d+ minutes?", page)
+    assert asker.display_name not in page
+
+
 def test_the_program_page_and_the_directors_home_take_a_fixed_number_of_queries(client, world):  # noqa: F811
     login_as(client, make_director())
     counts = []
