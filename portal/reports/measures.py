@@ -671,7 +671,7 @@ def satisfaction(cycles: list[Cycle]) -> dict[int, Satisfaction]:
     )
     checkins = checkin_answers(ids)
     closing = closing_reasons(ids)
-    help = help_requests(ids)
+    questions = help_requests(ids)
     result = {}
     for cycle_id in ids:
         by_role = scores.get(cycle_id, {})
@@ -686,7 +686,7 @@ def satisfaction(cycles: list[Cycle]) -> dict[int, Satisfaction]:
             ended_early=count("ended_early", early.get(cycle_id, 0)),
             checkins=checkins[cycle_id],
             closing=closing[cycle_id],
-            help=help[cycle_id],
+            help=questions[cycle_id],
         )
     return result
 
