@@ -83,9 +83,6 @@ def main(tag: str) -> None:
                 mentor_id=mentor.id,
                 mentee_id=mentee.id,
                 source="request",
-                status=PairingStatus.ENDED,
-                end_kind=PairingEnd.COMPLETED,
-                ended_at=utcnow(),
                 created_at=utcnow() - timedelta(days=190),
             )
             db.session.add(pairing)
@@ -118,7 +115,10 @@ def main(tag: str) -> None:
                     created_by_id=mentee.id,
                 )
                 db.session.add(goal)
+                # Written while the pairing runs: an ended pairing's goals are read only.
+                db.session.flush()
                 participant_pairing = pairing
+            pairing.status, pairing.end_kind, pairing.ended_at = PairingStatus.ENDED, PairingEnd.COMPLETED, utcnow()
         db.session.commit()
         print(
             json.dumps(

@@ -75,9 +75,10 @@ def test_a_pair_that_does_not_fit_finds_a_kind_way_out(page: Page, run_python, n
     # The director sees the pair flagged on the board, answers, and ends the pairing for them.
     boss = new_page(new_context, js)
     sign_in(boss, director["email"], password)
-    expect(boss.get_by_role("heading", name="Questions for you")).to_be_visible()
+    state = boss.get_by_role("region", name="The program today")
+    expect(state).to_contain_text("1 question waits for a first answer")
     check_a11y(boss, "the director's home")
-    boss.get_by_role("link", name="Pairs that may need help").first.click()
+    state.get_by_role("link", name="Pairs that may need help", exact=True).click()
     boss.get_by_label("Health").select_option("needs_check_in")
     boss.get_by_role("button", name="Show").click()
     settled(boss)

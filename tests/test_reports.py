@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import xml.etree.ElementTree as ET  # our own server's output, not untrusted input
@@ -16,6 +17,7 @@ from portal.models import (
     Choice,
     Goal,
     GoalStatus,
+    HelpRequest,
     Notification,
     Pairing,
     PairingEnd,
@@ -30,7 +32,7 @@ from portal.onboarding.services import seed_choices
 from portal.reports.jobs import close_finished_cycles
 from tests.conftest import count_queries, login_as, post
 from tests.factories import answer, make_cycle, make_director, make_meeting, make_pairing, make_user
-from tests.test_reports_measures import world  # noqa: F401  (the hand-counted data set)
+from tests.test_reports_measures import backup, world  # noqa: F401  (the hand-counted data sets)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -62,7 +64,6 @@ def test_the_director_reads_the_report_of_the_current_cycle(client, world):  # n
     assert "Went well 0" in page  # six answered: the free text is shown, without names
     for mentee in world["mentees"]:
         assert mentee.display_name not in page
-    assert "not collected yet" in page
 
 
 def test_switching_cycle_shows_the_earlier_one_as_a_fragment_for_htmx(client, world):  # noqa: F811
@@ -107,6 +108,43 @@ def test_each_chart_is_valid_svg_drawing_the_numbers_of_its_table(client, world)
     assert float(widest.get("data-value")) == max(drawn)
     growth = _svg(page, "growth")
     assert [float(r.get("data-value")) for r in growth.iter(f"{SVG}rect")] == [1.2]
+
+
+def test_the_report_shows_check_ins_closing_reasons_and_help_as_numbers_only(client, backup):  # noqa: F811
+    login_as(client, make_director())
+    page = client.get("/reports/").get_data(as_text=True)
+    satisfaction = _table(page, "satisfaction")
+    for row in (
+        ["Check-in answers", "17"],
+        ["Suitability of matches", "3.4"],
+        ["Help requests", "6"],
+        ["Median days to answer help", "1 day"],
+    ):
+        assert row in satisfaction
+    assert _table(page, "checkin_first")[1:] == [
+        ["Going well", "6"],
+        ["Still finding our feet", "fewer than 5"],
+        ["Not a good fit", "fewer than 5"],
+    ]
+    assert _table(page, "pulses")[1:] == [["Pulse 1", "5", "3.6"], ["Pulse 2", "fewer than 5", "fewer than 5"]]
+    reasons = [[html.unescape(cell) for cell in row] for row in _table(page, "closing_reasons")[1:]]
+    assert ["Our schedules don't fit", "5"] in reasons and ["Not the right fit", "fewer than 5"] in reasons
+    # Each chart draws its table's shown numbers, and nothing hidden.
+    assert [float(r.get("data-value")) for r in _svg(page, "pulses").iter(f"{SVG}rect")] == [3.6]
+    assert [float(r.get("data-value")) for r in _svg(page, "checkin_first").iter(f"{SVG}rect")] == [6]
+    assert [float(r.get("data-value")) for r in _svg(page, "closing_reasons").iter(f"{SVG}rect")] == [0, 5, 0, 0]
+    # Every new figure is defined one click away.
+    for key in ("checkins", "checkin_first", "pulse_answers", "pulse_average", "closing_reasons", "suitability"):
+        assert f'href="#def-{key}"' in page and f'id="def-{key}"' in page
+    # The director reads numbers: never a check-in note, a closing note or a question's thread.
+    assert "Private" not in page and "Help, please" not in page and "An answer" not in page
+    assert "not collected yet" not in page
+    download = client.get(f"/reports/cycles/{backup['now'].id}/pulses.csv").get_data(as_text=True)
+    assert list(csv.reader(io.StringIO(download))) == [
+        ["Round", "Answers", "Average pulse"],
+        ["Pulse 1", "5", "3.6"],
+        ["Pulse 2", "fewer than 5", "fewer than 5"],
+    ]
 
 
 def test_a_table_downloads_as_csv_with_formulas_neutralised(client, world):  # noqa: F811
@@ -361,10 +399,39 @@ def test_the_directors_home_leads_with_the_programs_state(client, world):  # noq
     page = client.get("/").get_data(as_text=True)
     assert "The program today" in page
     assert "9 mentees, 5 mentors" in page and "89 %" in page
-    assert 'data-slot="pairs-needing-help">not collected yet' in page
+    # The real counts, each once, from the board's rules and the help queue (work queues: shown under 5 too).
+    assert re.search(r'data-figure="pairs-needing-help"><span class="">2</span>', page)
+    assert "None: no question waits for a first answer" in page
+    assert page.count("Pairs that may need help") == 2  # the figure's name and the link to the board
+    assert "Questions for you" not in page
+    assert 'href="/reports/#def-pairs_needing_help"' in page and 'href="/support/board"' in page
     assert 'href="/reports/"' in page
     login_as(client, make_user())
     assert "The program today" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_directors_home_counts_questions_waiting_and_leads_with_the_program(client, backup):  # noqa: F811
+    login_as(client, make_director())
+    page = client.get("/").get_data(as_text=True)
+    assert page.index("The program today") < page.index("</h1>") + 200  # right after the greeting
+    waiting = re.search(r'data-figure="help-waiting">(.*?)</dd>', page, re.S).group(1)
+    assert re.fullmatch(r"1 question waits for a first answer; the oldest for \d+ hours", waiting)
+    # The first five pairs each have a question not resolved yet (answered is not resolved), and the seventh
+    # never met and answered "Not a good fit"; the sixth and eighth are on track: 6 may need help.
+    assert re.search(r'data-figure="pairs-needing-help"><span class="">(\d+)</span>', page).group(1) == "6"
+
+
+def test_the_directors_home_shows_questions_waiting_when_no_cycle_is_current(client):
+    director = make_director()
+    asker = make_user()
+    db.session.add(HelpRequest(user_id=asker.id, topic="other"))
+    db.session.add(HelpRequest(user_id=asker.id, topic="scheduling"))
+    db.session.commit()
+    login_as(client, director)
+    page = client.get("/").get_data(as_text=True)
+    assert "No cycle is current" in page and "Pairs that may need help" not in page
+    assert re.search(r"2 questions wait for a first answer; the oldest for \d+ minutes?", page)
+    assert asker.display_name not in page
 
 
 def test_the_program_page_and_the_directors_home_take_a_fixed_number_of_queries(client, world):  # noqa: F811
@@ -378,6 +445,8 @@ def test_the_program_page_and_the_directors_home_take_a_fixed_number_of_queries(
         counts.append((program[0], home[0]))
         for pairing in world["pairings"]:
             make_meeting(pairing, days_from_now=-45)
+            # The home's queues grow too: a question waiting from each pair.
+            db.session.add(HelpRequest(user_id=pairing.mentee_id, pairing_id=pairing.id, topic="other"))
         make_pairing(cycle=world["earlier"])
     assert counts[0] == counts[1]
 

@@ -9,12 +9,19 @@ import pytest
 from portal.clock import today
 from portal.extensions import db
 from portal.models import (
+    CheckIn,
     Choice,
+    ClosingReason,
+    ClosingSurvey,
     Enrolment,
     EnrolmentRole,
+    Fit,
     Goal,
     GoalSkill,
     GoalStatus,
+    HelpMessage,
+    HelpRequest,
+    HelpStatus,
     InterestEvent,
     InterestKind,
     Nudge,
@@ -294,7 +301,6 @@ def test_the_recommend_score_is_promoters_minus_detractors(world):
     assert s.answered.value == 6  # the skipped one is not an answer
     assert s.recommend.text == "+40"  # 3 promoters, 1 detractor, 5 scores
     assert s.recommend_mentors.text == "none yet"
-    assert s.checkins.text == "not collected yet" and s.help_requests.text == "not collected yet"
 
 
 def test_a_pairing_closed_early_on_the_cycles_last_day_counts_in_that_cycle(world):
@@ -338,6 +344,230 @@ def test_the_report_compares_with_the_previous_cycle(world):
     ]
 
 
+@pytest.fixture
+def backup(world):
+    """The back-up plan's data on top of ``world``, counted by hand.
+
+    Check-ins in "Now": the first check-in answered by 9 partners (6 "going well", 2 "finding our feet",
+    1 "not a good fit") and skipped by one; pulse 1 answered by 5 (4, 4, 5, 3, 2: average 3.6); pulse 2 by 3.
+    17 answers from 9 people (mentees m1..m7 and two mentors). "Earlier": 2 answers from 2 people.
+    Closing surveys in "Now": six extra pairings closed early, 5 for schedules and 1 not a fit; suitability
+    2, 3, 3, 4, 5 and one left empty (average 3.4 over 5). "Earlier": its one pairing closed early, suitability 4.
+    Help in "Now": six questions from six people (one about no pairing); five answered after 0.5, 2, 1, 3
+    and 0.25 days (median 1), one waiting. "Earlier": two questions (one about no pairing, sent while it ran).
+    """
+    day = today()
+    now, earlier = world["now"], world["earlier"]
+    pairings, old_pairings, mentees = world["pairings"], world["old_pairings"], world["mentees"]
+
+    def check_in(pairing, user_id, round_, *, fit=None, score=None, skipped=False):
+        moment = at(day - timedelta(days=3))
+        db.session.add(
+            CheckIn(
+                pairing_id=pairing.id,
+                user_id=user_id,
+                round=round_,
+                fit=fit,
+                score=score,
+                note="Private to the director",
+                answered_at=None if skipped else moment,
+                skipped_at=moment if skipped else None,
+            )
+        )
+
+    for n in range(6):
+        check_in(pairings[n], mentees[n].id, 0, fit=Fit.GOING_WELL)
+    check_in(pairings[0], pairings[0].mentor_id, 0, fit=Fit.FINDING_FEET)
+    check_in(pairings[1], pairings[1].mentor_id, 0, fit=Fit.FINDING_FEET)
+    check_in(pairings[6], mentees[6].id, 0, fit=Fit.NOT_A_FIT)
+    check_in(pairings[7], mentees[7].id, 0, skipped=True)
+    for n, score in enumerate([4, 4, 5, 3, 2]):
+        check_in(pairings[n], mentees[n].id, 1, score=score)
+    for n, score in enumerate([5, 5, 4]):
+        check_in(pairings[n], mentees[n].id, 2, score=score)
+    check_in(old_pairings[0], old_pairings[0].mentee_id, 0, fit=Fit.GOING_WELL)
+    check_in(old_pairings[1], old_pairings[1].mentee_id, 1, score=5)
+
+    ended = at(day - timedelta(days=4))
+    for n, (reason, suitability) in enumerate(
+        [
+            (ClosingReason.SCHEDULES, 2),
+            (ClosingReason.SCHEDULES, 3),
+            (ClosingReason.SCHEDULES, 3),
+            (ClosingReason.SCHEDULES, 4),
+            (ClosingReason.SCHEDULES, None),
+            (ClosingReason.NOT_A_FIT, 5),
+        ]
+    ):
+        closed = Pairing(
+            cycle_id=now.id,
+            mentor_id=make_user(team="Design").id,
+            mentee_id=make_user(team="Data").id,
+            source="request",
+            status=PairingStatus.ENDED,
+            ended_at=ended,
+            end_kind=PairingEnd.CLOSED_EARLY,
+        )
+        db.session.add(closed)
+        db.session.flush()
+        db.session.add(
+            ClosingSurvey(
+                pairing_id=closed.id,
+                ended_by_id=closed.mentee_id,
+                reason=reason,
+                suitability=suitability,
+                note=f"Private closing note {n}",
+            )
+        )
+    db.session.add(
+        ClosingSurvey(
+            pairing_id=old_pairings[4].id,
+            ended_by_id=old_pairings[4].mentee_id,
+            reason=ClosingReason.LEAVING,
+            suitability=4,
+        )
+    )
+
+    director = make_user(role="director")
+    stranger = make_user(team="Legal")
+
+    def ask(user_id, pairing, sent, answers=(), status=HelpStatus.IN_PROGRESS):
+        request = HelpRequest(
+            user_id=user_id,
+            pairing_id=pairing.id if pairing else None,
+            topic="other",
+            status=status,
+            created_at=sent,
+            updated_at=sent,
+        )
+        db.session.add(request)
+        db.session.flush()
+        db.session.add(HelpMessage(help_request_id=request.id, author_id=user_id, body="Help, please", created_at=sent))
+        for moment in answers:
+            db.session.add(
+                HelpMessage(
+                    help_request_id=request.id,
+                    author_id=director.id,
+                    from_director=True,
+                    body="An answer",
+                    created_at=moment,
+                )
+            )
+        return request
+
+    d = day - timedelta(days=10)
+    ask(mentees[0].id, pairings[0], at(d, 9), [at(d, 21)])  # half a day
+    # Two answers: the first counts. The asker's own later message is no answer.
+    ask(mentees[1].id, pairings[1], at(d, 12), [at(d + timedelta(days=3), 12), at(d + timedelta(days=2), 12)])
+    late = ask(pairings[2].mentor_id, pairings[2], at(d, 12), [at(d + timedelta(days=1), 12)])
+    db.session.add(
+        HelpMessage(help_request_id=late.id, author_id=pairings[2].mentor_id, body="More", created_at=at(d, 13))
+    )
+    ask(mentees[3].id, pairings[3], at(d), [at(d + timedelta(days=3))])  # three days
+    ask(stranger.id, None, at(d, 12), [at(d, 18)])  # a quarter of a day, about no pairing
+    ask(mentees[4].id, pairings[4], at(day - timedelta(days=1)), status=HelpStatus.NEW)  # waiting
+    ask(old_pairings[0].mentee_id, old_pairings[0], at(earlier.ends_on - timedelta(days=20)), [at(earlier.ends_on)])
+    ask(stranger.id, None, at(earlier.ends_on - timedelta(days=10)), status=HelpStatus.RESOLVED)
+    db.session.commit()
+    return world
+
+
+def test_check_in_answers_read_as_the_first_check_in_then_each_pulse(backup):
+    now, earlier = backup["now"], backup["earlier"]
+    found = measures.checkin_answers([now.id, earlier.id])
+    checkins = found[now.id]
+    assert (checkins.answers.value, checkins.answers.base, checkins.answers.text) == (17, 9, "17")
+    assert [(answer, fig.text) for answer, fig in checkins.first] == [
+        ("Going well", "6"),
+        ("Still finding our feet", "fewer than 5"),
+        ("Not a good fit", "fewer than 5"),
+    ]
+    pulse_1, pulse_2 = checkins.pulses
+    assert (pulse_1.label, pulse_1.answers.text, pulse_1.average.value, pulse_1.average.text) == (
+        "Pulse 1",
+        "5",
+        3.6,
+        "3.6",
+    )
+    assert (pulse_2.answers.text, pulse_2.average.text) == ("fewer than 5", "fewer than 5")
+    assert pulse_2.average.value == 4.7  # known, never shown
+    old = found[earlier.id]
+    assert old.answers.value == 2 and old.answers.text == "fewer than 5"
+    assert [p.average.text for p in old.pulses] == ["fewer than 5"]
+
+
+def test_closing_reasons_and_suitability_come_from_the_closing_surveys(backup):
+    now, earlier = backup["now"], backup["earlier"]
+    found = measures.closing_reasons([now.id, earlier.id])
+    closing = found[now.id]
+    assert closing.surveys.text == "6"
+    reasons = {reason: fig.text for reason, fig in closing.reasons}
+    assert reasons == {
+        "Our goals are met": "0",
+        "Our schedules don't fit": "5",
+        "Not the right fit": "fewer than 5",
+        "I'm leaving the company": "0",
+        "Something else": "0",
+    }
+    assert (closing.suitability.value, closing.suitability.base, closing.suitability.text) == (3.4, 5, "3.4")
+    old = found[earlier.id]
+    assert old.suitability.value == 4 and old.suitability.text == "fewer than 5"
+    assert old.surveys.text == "fewer than 5"
+
+
+def test_help_requests_and_the_directors_median_answer_time(backup):
+    now, earlier = backup["now"], backup["earlier"]
+    found = measures.help_requests([now.id, earlier.id])
+    help = found[now.id]
+    assert (help.requests.value, help.requests.base, help.requests.text) == (6, 6, "6")
+    assert (help.answer_days.value, help.answer_days.base, help.answer_days.text) == (1, 5, "1 day")
+    old = found[earlier.id]
+    assert old.requests.value == 2 and old.requests.text == "fewer than 5"
+    assert old.answer_days.value == 20 and old.answer_days.text == "fewer than 5"
+
+
+def test_the_median_answer_time_keeps_a_fraction_of_a_day(backup):
+    now = backup["now"]
+    slow = db.session.query(HelpRequest).filter(HelpRequest.user_id == backup["mentees"][3].id).one()
+    db.session.query(HelpMessage).filter(HelpMessage.help_request_id == slow.id).delete()
+    # Left: 0.25, 0.5, 1 and 2 days from four people: fewer than 5, though the middle value is known.
+    help = measures.help_requests([now.id])[now.id]
+    assert help.answer_days.value == 0.8 and help.answer_days.text == "fewer than 5"
+
+
+def test_the_satisfaction_table_and_its_new_tables_read_the_back_up_plan(backup):
+    now = backup["now"]
+    report = cycle_report(now, report_cycles())
+    cells = {row[0]: row[1].text for row in report.tables["satisfaction"].rows}
+    assert cells["Closing surveys"] == "6"
+    assert cells["Suitability of matches"] == "3.4"
+    assert cells["Check-in answers"] == "17"
+    assert cells["Help requests"] == "6"
+    assert cells["Median days to answer help"] == "1 day"
+    assert cells["Pairings closed early"] == "6"
+    pulses = report.tables["pulses"]
+    assert [[c if isinstance(c, str) else c.text for c in row] for row in pulses.rows] == [
+        ["Pulse 1", "5", "3.6"],
+        ["Pulse 2", "fewer than 5", "fewer than 5"],
+    ]
+    # Nothing the director reads here carries a note, a thread or a name.
+    text = repr(report)
+    assert "Private" not in text and "Help, please" not in text and "An answer" not in text
+    assert backup["mentees"][0].display_name not in text
+
+
+def test_pairs_needing_help_are_counted_as_the_board_counts_them(world):
+    # In "Now" the two pairs that never met (paired 50 and more days ago) might need a check-in.
+    figure = measures.pairs_needing_help(world["now"])
+    assert (figure.value, figure.text) == (2, "2")  # a work queue: its size is shown, the board lists each
+
+
+def test_help_requests_waiting_count_questions_without_a_first_answer(backup):
+    figure, waiting = measures.help_requests_waiting()
+    assert (figure.value, figure.text) == (1, "1")
+    assert waiting.oldest is not None
+
+
 def test_the_report_takes_a_fixed_number_of_queries(world):
     from tests.conftest import count_queries
 
@@ -347,6 +577,22 @@ def test_the_report_takes_a_fixed_number_of_queries(world):
     for pairing in world["pairings"]:
         for k in range(3):
             make_meeting(pairing, days_from_now=-(40 + k))
+        # The back-up plan's sources grow too: check-ins, a closing survey, a question with its answer.
+        for round_ in range(3):
+            answered = at(today())
+            db.session.add(
+                CheckIn(pairing_id=pairing.id, user_id=pairing.mentee_id, round=round_, score=3, answered_at=answered)
+            )
+        request = HelpRequest(user_id=pairing.mentee_id, pairing_id=pairing.id, topic="other")
+        db.session.add(request)
+        db.session.flush()
+        answer = HelpMessage(help_request_id=request.id, author_id=pairing.mentor_id, from_director=True, body="A")
+        db.session.add(answer)
+    survey = ClosingSurvey(
+        pairing_id=world["old_pairings"][4].id, ended_by_id=world["mentees"][0].id, reason=ClosingReason.OTHER
+    )
+    db.session.add(survey)
+    db.session.commit()
     with count_queries() as bigger:
         cycle_report(now, report_cycles())
-    assert small[0] == bigger[0]
+    assert small[0] == bigger[0] == 20  # every measure grouped by cycle: the back-up plan adds four

@@ -1,7 +1,7 @@
 """Scales for the report's bar charts; the SVG itself is drawn by Jinja macros (reports/_charts.html).
 
 Plain arithmetic, no Flask: a chart is computed from a report ``Table`` so that the bars and the table
-beside them can never disagree. Figures hidden by the rule of five (or not collected) get no bar.
+beside them can never disagree. Figures hidden by the rule of five (or not known yet) get no bar.
 """
 
 from __future__ import annotations

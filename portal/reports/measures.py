@@ -1,12 +1,14 @@
 """The impact report's measures: plain query functions, each with its definition, tested on hand-counted data.
 
 Every function takes cycle ids and answers for all of them at once with a fixed number of queries, so the
-report of one cycle and the table across cycles cost the same whatever the data. A measure whose source
-tables do not exist yet (the back-up plan's check-ins, closing surveys and help requests) answers
-``not_collected(...)``; plugging the source in later means rewriting that one function.
+report of one cycle and the table across cycles cost the same whatever the data. The back-up plan's
+measures (check-ins, closing surveys, help requests, pair health) read numbers only, never the notes and
+threads people write for the director.
 
 Privacy: a figure about fewer than ``SMALL`` people (or pairs) is never shown, only "fewer than 5"
-(``Figure.text``), and no measure returns who anybody is.
+(``Figure.text``), and no measure returns who anybody is. The director's two work queues on the home page
+(pairs that may need help, questions waiting) are the one exception: each item in them is already shown to
+the director by name on the board or in the help queue, so hiding their size would hide work, not a person.
 """
 
 from __future__ import annotations
@@ -23,13 +25,19 @@ from sqlalchemy.sql.functions import FunctionElement
 from portal.clock import today
 from portal.extensions import db
 from portal.models import (
+    CheckIn,
     Choice,
+    ClosingReason,
+    ClosingSurvey,
     Cycle,
     Enrolment,
     EnrolmentRole,
+    Fit,
     Goal,
     GoalSkill,
     GoalStatus,
+    HelpMessage,
+    HelpRequest,
     InterestEvent,
     InterestKind,
     Meeting,
@@ -43,6 +51,9 @@ from portal.models import (
     RosterEntry,
     User,
 )
+from portal.support.board import health_counts
+from portal.support.health import HealthState
+from portal.support.services import CLOSING_LABELS, FIT_LABELS, Waiting, waiting_summary
 
 SMALL = 5
 
@@ -94,16 +105,57 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "Pairings closed early",
         "Pairings that ended before their cycle did, by a partner or the director.",
     ),
-    "checkins": ("Check-in answers", "How pairs said they were doing in their regular check-ins, over time."),
+    "checkins": (
+        "Check-in answers",
+        "Answers partners gave to their check-ins (the first check-in and the pulses), skipped ones left out; "
+        "the rule of five counts the people who answered.",
+    ),
+    "checkin_first": (
+        "First check-in",
+        "Answers to \u201cHow is this pairing going for you?\u201d, asked of each partner a few days after "
+        "the pair's first meeting (at the latest two weeks after pairing); each answer counts the partners who "
+        "chose it.",
+    ),
+    "pulse_answers": (
+        "Pulse answers",
+        "Partners who answered that round of pulses (1 to 5), which comes every 6 weeks after the first "
+        "check-in by default: pulse 1 about 6 weeks in, pulse 2 about 12 weeks in.",
+    ),
+    "pulse_average": ("Average pulse", "The average of that round's answers, from 1 (hard going) to 5 (very well)."),
+    "closing_surveys": (
+        "Closing surveys",
+        "Pairings closed early whose closing survey was answered (whoever ended it answers it).",
+    ),
     "closing_reasons": (
         "Reasons for closing early",
-        "The reasons given in the closing survey of pairings closed early.",
+        "For each reason offered in the closing survey, the pairings closed early that gave it.",
     ),
-    "suitability": ("Suitability of matches", "How well partners felt their match suited them, from check-ins."),
-    "help_requests": ("Help requests", "Requests for help sent to the director by pairs of the cycle."),
-    "help_answer_days": ("Median days to answer help", "Days from a help request to the director's first answer."),
-    "pairs_needing_help": ("Pairs that may need help", "Pairs whose check-ins or activity suggest they may need help."),
-    "help_waiting": ("Help requests waiting", "Help requests that have no answer yet."),
+    "suitability": (
+        "Suitability of matches",
+        "\u201cHow suitable was the match?\u201d from 1 (not at all) to 5 (very), asked in the closing survey "
+        "of pairings closed early; the average over those who answered this optional question.",
+    ),
+    "help_requests": (
+        "Help requests",
+        "Questions sent to the program director about a pairing of the cycle, or about no pairing while the "
+        "cycle ran (from enrolment to its last day); the rule of five counts the people who asked.",
+    ),
+    "help_answer_days": (
+        "Median days to answer help",
+        "For each question answered, the time from its sending to the director's first answer, in days; the "
+        "middle value. Questions not answered yet are left out.",
+    ),
+    "pairs_needing_help": (
+        "Pairs that may need help",
+        "Running pairs of the current cycle whose health reads \u201cMight need a check-in\u201d on the "
+        "director's board: no meeting for weeks, overdue milestones, a partner answering \u201cNot a good "
+        "fit\u201d, a low pulse or an open question. Shown whatever its size: the board lists each of them.",
+    ),
+    "help_waiting": (
+        "Help requests waiting",
+        "Questions to the program director that wait for a first answer (new, or reopened by the person). "
+        "Shown whatever its size: the help queue lists each of them.",
+    ),
     "nudges_invited": (
         "Invited",
         "Personal nudges delivered from the day enrolment opened to the day matching closed.",
@@ -117,20 +169,26 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
 class Figure:
     """One number of the report, the size of the group it is about, and how to show it.
 
-    ``base`` is the number of people (or pairs) behind the figure; under ``SMALL`` it reads "fewer than 5".
-    ``kind``: count, rate (0 to 1), days, score (-100 to +100), change (an average on a 1 to 5 scale).
+    ``base`` is the number of people (or pairs) behind the figure; under ``SMALL`` it reads "fewer than 5",
+    unless the figure is one of the director's work queues (``queue``, see the module's docstring).
+    ``kind``: count, rate (0 to 1), days, score (-100 to +100), change (an average on a 1 to 5 scale),
+    average (on a 1 to 5 scale).
     """
 
     key: str
     value: float | int | None
     base: int
     kind: str = "count"
-    collected: bool = True
+    queue: bool = False
+
+    @property
+    def small(self) -> bool:
+        return not self.queue and 0 < self.base < SMALL
 
     @property
     def shown(self) -> bool:
-        """Whether the value may be shown (collected, known, and about enough people)."""
-        return self.collected and self.value is not None and not (0 < self.base < SMALL)
+        """Whether the value may be shown (known, and about enough people)."""
+        return self.value is not None and not self.small
 
     @property
     def number(self) -> float | int | None:
@@ -139,9 +197,7 @@ class Figure:
 
     @property
     def text(self) -> str:
-        if not self.collected:
-            return "not collected yet"
-        if 0 < self.base < SMALL:
+        if self.small:
             return "fewer than 5"
         if self.value is None:
             return "none yet"
@@ -158,12 +214,14 @@ def format_value(value: float | int, kind: str) -> str:
         return f"{round(value):+d}"
     if kind == "change":
         return f"{value:+.1f}"
+    if kind == "average":
+        return f"{value:.1f}"
     return f"{round(value):,}"
 
 
-def not_collected(key: str) -> Figure:
-    """A measure whose source the portal does not collect yet."""
-    return Figure(key, None, 0, collected=False)
+def queue_count(key: str, value: int) -> Figure:
+    """The size of one of the director's work queues: shown whatever it is (see the module's docstring)."""
+    return Figure(key, value, value, queue=True)
 
 
 def count(key: str, value: int) -> Figure:
@@ -576,11 +634,9 @@ class Satisfaction:
     recommend_mentees: Figure
     recommend_mentors: Figure
     ended_early: Figure
-    checkins: Figure
-    closing_reasons: Figure
-    suitability: Figure
-    help_requests: Figure
-    help_answer_days: Figure
+    checkins: CheckIns
+    closing: Closing
+    help: Help
 
 
 def _recommend_score(promoters: int, detractors: int, answers: int) -> Figure:
@@ -589,8 +645,8 @@ def _recommend_score(promoters: int, detractors: int, answers: int) -> Figure:
 
 
 def satisfaction(cycles: list[Cycle]) -> dict[int, Satisfaction]:
-    """Retrospectives answered, the recommend score (all, mentees, mentors), pairings closed early; and the
-    back-up plan's measures, not collected yet. Two queries."""
+    """Retrospectives answered, the recommend score (all, mentees, mentors), pairings closed early, and the
+    back-up plan's check-ins, closing surveys and help requests. Six queries whatever the number of cycles."""
     ids = [cycle.id for cycle in cycles]
     scores: dict[int, dict[str, tuple[int, int, int, int]]] = defaultdict(dict)
     for cycle_id, role, answered, answers, promoters, detractors in db.session.execute(
@@ -613,6 +669,9 @@ def satisfaction(cycles: list[Cycle]) -> dict[int, Satisfaction]:
             .group_by(Pairing.cycle_id)
         ).all()
     )
+    checkins = checkin_answers(ids)
+    closing = closing_reasons(ids)
+    questions = help_requests(ids)
     result = {}
     for cycle_id in ids:
         by_role = scores.get(cycle_id, {})
@@ -625,11 +684,9 @@ def satisfaction(cycles: list[Cycle]) -> dict[int, Satisfaction]:
             recommend_mentees=_recommend_score(mentee[2], mentee[3], mentee[1]),
             recommend_mentors=_recommend_score(mentor[2], mentor[3], mentor[1]),
             ended_early=count("ended_early", early.get(cycle_id, 0)),
-            checkins=checkin_answers(cycle_id),
-            closing_reasons=closing_reasons(cycle_id),
-            suitability=match_suitability(cycle_id),
-            help_requests=help_requests(cycle_id),
-            help_answer_days=help_answer_days(cycle_id),
+            checkins=checkins[cycle_id],
+            closing=closing[cycle_id],
+            help=questions[cycle_id],
         )
     return result
 
@@ -646,43 +703,202 @@ def recommend_overall() -> Figure:
     return _recommend_score(promoters, detractors, answers)
 
 
-# The back-up plan (check-ins, closing surveys, help requests) is built on another branch: until its tables
-# exist these say so. Each is one function, so its source plugs in here without touching the report.
+# -- the back-up plan: check-ins, closing surveys, help requests, pair health --------------------------------
+# Numbers only: the notes people write for the director, the closing survey's note and the help threads'
+# text are never read here.
 
 
-def checkin_answers(cycle_id: int) -> Figure:
-    """Check-in answers over time (source: the back-up plan's check-ins)."""
-    return not_collected("checkins")
+def _average(total: int | None, answers: int) -> float | None:
+    return round(total / answers, 1) if answers else None
 
 
-def closing_reasons(cycle_id: int) -> Figure:
-    """Reasons given when closing a pairing early (source: the back-up plan's closing survey)."""
-    return not_collected("closing_reasons")
+@dataclass
+class Pulse:
+    """One round of pulses (the first is about 6 weeks after the first check-in, then every 6 weeks)."""
+
+    label: str
+    answers: Figure
+    average: Figure
 
 
-def match_suitability(cycle_id: int) -> Figure:
-    """How well matches suited the partners (source: the back-up plan's check-ins)."""
-    return not_collected("suitability")
+@dataclass
+class CheckIns:
+    answers: Figure
+    # The first check-in, "How is this pairing going for you?": (answer, how many gave it).
+    first: list[tuple[str, Figure]]
+    pulses: list[Pulse]
 
 
-def help_requests(cycle_id: int) -> Figure:
-    """Help requests sent to the director (source: the back-up plan's help queue)."""
-    return not_collected("help_requests")
+def checkin_answers(cycle_ids: list[int]) -> dict[int, CheckIns]:
+    """Check-in answers of each cycle's pairs: the first check-in's answers, then each pulse round's average.
+
+    Rounds stand for time: every pair's round 1 comes a pulse interval after its first check-in, round 2 one
+    more interval later, so the rows read as the pairing's life goes on. Skipped check-ins are not answers.
+    Two queries.
+    """
+    answered = and_(CheckIn.pairing_id == Pairing.id, CheckIn.answered_at.is_not(None))
+    totals = {
+        cycle_id: (answers, people)
+        for cycle_id, answers, people in db.session.execute(
+            select(Pairing.cycle_id, func.count(CheckIn.id), func.count(distinct(CheckIn.user_id)))
+            .join(CheckIn, answered)
+            .where(Pairing.cycle_id.in_(cycle_ids))
+            .group_by(Pairing.cycle_id)
+        )
+    }
+    fits: dict[int, dict[Fit, int]] = defaultdict(dict)
+    pulses: dict[int, list[Pulse]] = defaultdict(list)
+    for cycle_id, round_, fit, answers, scored, total in db.session.execute(
+        select(
+            Pairing.cycle_id,
+            CheckIn.round,
+            CheckIn.fit,
+            func.count(CheckIn.id),
+            func.count(CheckIn.score),
+            func.sum(CheckIn.score),
+        )
+        .join(CheckIn, answered)
+        .where(Pairing.cycle_id.in_(cycle_ids))
+        .group_by(Pairing.cycle_id, CheckIn.round, CheckIn.fit)
+        .order_by(Pairing.cycle_id, CheckIn.round)
+    ):
+        if round_ == 0:
+            if fit is not None:
+                fits[cycle_id][Fit(fit)] = answers
+        elif scored:
+            pulses[cycle_id].append(
+                Pulse(
+                    f"Pulse {round_}",
+                    count("pulse_answers", scored),
+                    Figure("pulse_average", _average(total, scored), scored, "average"),
+                )
+            )
+    result = {}
+    for cycle_id in cycle_ids:
+        answers, people = totals.get(cycle_id, (0, 0))
+        result[cycle_id] = CheckIns(
+            answers=Figure("checkins", answers, people),
+            # Each answer is a group of people: under 5 it is hidden like any other.
+            first=[(FIT_LABELS[fit], count("checkin_first", fits[cycle_id].get(fit, 0))) for fit in Fit],
+            pulses=pulses.get(cycle_id, []),
+        )
+    return result
 
 
-def help_answer_days(cycle_id: int) -> Figure:
-    """The director's median days to answer a help request (source: the back-up plan's help queue)."""
-    return not_collected("help_answer_days")
+@dataclass
+class Closing:
+    surveys: Figure
+    reasons: list[tuple[str, Figure]]
+    suitability: Figure
 
 
-def pairs_needing_help(cycle_id: int) -> Figure:
-    """Pairs that may need help, for the director's home page (source: the back-up plan's pair health)."""
-    return not_collected("pairs_needing_help")
+def closing_reasons(cycle_ids: list[int]) -> dict[int, Closing]:
+    """The closing surveys of each cycle's pairings closed early: how many gave each reason, and how suitable
+    the match was on average (1 to 5, over those who answered that optional question). One query."""
+    counts: dict[int, dict[ClosingReason, int]] = defaultdict(dict)
+    suitability: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for cycle_id, reason, surveys, rated, total in db.session.execute(
+        select(
+            Pairing.cycle_id,
+            ClosingSurvey.reason,
+            func.count(ClosingSurvey.id),
+            func.count(ClosingSurvey.suitability),
+            func.sum(ClosingSurvey.suitability),
+        )
+        .join(Pairing, Pairing.id == ClosingSurvey.pairing_id)
+        .where(Pairing.cycle_id.in_(cycle_ids), Pairing.end_kind == PairingEnd.CLOSED_EARLY)
+        .group_by(Pairing.cycle_id, ClosingSurvey.reason)
+    ):
+        counts[cycle_id][ClosingReason(reason)] = surveys
+        suitability[cycle_id][0] += rated
+        suitability[cycle_id][1] += total or 0
+    result = {}
+    for cycle_id in cycle_ids:
+        rated, total = suitability[cycle_id]
+        found = counts.get(cycle_id, {})
+        result[cycle_id] = Closing(
+            surveys=count("closing_surveys", sum(found.values())),
+            reasons=[(CLOSING_LABELS[r], count("closing_reasons", found.get(r, 0))) for r in ClosingReason],
+            suitability=Figure("suitability", _average(total, rated), rated, "average"),
+        )
+    return result
 
 
-def help_requests_waiting() -> Figure:
-    """Help requests with no answer yet, for the director's home page (source: the back-up plan's help queue)."""
-    return not_collected("help_waiting")
+@dataclass
+class Help:
+    requests: Figure
+    answer_days: Figure
+
+
+def _moment(value) -> datetime | None:
+    """A timestamp read back from an aggregate: SQLite hands it over as text, PostgreSQL as a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def help_requests(cycle_ids: list[int]) -> dict[int, Help]:
+    """Questions sent to the director that belong to each cycle, and the director's median time to a first
+    answer in days (one decimal), over the questions answered so far.
+
+    A question belongs to the cycle of the pairing it is about; one about no pairing, to each cycle running
+    (from enrolment to its last day) when it was sent. One query, a row per question: questions are few.
+    """
+    sent_on = day_of(HelpRequest.created_at)
+    belongs = or_(
+        Cycle.id == Pairing.cycle_id,
+        and_(
+            HelpRequest.pairing_id.is_(None),
+            sent_on >= Cycle.enrolment_opens_on,
+            sent_on <= Cycle.ends_on,
+        ),
+    )
+    asked: dict[int, set[int]] = defaultdict(set)
+    requests: dict[int, int] = defaultdict(int)
+    waits: dict[int, list[float]] = defaultdict(list)
+    answered_by: dict[int, set[int]] = defaultdict(set)
+    for cycle_id, user_id, created_at, first_answer in db.session.execute(
+        select(Cycle.id, HelpRequest.user_id, HelpRequest.created_at, func.min(HelpMessage.created_at))
+        .select_from(HelpRequest)
+        .outerjoin(Pairing, Pairing.id == HelpRequest.pairing_id)
+        .join(Cycle, belongs)
+        .outerjoin(
+            HelpMessage,
+            and_(HelpMessage.help_request_id == HelpRequest.id, HelpMessage.from_director.is_(True)),
+        )
+        .where(Cycle.id.in_(cycle_ids))
+        .group_by(Cycle.id, HelpRequest.id, HelpRequest.user_id, HelpRequest.created_at)
+    ):
+        requests[cycle_id] += 1
+        asked[cycle_id].add(user_id)
+        answer = _moment(first_answer)
+        if answer is not None:
+            waits[cycle_id].append((answer - _moment(created_at)).total_seconds() / 86400)
+            answered_by[cycle_id].add(user_id)
+    result = {}
+    for cycle_id in cycle_ids:
+        median = median_of(waits[cycle_id])
+        result[cycle_id] = Help(
+            requests=Figure("help_requests", requests[cycle_id], len(asked[cycle_id])),
+            answer_days=Figure(
+                "help_answer_days", round(median, 1) if median is not None else None, len(answered_by[cycle_id]), "days"
+            ),
+        )
+    return result
+
+
+def pairs_needing_help(cycle: Cycle, *, on: date | None = None) -> Figure:
+    """Active pairs of the cycle whose health reads "Might need a check-in", as the director's board counts
+    them (the board's queries: a fixed number whatever the number of pairs)."""
+    return queue_count("pairs_needing_help", health_counts(cycle, today=on or today())[HealthState.NEEDS_CHECK_IN])
+
+
+def help_requests_waiting() -> tuple[Figure, Waiting]:
+    """Questions waiting for the director's first answer, and since when (one query)."""
+    waiting = waiting_summary()
+    return queue_count("help_waiting", waiting.count), waiting
 
 
 # -- the interest nudge ------------------------------------------------------------------------------------

@@ -32,7 +32,16 @@ from portal.reports.services import (
 from portal.web import errors_onto, render
 
 # Tables drawn as bar charts, and the factor from a stored value to what is drawn (rates as percentages).
-CHARTS = {"funnel": 1, "meetings_per_pair": 1, "objectives": 100, "skills": 1, "growth": 1}
+CHARTS = {
+    "funnel": 1,
+    "meetings_per_pair": 1,
+    "objectives": 100,
+    "skills": 1,
+    "growth": 1,
+    "checkin_first": 1,
+    "pulses": 1,
+    "closing_reasons": 1,
+}
 
 
 def _cycle_or_404(cycle_id: int | None):

@@ -25,6 +25,7 @@ from portal.models import (
 from portal.pairings import pairing_for
 from portal.reports import measures
 from portal.reports.measures import DEFINITIONS, Figure
+from portal.support.services import Waiting
 
 LEVELS = (1, 2, 3, 4, 5)
 LEVEL_WORDS = {1: "just starting", 2: "finding my feet", 3: "comfortable", 4: "confident", 5: "could teach it"}
@@ -332,7 +333,7 @@ def _csv_cell(cell):
             return cell.text
         if cell.kind == "rate":
             return round(cell.value * 100)
-        if cell.kind in ("change", "number"):
+        if cell.kind in ("change", "number", "average", "days"):
             return round(cell.value, 1)
         return round(cell.value)
     return cell
@@ -502,12 +503,33 @@ def cycle_report(cycle: Cycle, cycles: list[Cycle]) -> Report:
             [label("recommend") + ", mentees", s.recommend_mentees],
             [label("recommend") + ", mentors", s.recommend_mentors],
             [label("ended_early"), s.ended_early],
-            [label("closing_reasons"), s.closing_reasons],
-            [label("checkins"), s.checkins],
-            [label("suitability"), s.suitability],
-            [label("help_requests"), s.help_requests],
-            [label("help_answer_days"), s.help_answer_days],
+            [label("closing_surveys"), s.closing.surveys],
+            [label("suitability"), s.closing.suitability],
+            [label("checkins"), s.checkins.answers],
+            [label("help_requests"), s.help.requests],
+            [label("help_answer_days"), s.help.answer_days],
         ],
+    )
+    tables["checkin_first"] = Table(
+        "checkin_first",
+        "First check-in: \u201cHow is this pairing going for you?\u201d",
+        ["Answer", "Partners"],
+        [[answer, fig] for answer, fig in s.checkins.first],
+        chart_column=1,
+    )
+    tables["pulses"] = Table(
+        "pulses",
+        "Pulses over time (1 to 5)",
+        ["Round", "Answers", "Average pulse"],
+        [[pulse.label, pulse.answers, pulse.average] for pulse in s.checkins.pulses],
+        chart_column=2,
+    )
+    tables["closing_reasons"] = Table(
+        "closing_reasons",
+        "Why pairings closed early",
+        ["Reason", "Pairings"],
+        [[reason, fig] for reason, fig in s.closing.reasons],
+        chart_column=1,
     )
     tables["nudges"] = Table(
         "nudges",
@@ -612,24 +634,32 @@ class ProgramState:
     mentees: Figure | None
     mentors: Figure | None
     match_rate: Figure | None
-    pairs_needing_help: Figure
+    pairs_needing_help: Figure | None
     help_waiting: Figure
+    waiting: Waiting
+
+    @property
+    def oldest_wait(self) -> str:
+        """How long the oldest question has waited, in plain words."""
+        return self.waiting.waited(utcnow())
 
 
 def program_state() -> ProgramState:
-    """What the director's home page leads with: the current cycle, enrolment, match rate, and the back-up
-    plan's two queues (not collected until that plan exists)."""
+    """What the director's home page leads with: the current cycle, enrolment, match rate, the pairs that may
+    need help and the questions waiting for an answer. A fixed number of queries."""
+    help_waiting, waiting = measures.help_requests_waiting()
     cycle = db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True)))
     if cycle is None:
-        return ProgramState(None, None, None, None, measures.pairs_needing_help(0), measures.help_requests_waiting())
+        return ProgramState(None, None, None, None, None, help_waiting, waiting)
     funnel = measures.funnels([cycle])[cycle.id]
     return ProgramState(
         cycle=cycle,
         mentees=funnel.mentees,
         mentors=funnel.mentors,
         match_rate=funnel.match_rate,
-        pairs_needing_help=measures.pairs_needing_help(cycle.id),
-        help_waiting=measures.help_requests_waiting(),
+        pairs_needing_help=measures.pairs_needing_help(cycle),
+        help_waiting=help_waiting,
+        waiting=waiting,
     )
 
 

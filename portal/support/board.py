@@ -72,6 +72,30 @@ def board(cycle: Cycle, *, state: str | None, team_id: int | None, page: int, to
     names on the page shown). Pairs are read as plain rows: thousands of ORM objects would cost more than
     every query together.
     """
+    rows = _judged(cycle, team_id=team_id, today=today)
+    counts = _count(rows)
+    wanted = HealthState(state) if state in {s.value for s in HealthState} else None
+    if wanted is not None:
+        rows = [row for row in rows if row.health.state == wanted]
+    rows.sort(key=lambda row: (*row.health.need, row.facts.last_held_on or row.facts.created_on, row.pairing_id))
+    total = len(rows)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    people = _people({uid for row in shown for uid in (row.mentor_id, row.mentee_id)})
+    for row in shown:
+        row.mentor, row.mentee = people.get(row.mentor_id), people.get(row.mentee_id)
+    return Board(shown, counts, total, page, pages)
+
+
+def health_counts(cycle: Cycle, *, today: date) -> dict[HealthState, int]:
+    """How many of the cycle's active pairs are in each health state, as the board counts them (the board's
+    queries, without the names)."""
+    return _count(_judged(cycle, team_id=None, today=today))
+
+
+def _judged(cycle: Cycle, *, team_id: int | None, today: date) -> list[BoardRow]:
+    """The cycle's active pairs (of one team, when asked), each with its facts and health."""
     mentor, mentee = aliased(User), aliased(User)
     chosen = select(Pairing.id).where(Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE)
     if team_id is not None:
@@ -89,25 +113,17 @@ def board(cycle: Cycle, *, state: str | None, team_id: int | None, page: int, to
     )
     facts = facts_for_query([(p.id, p.created_at.date()) for p in pairs], chosen, today)
     t = thresholds_for(cycle.id)
-    rows = [
+    return [
         BoardRow(p.id, p.created_at, p.mentor_id, p.mentee_id, facts[p.id], health_of(facts[p.id], t, today))
         for p in pairs
     ]
+
+
+def _count(rows: list[BoardRow]) -> dict[HealthState, int]:
     counts = {s: 0 for s in ORDER}
     for row in rows:
         counts[row.health.state] += 1
-    wanted = HealthState(state) if state in {s.value for s in HealthState} else None
-    if wanted is not None:
-        rows = [row for row in rows if row.health.state == wanted]
-    rows.sort(key=lambda row: (*row.health.need, row.facts.last_held_on or row.facts.created_on, row.pairing_id))
-    total = len(rows)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    people = _people({uid for row in shown for uid in (row.mentor_id, row.mentee_id)})
-    for row in shown:
-        row.mentor, row.mentee = people.get(row.mentor_id), people.get(row.mentee_id)
-    return Board(shown, counts, total, page, pages)
+    return counts
 
 
 def _people(ids: set[int]) -> dict[int, Person]:

@@ -690,7 +690,8 @@ def home_support(user: User, pairings: list[Pairing], *, now: datetime) -> dict:
     """What the home page shows of the back-up plan, in a fixed number of queries.
 
     Check-in cards waiting for ``user``, which pairings are paused (until when), earlier pairings with
-    readable journals, "Find another mentor", and for the director how many questions wait.
+    readable journals and "Find another mentor". The director's queues lead the page from
+    ``reports.services.program_state``.
     """
     from portal.pairings import partner_of
     from portal.support.forms import CheckInForm
@@ -719,7 +720,6 @@ def home_support(user: User, pairings: list[Pairing], *, now: datetime) -> dict:
         "paused": paused,
         "ended": ended,
         "find_another": find_another,
-        "waiting": waiting_summary() if user.is_director else None,
         "has_help": has_help,
         "form": CheckInForm(formdata=None),
         "now": now,
