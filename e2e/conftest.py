@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from e2e import helpers
 from e2e.helpers import assert_no_csp_violations, watch_console
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +103,8 @@ def server_env(tmp_path_factory) -> dict[str, str]:
         timeout=120,
     )
     assert migrate.returncode == 0, f"flask db upgrade failed:\n{migrate.stdout}\n{migrate.stderr}"
+    # The helpers read emails (registration links) from the server's outbox.
+    helpers.SERVER_DATABASE["url"] = env["DATABASE_URL"]
     return env
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
+from contextlib import closing
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import ConsoleMessage, Page, Route, expect
@@ -117,8 +119,41 @@ def unique_email(prefix: str = "e2e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
 
 
+# The live server's database URL (a SQLite file), set by the ``server_env`` fixture in conftest.
+SERVER_DATABASE: dict[str, str] = {}
+
+
+def newest_email(address: str) -> str:
+    """The body of the newest email to ``address`` in the live server's outbox."""
+    url = SERVER_DATABASE["url"]
+    assert url.startswith("sqlite:///"), url
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
+        row = connection.execute(
+            "SELECT body FROM outbox_emails WHERE to_address = ? ORDER BY id DESC LIMIT 1", (address.lower(),)
+        ).fetchone()
+    assert row, f"no email to {address}"
+    return row[0]
+
+
+def open_emailed_link(page: Page, address: str, path: str) -> None:
+    """Open the link starting with ``path`` in the newest email to ``address``, as its reader would."""
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"\S*)", newest_email(address))
+    assert match, f"no link to {path} in the newest email to {address}"
+    page.goto(match.group(1))
+
+
+def finish_registration(page: Page, email: str) -> None:
+    """After the register form: check the page, follow the emailed link and create the account."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    expect(page.get_by_text(f"We sent a link to {email.lower()}.")).to_be_visible()
+    open_emailed_link(page, email, "/accounts/register/finish/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Finish creating your account")
+    page.get_by_role("button", name="Create my account").click()
+
+
 def register(page: Page, *, name: str = "Robin Ellis", email: str | None = None, team: str = "Data Platform"):
-    """Create an account through the form; returns the email used. Lands on step 1 of the questionnaire."""
+    """Create an account through the form and the emailed link; returns the email used. Lands on step 1 of
+    the questionnaire."""
     email = email or unique_email()
     page.goto("/accounts/register")
     page.get_by_label("Your name, as colleagues know you").fill(name)
@@ -126,6 +161,7 @@ def register(page: Page, *, name: str = "Robin Ellis", email: str | None = None,
     page.get_by_label("Team").fill(team)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
+    finish_registration(page, email)
     expect(page.locator("#step-progress")).to_have_text("Step 1 of 11")
     page.wait_for_load_state("load")
     return email

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import check_a11y, expect_step, js_enabled, register, unique_email
+from e2e.helpers import check_a11y, expect_step, finish_registration, js_enabled, register, unique_email
 
 VALUES_TITLE = "Which values matter most to you at work?"
 ANYTHING_ELSE_TITLE = "Anything else you would like us to know?"
@@ -55,6 +55,7 @@ def test_register_with_a_short_password_keeps_what_was_typed(page: Page):
     expect(password).to_be_focused()
     password.fill("a gentle morning swim 42")
     page.get_by_role("button", name="Create my account").click()
+    finish_registration(page, email)
     expect_step(page, 1, "How would you like to take part?")
 
 

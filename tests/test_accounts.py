@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from portal.accounts.links import register_token
 from portal.accounts.services import authenticate
 from portal.extensions import db
-from portal.models import Notification, OutboxEmail, Role, User
+from portal.models import Notification, OutboxEmail, PendingRegistration, Role, User
 from portal.passwords import password_problem
 from tests.conftest import csrf_token, login_as, post
 from tests.factories import PASSWORD, make_user
@@ -26,8 +28,60 @@ def register(client, **overrides):
     return post(client, "/accounts/register", {**GOOD, **overrides})
 
 
-def test_registering_creates_a_participant_with_an_argon2id_hash_and_signs_them_in(client):
+def emails_to(address: str) -> list[OutboxEmail]:
+    return db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.to_address == address).order_by(OutboxEmail.id)
+    ).all()
+
+
+def finish_link(address: str = "priya.n@example.com") -> str:
+    """The path of the link in the newest email to ``address``."""
+    match = re.search(r"https?://[^/\s]+(/accounts/register/finish/\S+)", emails_to(address)[-1].body)
+    assert match, "no link to finish registering in the email"
+    return match.group(1)
+
+
+def register_and_finish(client, **overrides):
+    """Register and follow the emailed link, as a person would; returns the final response."""
+    register(client, **overrides)
+    link = finish_link(overrides.get("email", GOOD["email"]).lower())
+    assert client.get(link).status_code == 200
+    return post(client, link)
+
+
+def without_csrf(page: str) -> str:
+    page = re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', "", page)
+    page = re.sub(r'value="[^"]*" name="csrf_token"', "", page)
+    return re.sub(r'"X-CSRFToken": "[^"]*"', "", page)
+
+
+def user_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_registering_sends_a_link_and_creates_nothing_until_it_is_opened(client):
     response = register(client)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/accounts/register/sent"
+    page = client.get("/accounts/register/sent").get_data(as_text=True)
+    assert "Check your email" in page and "We sent a link to <strong>priya.n@example.com</strong>" in page
+    assert db.session.scalar(select(User).where(User.email == "priya.n@example.com")) is None
+    [mail] = emails_to("priya.n@example.com")
+    assert mail.subject == "Finish creating your account"
+    # The link carries ids only: never the password, nor its hash.
+    assert GOOD["password"] not in mail.body and "argon2" not in mail.body
+    pending = db.session.scalar(select(PendingRegistration))
+    assert pending.password_hash.startswith("$argon2id$") and GOOD["password"] not in pending.password_hash
+    assert authenticate(email=GOOD["email"], password=GOOD["password"]) is None
+
+
+def test_the_emailed_link_creates_a_participant_with_an_argon2id_hash_and_signs_them_in(client):
+    register(client)
+    link = finish_link()
+    page = client.get(link).get_data(as_text=True)
+    assert "Finish creating your account" in page and "priya.n@example.com" in page
+    assert user_count() == 0  # opening the link (as a mail scanner might) creates nothing
+    response = post(client, link)
     assert response.status_code == 303
     assert response.headers["Location"] == "/onboarding/"
     user = db.session.scalar(select(User).where(User.email == "priya.n@example.com"))
@@ -36,20 +90,155 @@ def test_registering_creates_a_participant_with_an_argon2id_hash_and_signs_them_
     assert user.password_hash.startswith("$argon2id$")
     assert GOOD["password"] not in user.password_hash
     assert "Hello, Priya Natarajan" in client.get("/").get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(PendingRegistration)) == 0
+    assert authenticate(email=GOOD["email"], password=GOOD["password"]) is not None
 
 
 def test_registering_welcomes_in_the_portal_and_by_email(client):
-    register(client)
+    register_and_finish(client)
     user = db.session.scalar(select(User).where(User.email == "priya.n@example.com"))
     notes = db.session.scalars(select(Notification).where(Notification.user_id == user.id)).all()
     assert len(notes) == 1 and "questionnaire" in notes[0].message
-    mail = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == user.email)).all()
-    assert len(mail) == 1 and "Welcome" in mail[0].subject
+    mail = emails_to(user.email)
+    assert [m.subject for m in mail] == ["Finish creating your account", "Welcome to the mentorship program"]
+
+
+def test_the_link_creates_the_account_once_and_a_second_use_is_refused_kindly(client, app):
+    register(client)
+    link = finish_link()
+    assert post(client, link).status_code == 303
+    other = app.test_client()
+    for response in (other.get(link), post(other, link)):
+        assert response.status_code == 410
+        page = response.get_data(as_text=True)
+        assert "This link has been used already" in page and "You can sign in" in page
+        assert 'href="/accounts/sign-in"' in page
+    assert user_count() == 1
+    assert "Hello, Priya Natarajan" not in other.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("kind", ["expired", "tampered", "cut short", "another salt"])
+def test_an_expired_or_tampered_link_gets_a_clear_page_and_changes_nothing(client, app, monkeypatch, kind):
+    from itsdangerous import URLSafeTimedSerializer
+
+    register(client)
+    link = finish_link()
+    token = link.rsplit("/", 1)[1]
+    if kind == "expired":
+        pending = db.session.scalar(select(PendingRegistration))
+        real = time.time()
+        with monkeypatch.context() as patch:
+            patch.setattr(time, "time", lambda: real - 3 * 24 * 3600)
+            token = register_token(pending.id, pending.nonce)
+    elif kind == "tampered":
+        token = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    elif kind == "cut short":
+        token = token[:20]
+    else:
+        pending = db.session.scalar(select(PendingRegistration))
+        token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="portal.nudges.claim").dumps(
+            {"pending": pending.id, "nonce": pending.nonce}
+        )
+    for response in (
+        client.get(f"/accounts/register/finish/{token}"),
+        post(client, f"/accounts/register/finish/{token}"),
+    ):
+        page = response.get_data(as_text=True)
+        if kind == "expired":
+            assert response.status_code == 410
+            assert "This link has expired" in page and "Nothing was created" in page
+        else:
+            assert response.status_code == 404
+            assert "This link does not work" in page and "Nothing was created" in page
+        assert 'href="/accounts/register"' in page
+    assert user_count() == 0
+    assert db.session.scalar(select(func.count()).select_from(PendingRegistration)) == 1
+
+
+def test_an_existing_address_gets_the_same_answer_as_a_new_one(app):
+    make_user(email="taken@example.com", display_name="Asha Rao")
+    answers = []
+    for email in ("Taken@Example.com", "free@example.com"):
+        client = app.test_client()
+        response = register(client, email=email, display_name="Sam Lee")
+        page = client.get(response.headers["Location"])
+        answers.append(
+            (response.status_code, response.headers["Location"], page.status_code, page.get_data(as_text=True))
+        )
+    (taken_status, taken_to, taken_page_status, taken_page), (free_status, free_to, free_page_status, free_page) = (
+        answers
+    )
+    assert (
+        (taken_status, taken_to, taken_page_status)
+        == (free_status, free_to, free_page_status)
+        == (
+            303,
+            "/accounts/register/sent",
+            200,
+        )
+    )
+    assert "already" not in taken_page
+    assert without_csrf(taken_page).replace("taken@example.com", "ADDRESS") == without_csrf(free_page).replace(
+        "free@example.com", "ADDRESS"
+    )
+
+
+def test_the_owner_of_an_existing_address_is_told_someone_tried_and_nothing_changes(client):
+    owner = make_user(email="priya.n@example.com", display_name="Priya Natarajan")
+    old_hash = owner.password_hash
+    register(client, display_name="Someone Else", team="Elsewhere")
+    [mail] = emails_to("priya.n@example.com")
+    assert mail.subject == "Someone tried to create an account with your email"
+    assert "Hello Priya Natarajan" in mail.body
+    assert "nothing was created and nothing about your account has changed" in mail.body
+    assert "/accounts/sign-in" in mail.body and "/accounts/register/finish/" not in mail.body
+    db.session.refresh(owner)
+    assert owner.password_hash == old_hash and owner.display_name == "Priya Natarajan"
+    assert user_count() == 1
+    assert db.session.scalar(select(func.count()).select_from(PendingRegistration)) == 0
+    assert authenticate(email=GOOD["email"], password=PASSWORD) is not None
+
+
+def test_both_answers_hash_the_password(client, monkeypatch):
+    import portal.accounts.services as services
+
+    hashed = []
+    real = services.hash_password
+    monkeypatch.setattr(services, "hash_password", lambda password: hashed.append(password) or real(password))
+    make_user(email="taken@example.com")
+    register(client, email="taken@example.com")
+    register(client, email="free@example.com")
+    assert hashed == [GOOD["password"], GOOD["password"]]
+
+
+@pytest.mark.parametrize("email", ["priya.n@example.com", "free@example.com"])
+def test_a_double_submit_answers_as_if_once(app, email):
+    if email == "priya.n@example.com":
+        make_user(email=email)
+    client = app.test_client()
+    first = register(client, email=email)
+    first_page = client.get("/accounts/register/sent").get_data(as_text=True)
+    second = register(client, email=email)
+    second_page = client.get("/accounts/register/sent").get_data(as_text=True)
+    assert (first.status_code, first.headers["Location"]) == (second.status_code, second.headers["Location"])
+    assert without_csrf(first_page) == without_csrf(second_page)
+    assert len(emails_to(email)) == 1
+    assert db.session.scalar(select(func.count()).select_from(PendingRegistration)) == (email != "priya.n@example.com")
+
+
+def test_registering_again_keeps_the_first_link_working_with_the_latest_details(client):
+    register(client, team="Finance")
+    link = finish_link()
+    register(client, team="Design")
+    assert finish_link() == link  # one email: the second form sent none
+    post(client, link)
+    user = db.session.scalar(select(User).where(User.email == "priya.n@example.com"))
+    assert user.team.name == "Design"
 
 
 def test_a_new_team_name_joins_an_existing_team_whatever_its_case(client):
     make_user(team="Data")
-    register(client, team="  data ")
+    register_and_finish(client, team="  data ")
     user = db.session.scalar(select(User).where(User.email == "priya.n@example.com"))
     assert user.team.name == "Data"
 
@@ -82,13 +271,6 @@ def test_pasted_long_passwords_without_composition_rules_are_welcome():
     assert password_problem("all lower case words are fine") is None
     assert password_problem("plum-kite-42") is None  # exactly 12 characters
     assert password_problem("z" * 257) is not None
-
-
-def test_an_email_already_registered_is_refused_at_the_email_field(client):
-    make_user(email="priya.n@example.com")
-    response = register(client)
-    assert response.status_code == 422
-    assert "already exists" in response.get_data(as_text=True)
 
 
 def test_missing_and_malformed_fields_each_get_a_message(client):

@@ -155,7 +155,9 @@ def test_mail_queued_by_a_request_is_sent_by_the_queue_when_it_ends(client, smtp
         },
     )
     assert response.status_code == 303
-    assert [m["To"] for m in smtp_server.messages] == ["ines@example.com"]
+    assert [(m["To"], m["Subject"]) for m in smtp_server.messages] == [
+        ("ines@example.com", "Finish creating your account")
+    ]
 
 
 def test_send_mail_command_reports_what_it_did(app):

@@ -9,14 +9,22 @@ from sqlalchemy import select
 from portal.access import public, signed_in
 from portal.accounts import bp
 from portal.accounts.forms import PasswordForm, RegisterForm, SignInForm
-from portal.accounts.services import authenticate, change_password, end_sessions, register_user
+from portal.accounts.links import LinkExpired, LinkInvalid, read_register_token
+from portal.accounts.services import (
+    RegistrationUsed,
+    authenticate,
+    change_password,
+    end_sessions,
+    finish_registration,
+    pending_registration,
+    request_registration,
+)
 from portal.database import read_first
-from portal.errors import ValidationFailed
 from portal.extensions import db, limiter, posted_email
 from portal.forms import EmptyForm
 from portal.models import Team
 from portal.urls import safe_next
-from portal.web import errors_onto
+from portal.web import errors_onto, render
 
 
 def _team_names() -> list[str]:
@@ -37,23 +45,66 @@ def register():
         return redirect(url_for("main.home"), code=303)
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = register_user(
+        with errors_onto(form) as outcome:
+            # The same answer whether or not the address has an account: the email says which it is.
+            email = request_registration(
                 email=form.email.data,
                 display_name=form.display_name.data,
                 team_name=form.team.data,
                 password=form.password.data,
             )
-        except ValidationFailed as failure:
-            for field, message in failure.errors.items():
-                form[field].errors.append(message)
-        else:
-            db.session.commit()
+        if outcome.ok:
+            session["registered_email"] = email
+            return redirect(url_for("accounts.check_email"), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render("accounts/register.html", status=status, form=form, teams=_team_names())
+
+
+@bp.route("/register/sent")
+@public
+def check_email():
+    return render("accounts/check_email.html", email=session.get("registered_email"))
+
+
+@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+@public
+def finish_registration_page(token: str):
+    try:
+        pending_id, nonce = read_register_token(token)
+    except LinkExpired:
+        return _link_problem(
+            410,
+            "This link has expired",
+            "Links to finish an account work for two days. Nothing was created. You can register again, "
+            "and we will send a fresh link.",
+        )
+    except LinkInvalid:
+        return _link_problem(
+            404,
+            "This link does not work",
+            "It may have been cut short when it was copied. Nothing was created. Please open the link from "
+            "the email again, or register again for a fresh one.",
+        )
+    form = EmptyForm()
+    try:
+        if form.validate_on_submit():
+            user = finish_registration(pending_id=pending_id, nonce=nonce)
             _start_session(user)
             flash("Your account is ready. Welcome.", "success")
             return redirect(url_for("onboarding.start"), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("accounts/register.html", form=form, teams=_team_names()), status
+        pending = pending_registration(pending_id=pending_id, nonce=nonce)
+    except RegistrationUsed:
+        return _link_problem(
+            410,
+            "This link has been used already",
+            "The account for this link is ready, so there is nothing more to do here. You can sign in.",
+            sign_in=True,
+        )
+    return render("accounts/finish.html", form=form, pending=pending)
+
+
+def _link_problem(status: int, title: str, message: str, *, sign_in: bool = False):
+    return render("accounts/link_problem.html", status=status, title=title, message=message, sign_in=sign_in)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -1,6 +1,6 @@
 """All models, imported here so Alembic's autogenerate sees every table."""
 
-from portal.models.accounts import Role, Team, User
+from portal.models.accounts import PendingRegistration, Role, Team, User
 from portal.models.celebrations import (
     Celebration,
     CelebrationAudience,
@@ -58,6 +58,7 @@ from portal.models.support import (
 )
 
 __all__ = [
+    "PendingRegistration",
     "Celebration",
     "CelebrationAudience",
     "CelebrationKind",

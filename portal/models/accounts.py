@@ -55,3 +55,25 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_epoch}"
+
+
+class PendingRegistration(db.Model):
+    """A registration waiting for its emailed link: nothing is an account until the address is shown to be theirs.
+
+    One row per address (registering again updates it, so the link already sent keeps working); the row is
+    deleted when the account is created. The password is stored only as its argon2id hash.
+    """
+
+    __tablename__ = "pending_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, like users.email.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    team_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Carried in the link with the id: a link made for an earlier row with the same id never opens this one.
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the link was last emailed: a form sent twice (or many times) sends one email, not one each.
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
