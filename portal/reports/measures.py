@@ -24,6 +24,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from portal.clock import today
 from portal.extensions import db
+from portal.fragments import cache
 from portal.models import (
     CheckIn,
     Choice,
@@ -889,10 +890,21 @@ def help_requests(cycle_ids: list[int]) -> dict[int, Help]:
     return result
 
 
+# Judging every pair's health costs the board's whole work (about 0.1 s at 2,000 pairs); the director's home
+# shows the count, which moves over days, so each process keeps it for a few minutes. The board stays live.
+HEALTH_COUNT_SECONDS = 300
+
+
 def pairs_needing_help(cycle: Cycle, *, on: date | None = None) -> Figure:
     """Active pairs of the cycle whose health reads "Might need a check-in", as the director's board counts
-    them (the board's queries: a fixed number whatever the number of pairs)."""
-    return queue_count("pairs_needing_help", health_counts(cycle, today=on or today())[HealthState.NEEDS_CHECK_IN])
+    them (the board's queries: a fixed number whatever the number of pairs), at most HEALTH_COUNT_SECONDS old."""
+    day = on or today()
+    key = f"pairs-needing-help:{cycle.id}:{day.isoformat()}"
+    count = cache.get(key)
+    if count is None:
+        count = health_counts(cycle, today=day)[HealthState.NEEDS_CHECK_IN]
+        cache.set(key, count, timeout=HEALTH_COUNT_SECONDS)
+    return queue_count("pairs_needing_help", count)
 
 
 def help_requests_waiting() -> tuple[Figure, Waiting]:
