@@ -372,7 +372,7 @@ def test_starting_match_the_rest_eight_times_at_once_leaves_one_running_run(race
                 runs.start_run(db.session.get(Cycle, cycle_id), db.session.get(User, director_id))
                 db.session.commit()
                 outcomes.append("started")
-            except runs.NotAllowed:
+            except runs.Conflict:
                 db.session.rollback()
                 outcomes.append("refused")
             finally:
