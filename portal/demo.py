@@ -194,7 +194,7 @@ def _seed_cycles(users: list[User], rng: random.Random) -> str:
 
     from portal.clock import today
     from portal.matches.services import (
-        NotAllowed,
+        Conflict,
         accept_request,
         decline_request,
         recommendations_for,
@@ -254,14 +254,14 @@ def _seed_cycles(users: list[User], rng: random.Random) -> str:
                     rhythm=rng.choice(["fortnightly", "monthly", "together"]),
                     now=now - timedelta(days=rng.randint(0, 5)),
                 )
-            except NotAllowed:
+            except Conflict:
                 continue
             requested += 1
             if index % 3 == 0 and rec is picks[0]:
                 try:
                     accept_request(request, rec.mentor, message="", now=now)
                     accepted += 1
-                except NotAllowed:
+                except Conflict:
                     pass
             elif index % 5 == 1:
                 decline_request(request, rec.mentor, message="", now=now)
@@ -762,7 +762,7 @@ def _seed_support(cycle, rng: random.Random) -> str:
     from sqlalchemy import delete
 
     from portal.clock import today
-    from portal.matches.services import NotAllowed, recommendations_for, request_mentor
+    from portal.matches.services import Conflict, recommendations_for, request_mentor
     from portal.models import (
         ActionItem,
         CheckIn,
@@ -826,7 +826,7 @@ def _seed_support(cycle, rng: random.Random) -> str:
         try:
             request_mentor(mentee, cycle, rec.mentor.id, note="Could we try a pairing? I would love your help.",
                            rhythm="fortnightly", now=now)  # fmt: skip
-        except NotAllowed:
+        except Conflict:
             continue
         rematch = f", {mentee.display_name} has asked {rec.mentor.display_name}"
         break

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.errors import NotFound
 from portal.extensions import db
 from portal.models import Pairing, User
 
@@ -12,7 +13,7 @@ from portal.models import Pairing, User
 def pairing_for(user: User, pairing_id: int) -> Pairing:
     """The pairing if ``user`` is its mentor or mentee, with both people loaded.
 
-    Raises LookupError for anyone else, the director included: journal text and goals belong to the pair.
+    Raises NotFound (a LookupError) for anyone else, the director included: journal text and goals belong to the pair.
     """
     # Inner joins: both people always exist, and an outer join around users+teams makes SQLite scan all users.
     pairing = db.session.scalar(
@@ -21,7 +22,7 @@ def pairing_for(user: User, pairing_id: int) -> Pairing:
         .where(Pairing.id == pairing_id)
     )
     if pairing is None or user.id not in (pairing.mentor_id, pairing.mentee_id):
-        raise LookupError(pairing_id)
+        raise NotFound()
     return pairing
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from portal.celebrations.services import (
     TEXT_MAX,
     Cursor,
-    NotAllowed,
     accept_kudos,
     give_kudos,
     propose_celebration,
@@ -19,6 +18,7 @@ from portal.celebrations.services import (
 )
 from portal.celebrations.text import linkify
 from portal.clock import today, utcnow
+from portal.errors import Conflict
 from portal.extensions import db
 from portal.goals.services import GoalInput, add_milestone, create_goal
 from portal.models import (
@@ -364,7 +364,7 @@ def test_the_toggle_service_refuses_reactions_before_sharing():
     with pytest.raises(LookupError):
         toggle_reaction(pair_post.id, make_user(), "sparkle")
     proposal = make_post(me, status=CelebrationStatus.PROPOSED, published_at=None)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Conflict):
         toggle_reaction(proposal.id, me, "sparkle")
 
 

@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from portal.clock import today, utcnow, zone_for
-from portal.errors import ValidationFailed
+from portal.errors import Conflict, ValidationFailed
 from portal.extensions import db
 from portal.journals.services import (
-    NotAllowed,
     NotesConflict,
     add_action,
     cancel_meeting,
@@ -180,11 +179,11 @@ def test_a_cancelled_meeting_cannot_be_moved_cancelled_again_or_logged(pair):
     cancel_meeting(meeting, pairing, mentee, reason="I am unwell this week")
     assert meeting.status == MeetingStatus.CANCELLED
     assert any("cancelled the meeting" in m and "unwell" in m for m in messages_for(mentor))
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Conflict):
         cancel_meeting(meeting, pairing, mentee, reason="again")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Conflict):
         reschedule_meeting(meeting, pairing, mentee, on=today(), at=meeting.starts_at.time(), reason="r", today=today())
-    with pytest.raises(NotAllowed):
+    with pytest.raises(Conflict):
         log_meeting(
             pairing,
             mentee,

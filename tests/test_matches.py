@@ -648,7 +648,7 @@ def test_the_run_service_keeps_the_floor_it_used_and_refuses_to_publish_nothing(
     run = db.session.get(MatchingRun, run.id)
     assert run.status == RunStatus.READY and run.min_score == 95
     assert [item["reason"] for item in run.unmatched] == ["No mentor fits well yet"]
-    with pytest.raises((AnyNotAllowed, runs.NotAllowed)):
+    with pytest.raises((AnyNotAllowed, runs.Conflict)):
         runs.publish_run(run, now=utcnow())
     pair = ProposedPair(run_id=run.id, mentee_id=1, mentor_id=2, score=run.min_score + 9)
     assert runs.close_to_floor(run, pair)

@@ -12,7 +12,6 @@ from portal.celebrations.services import (
     KIND_LABELS,
     REACTIONS,
     Cursor,
-    NotAllowed,
     WallFilters,
     accept_kudos,
     answer_offer,
@@ -43,7 +42,7 @@ from portal.celebrations.services import (
 from portal.celebrations.text import linkify
 from portal.clock import today, utcnow
 from portal.edge import id_arg
-from portal.errors import ValidationFailed
+from portal.errors import Conflict, ValidationFailed
 from portal.extensions import db, htmx, limiter
 from portal.forms import EmptyForm
 from portal.models import CelebrationKind, CelebrationStatus, Pairing
@@ -100,13 +99,6 @@ def mine():
     return render_template("celebrations/mine.html", posts=my_celebrations(current_user), skills=skill_labels())
 
 
-def _post_or_404(post_id: int):
-    try:
-        return get_post_for(current_user, post_id)
-    except LookupError:
-        abort(404)
-
-
 def _render_post(post, *, share_form=None, edit_form=None, report_form=None, problem=None, status=200):
     """The post's page; what it offers depends on who is looking (see services.can_see)."""
     pairing = db.session.get(Pairing, post.pairing_id) if post.pairing_id else None
@@ -137,36 +129,35 @@ def _render_post(post, *, share_form=None, edit_form=None, report_form=None, pro
     ), status
 
 
+def _refused(post_id: int, refusal: Conflict):
+    """The post's page again, with the reason it could not be done (services check before they write)."""
+    return _render_post(get_post_for(current_user, post_id), problem=refusal.message, status=refusal.status)
+
+
 @bp.route("/<int:post_id>")
 @signed_in
 def show(post_id: int):
-    return _render_post(_post_or_404(post_id))
+    return _render_post(get_post_for(current_user, post_id))
 
 
-def _check_csrf(form=None) -> None:
-    if not (form or EmptyForm()).validate_on_submit():
+def _valid_or_400(form) -> None:
+    if not form.validate_on_submit():
         abort(400)
 
 
 @bp.route("/<int:post_id>/share", methods=["POST"])
 @signed_in
 def share(post_id: int):
-    post = _post_or_404(post_id)
+    post = get_post_for(current_user, post_id)
     form = ShareForm()
-    _check_csrf(form)
+    _valid_or_400(form)
     try:
-        share_post(post, current_user, text=form.text.data or "", audience=form.audience.data or "", now=utcnow())
-    except LookupError:
-        abort(404)
-    except ValidationFailed as failure:
-        db.session.rollback()
-        for name, message in failure.errors.items():
-            form[name].errors = [message]
-        return _render_post(_post_or_404(post_id), share_form=form, status=422)
-    except NotAllowed as refusal:
-        db.session.rollback()
-        return _render_post(_post_or_404(post_id), problem=refusal.message, status=409)
-    db.session.commit()
+        with errors_onto(form) as outcome:
+            share_post(post, current_user, text=form.text.data or "", audience=form.audience.data or "", now=utcnow())
+    except Conflict as refusal:
+        return _refused(post_id, refusal)
+    if not outcome.ok:
+        return _render_post(get_post_for(current_user, post_id), share_form=form, status=422)
     if post.audience == "pair":
         flash("Shared with your pair. Only the two of you see it.", "success")
     else:
@@ -175,17 +166,12 @@ def share(post_id: int):
 
 
 def _simple_action(post_id: int, action, message: str, target: str | None = None):
-    """A lone-button action on a post the person can see: run it, commit, flash, 303."""
-    post = _post_or_404(post_id)
-    _check_csrf()
+    """A lone-button action on a post the person can see: run it, flash, 303."""
+    post = get_post_for(current_user, post_id)
     try:
         action(post)
-    except LookupError:
-        abort(404)
-    except NotAllowed as refusal:
-        db.session.rollback()
-        return _render_post(_post_or_404(post_id), problem=refusal.message, status=409)
-    db.session.commit()
+    except Conflict as refusal:
+        return _refused(post_id, refusal)
     flash(message, "success")
     return redirect(target or url_for("celebrations.show", post_id=post.id), code=303)
 
@@ -223,21 +209,16 @@ def delete(post_id: int):
 @bp.route("/<int:post_id>/edit", methods=["POST"])
 @signed_in
 def edit(post_id: int):
-    post = _post_or_404(post_id)
+    post = get_post_for(current_user, post_id)
     form = EditForm()
-    _check_csrf(form)
+    _valid_or_400(form)
     try:
-        edit_post(post, current_user, text=form.text.data or "")
-    except LookupError:
-        abort(404)
-    except ValidationFailed as failure:
-        db.session.rollback()
-        form.text.errors = [failure.errors["text"]]
-        return _render_post(_post_or_404(post_id), edit_form=form, status=422)
-    except NotAllowed as refusal:
-        db.session.rollback()
-        return _render_post(_post_or_404(post_id), problem=refusal.message, status=409)
-    db.session.commit()
+        with errors_onto(form) as outcome:
+            edit_post(post, current_user, text=form.text.data or "")
+    except Conflict as refusal:
+        return _refused(post_id, refusal)
+    if not outcome.ok:
+        return _render_post(get_post_for(current_user, post_id), edit_form=form, status=422)
     flash("Your changes are saved.", "success")
     return redirect(url_for("celebrations.show", post_id=post.id), code=303)
 
@@ -245,19 +226,16 @@ def edit(post_id: int):
 @bp.route("/<int:post_id>/report", methods=["POST"])
 @signed_in
 def report(post_id: int):
-    post = _post_or_404(post_id)
+    post = get_post_for(current_user, post_id)
     form = ReportForm()
-    _check_csrf(form)
+    _valid_or_400(form)
     try:
-        report_post(post, current_user, reason=form.reason.data or "")
-    except ValidationFailed as failure:
-        db.session.rollback()
-        form.reason.errors = [failure.errors["reason"]]
-        return _render_post(_post_or_404(post_id), report_form=form, status=422)
-    except NotAllowed as refusal:
-        db.session.rollback()
-        return _render_post(_post_or_404(post_id), problem=refusal.message, status=409)
-    db.session.commit()
+        with errors_onto(form) as outcome:
+            report_post(post, current_user, reason=form.reason.data or "")
+    except Conflict as refusal:
+        return _refused(post_id, refusal)
+    if not outcome.ok:
+        return _render_post(get_post_for(current_user, post_id), report_form=form, status=422)
     flash("Thank you. The program director will look at it; nobody else is told who reported it.", "success")
     return redirect(url_for("celebrations.show", post_id=post.id), code=303)
 
@@ -270,23 +248,17 @@ def _reaction_key() -> str:
 @signed_in
 @limiter.limit(REACTION_LIMIT, key_func=_reaction_key)
 def react(post_id: int):
-    _check_csrf()
     kind = request.form.get("kind", "")
     try:
         post, on = toggle_reaction(post_id, current_user, kind)
     except ValidationFailed as failure:
-        db.session.rollback()
         return render_template(
             "errors/error.html", title="Please choose a reaction", message=failure.errors["kind"]
         ), 400
-    except LookupError:
-        abort(404)
-    except NotAllowed as refusal:
-        db.session.rollback()
+    except Conflict as refusal:
         if htmx:
-            return _status_only(refusal.message, 409)
+            raise  # the edge puts the message in the status region and swaps nothing
         return render_template("errors/error.html", title="This post has left the wall", message=refusal.message), 409
-    db.session.commit()
     label = REACTIONS[kind][1]
     message = f"{label} added." if on else f"{label} taken back."
     if htmx and not htmx.boosted:
@@ -304,7 +276,7 @@ def react(post_id: int):
 
 def _status_only(message: str, status: int):
     """For htmx: only the message, into the status region; the reactions stay as they are."""
-    return render_template("celebrations/_status.html", message=message), status, {"HX-Reswap": "none"}
+    return status_message(message, kind="error"), status, {"HX-Reswap": "none"}
 
 
 @bp.errorhandler(429)
@@ -324,15 +296,10 @@ def kudos():
     if request.method == "GET" and request.args.get("to"):
         form.to.data = request.args["to"]
     if form.validate_on_submit():
-        try:
+        with errors_onto(form) as outcome:
             post = give_kudos(current_user, to=form.to.data or "", skill_key=form.skill.data, text=form.text.data or "")
-        except ValidationFailed as failure:
-            db.session.rollback()
-            for name, message in failure.errors.items():
-                form[name].errors = [message]
-        else:
+        if outcome.ok:
             name = post.subject.display_name
-            db.session.commit()
             flash(
                 f"Your kudos are on their way to {name}. They appear on the wall if they choose to share them.",
                 "success",
@@ -363,13 +330,8 @@ def reports():
 
 
 def _director_action(post_id: int, *, hidden: bool):
-    _check_csrf()
-    try:
-        post = get_post_for_director(post_id)
-    except LookupError:
-        abort(404)
+    post = get_post_for_director(post_id)
     set_hidden(post, current_user, hidden=hidden, now=utcnow())
-    db.session.commit()
     flash(
         "The post is off the wall. Its author is told, kindly." if hidden else "The post is on the wall.",
         "success",
@@ -408,6 +370,8 @@ def offer(post_id: int):
         else "Kept to yourself. Nobody else will see it, and nobody is told."
     )
     if is_fragment():
-        return render_template("celebrations/_offer_answered.html", post=post, shared=share) + status_message(message)
+        return render_template("celebrations/_offer_answered.html", post=post, shared=share) + str(
+            status_message(message)
+        )
     flash(message, "success")
     return redirect(back, code=303)

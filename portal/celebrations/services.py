@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.edge import MAX_ID
-from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.fragments import cache
 from portal.models import (
@@ -67,14 +67,6 @@ DEFAULT_TEXT = {
 }
 
 
-class NotAllowed(Exception):
-    """A rule of the wall stops this action; the message says why, kindly."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 # --- helpers -------------------------------------------------------------------------------------------
 
 
@@ -114,7 +106,7 @@ def _check_skill(skill_key: str | None, *, required: bool) -> str | None:
 def _pairing_of(user: User, pairing_id: int) -> Pairing:
     pairing = db.session.get(Pairing, pairing_id)
     if pairing is None or user.id not in (pairing.mentor_id, pairing.mentee_id):
-        raise LookupError(pairing_id)
+        raise NotFound()
     return pairing
 
 
@@ -152,7 +144,7 @@ def propose_celebration(
     ``text`` is the prefilled wording; it is trimmed to the length limit (the person edits it anyway) and a
     kind default replaces empty text. The same milestone or goal is proposed once: a second call returns the
     first proposal. Raises ValueError for kudos or an unknown kind (kudos come from ``give_kudos``) and
-    LookupError when ``pairing_id`` is not a pairing of ``user``.
+    NotFound when ``pairing_id`` is not a pairing of ``user``.
     """
     kind = CelebrationKind(kind)
     if kind == CelebrationKind.KUDOS:
@@ -278,14 +270,14 @@ def give_kudos(giver: User, *, to: str, skill_key: str | None, text: str) -> Cel
 def share_post(post: Celebration, user: User, *, text: str, audience: str, now: datetime) -> Celebration:
     """The subject shares their proposal, edited, with everyone or with their pair only.
 
-    Raises LookupError unless ``user`` is the subject of a proposal (not kudos) that is not deleted,
-    ValidationFailed (``text``, ``audience``) for bad text or "pair" without a pairing, NotAllowed when it
+    Raises NotFound unless ``user`` is the subject of a proposal (not kudos) that is not deleted,
+    ValidationFailed (``text``, ``audience``) for bad text or "pair" without a pairing, Conflict when it
     was already shared.
     """
     if post.subject_id != user.id or post.kind == CelebrationKind.KUDOS or post.deleted_at is not None:
-        raise LookupError(post.id)
+        raise NotFound()
     if post.status == CelebrationStatus.PUBLISHED:
-        raise NotAllowed("This is already shared.")
+        raise Conflict("This is already shared.")
     errors = {}
     try:
         text = _clean_text(text)
@@ -304,12 +296,12 @@ def share_post(post: Celebration, user: User, *, text: str, audience: str, now: 
 
 
 def accept_kudos(post: Celebration, user: User, *, now: datetime) -> Celebration:
-    """The subject accepts kudos about them: they go on the wall. Raises LookupError unless ``user`` is the
-    subject of kudos that are not deleted; NotAllowed when they are already on the wall."""
+    """The subject accepts kudos about them: they go on the wall. Raises NotFound unless ``user`` is the
+    subject of kudos that are not deleted; Conflict when they are already on the wall."""
     if post.subject_id != user.id or post.kind != CelebrationKind.KUDOS or post.deleted_at is not None:
-        raise LookupError(post.id)
+        raise NotFound()
     if post.status == CelebrationStatus.PUBLISHED:
-        raise NotAllowed("These kudos are already on the wall.")
+        raise Conflict("These kudos are already on the wall.")
     post.audience = CelebrationAudience.EVERYONE
     _publish(post, user, now)
     return post
@@ -381,12 +373,12 @@ def answer_offer(user: User, post_id: int, *, share: bool, text: str, now: datet
 def dismiss_post(post: Celebration, user: User) -> Celebration:
     """The subject says "not now" to a proposal or keeps kudos private. Nobody else is told, ever.
 
-    Raises LookupError unless ``user`` is the subject; NotAllowed when it is already shared (delete it instead).
+    Raises NotFound unless ``user`` is the subject; Conflict when it is already shared (delete it instead).
     """
     if post.subject_id != user.id or post.deleted_at is not None:
-        raise LookupError(post.id)
+        raise NotFound()
     if post.status == CelebrationStatus.PUBLISHED:
-        raise NotAllowed("This is already shared. You can remove it from the wall instead.")
+        raise Conflict("This is already shared. You can remove it from the wall instead.")
     post.status = CelebrationStatus.DISMISSED
     db.session.flush()
     return post
@@ -395,13 +387,13 @@ def dismiss_post(post: Celebration, user: User) -> Celebration:
 def edit_post(post: Celebration, user: User, *, text: str) -> Celebration:
     """The author changes the text of their post (or of kudos not yet accepted).
 
-    Raises LookupError unless ``user`` is the author and the post is not deleted, NotAllowed for kudos already
+    Raises NotFound unless ``user`` is the author and the post is not deleted, Conflict for kudos already
     on the wall (their subject accepted those words), ValidationFailed (``text``) for bad text.
     """
     if post.author_id != user.id or post.deleted_at is not None:
-        raise LookupError(post.id)
+        raise NotFound()
     if post.kind == CelebrationKind.KUDOS and post.status == CelebrationStatus.PUBLISHED:
-        raise NotAllowed(
+        raise Conflict(
             "These kudos are on the wall with the words their subject accepted, so they can no longer be changed. "
             "You can delete them."
         )
@@ -413,10 +405,10 @@ def edit_post(post: Celebration, user: User, *, text: str) -> Celebration:
 def delete_post(post: Celebration, user: User, *, now: datetime) -> Celebration:
     """The author deletes their post; the subject of kudos may also take them down. Reactions go with it.
 
-    Raises LookupError for anyone else or a post already deleted.
+    Raises NotFound for anyone else or a post already deleted.
     """
     if user.id not in (post.author_id, post.subject_id) or post.deleted_at is not None:
-        raise LookupError(post.id)
+        raise NotFound()
     post.deleted_at = now
     db.session.flush()
     return post
@@ -441,13 +433,13 @@ def can_see(post: Celebration, user: User, pairing: Pairing | None = None) -> bo
 
 
 def get_post_for(user: User, post_id: int) -> Celebration:
-    """The post with its subject and author loaded, if ``user`` may read it. Raises LookupError otherwise."""
+    """The post with its subject and author loaded, if ``user`` may read it. Raises NotFound otherwise."""
     post = db.session.scalar(select(Celebration).options(*_loaded()).where(Celebration.id == post_id))
     if post is None:
-        raise LookupError(post_id)
+        raise NotFound()
     pairing = db.session.get(Pairing, post.pairing_id) if post.pairing_id else None
     if not can_see(post, user, pairing):
-        raise LookupError(post_id)
+        raise NotFound()
     return post
 
 
@@ -458,21 +450,21 @@ def toggle_reaction(post_id: int, user: User, kind: str) -> tuple[Celebration, b
     """Add ``user``'s reaction of ``kind`` to a post, or take it back; return (post, whether it is on now).
 
     The count on the post changes in the same transaction. Raises ValidationFailed (``kind``) for an unknown
-    reaction, LookupError when the post is not there for ``user``, NotAllowed when it was taken off the wall.
+    reaction, NotFound when the post is not there for ``user``, Conflict when it was taken off the wall.
     """
     if kind not in REACTIONS:
         raise ValidationFailed({"kind": "Please choose one of the reactions."})
     post = db.session.get(Celebration, post_id)
     if post is None:
-        raise LookupError(post_id)
+        raise NotFound()
     was_public = post.status == CelebrationStatus.PUBLISHED and post.audience == CelebrationAudience.EVERYONE
     if (post.hidden_at is not None or post.deleted_at is not None) and was_public:
-        raise NotAllowed("This post is no longer on the wall, so it cannot take reactions.")
+        raise Conflict("This post is no longer on the wall, so it cannot take reactions.")
     pairing = db.session.get(Pairing, post.pairing_id) if post.pairing_id else None
     if not can_see(post, user, pairing):
-        raise LookupError(post_id)
+        raise NotFound()
     if post.status != CelebrationStatus.PUBLISHED or post.hidden_at is not None:
-        raise NotAllowed("Reactions open once this is shared.")
+        raise Conflict("Reactions open once this is shared.")
     column = getattr(Celebration, f"{kind}_count")
     mine = (
         CelebrationReaction.celebration_id == post.id,
@@ -746,10 +738,10 @@ def my_celebrations(user: User) -> dict[str, list[Celebration]]:
 def report_post(post: Celebration, user: User, *, reason: str) -> CelebrationReport:
     """Report a post privately to the director (a second report by the same person updates the reason).
 
-    Raises NotAllowed for one's own post, ValidationFailed (``reason``) for an over-long reason.
+    Raises Conflict for one's own post, ValidationFailed (``reason``) for an over-long reason.
     """
     if user.id in (post.author_id, post.subject_id):
-        raise NotAllowed("This post is yours: you can edit or delete it instead.")
+        raise Conflict("This post is yours: you can edit or delete it instead.")
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
         raise ValidationFailed({"reason": f"Please keep it to {REASON_MAX} characters; it is {len(reason)} now."})
@@ -809,13 +801,13 @@ def reported_posts() -> tuple[list[ReportedPost], list[Celebration]]:
 
 
 def get_post_for_director(post_id: int) -> Celebration:
-    """A post that is shared (or reported) for the director to hide or restore. Raises LookupError otherwise.
+    """A post that is shared (or reported) for the director to hide or restore. Raises NotFound otherwise.
 
     Proposals and kudos not shared are nobody's business but their subject's, the director's included.
     """
     post = db.session.get(Celebration, post_id)
     if post is None or post.deleted_at is not None or post.status != CelebrationStatus.PUBLISHED:
-        raise LookupError(post_id)
+        raise NotFound()
     return post
 
 

@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from portal.access import director, signed_in
 from portal.clock import today, utcnow
-from portal.errors import ValidationFailed
-from portal.extensions import db, htmx
+from portal.extensions import db
 from portal.goals import bp
 from portal.goals.forms import CommentForm, GoalForm, MilestoneForm, ObjectiveForm, StatusForm
 from portal.goals.services import (
@@ -35,24 +34,7 @@ from portal.goals.services import (
 from portal.models import Cycle, Objective, Team
 from portal.pairings import pairing_for
 from portal.urls import safe_next
-
-
-def _pairing_or_404(pairing_id: int):
-    try:
-        return pairing_for(current_user, pairing_id)
-    except LookupError:
-        abort(404)
-
-
-def _goal_or_404(goal_id: int):
-    try:
-        return goal_in_pairing(current_user, goal_id)
-    except LookupError:
-        abort(404)
-
-
-def _fragment() -> bool:
-    return bool(htmx) and not htmx.boosted
+from portal.web import errors_onto, is_fragment
 
 
 def _objective_choices(form: GoalForm) -> None:
@@ -74,17 +56,6 @@ def _input(form: GoalForm) -> GoalInput:
         skills=request.form.getlist("skills"),
         objective_id=form.objective_id.data,
     )
-
-
-def _errors_into(form, failure: ValidationFailed) -> dict:
-    """Put field errors on the form; return those that have no field (skills) for the template."""
-    extra = {}
-    for name, message in failure.errors.items():
-        if name in form:
-            form[name].errors = [message]
-        else:
-            extra[name] = message
-    return extra
 
 
 def _offers(goal_ids: list[int]) -> dict:
@@ -124,7 +95,7 @@ class LazyForm:
 @bp.route("/pairings/<int:pairing_id>")
 @signed_in
 def index(pairing_id: int):
-    pairing = _pairing_or_404(pairing_id)
+    pairing = pairing_for(current_user, pairing_id)
     stamps = goal_stamps(pairing)
     return render_template(
         "goals/index.html",
@@ -143,20 +114,17 @@ def index(pairing_id: int):
 @bp.route("/pairings/<int:pairing_id>/new", methods=["GET", "POST"])
 @signed_in
 def new(pairing_id: int):
-    pairing = _pairing_or_404(pairing_id)
+    pairing = pairing_for(current_user, pairing_id)
     if pairing.mentee_id != current_user.id:
         abort(403)
     form = GoalForm()
     _objective_choices(form)
     extra = {}
     if form.validate_on_submit():
-        try:
+        with errors_onto(form) as outcome:
             goal = create_goal(pairing, current_user, _input(form), today=today())
-        except ValidationFailed as failure:
-            db.session.rollback()
-            extra = _errors_into(form, failure)
-        else:
-            db.session.commit()
+        extra = outcome.extra
+        if outcome.ok:
             flash(f"Your goal \u201c{goal.title}\u201d is set. Add a first milestone when you are ready.", "success")
             return redirect(url_for("goals.index", pairing_id=pairing.id) + f"#goal-{goal.id}", code=303)
     return _render_form(form, pairing, None, extra, status=422 if form.is_submitted() else 200)
@@ -166,7 +134,7 @@ def _render_form(form, pairing, goal, extra, *, status=200, stale=None):
     cycle = db.session.get(Cycle, pairing.cycle_id)
     first, last = cycle_span(cycle)
     picked = set(request.form.getlist("skills")) if request.method == "POST" else set(extra.get("_skills", ()))
-    template = "goals/_form.html" if _fragment() else "goals/form.html"
+    template = "goals/_form.html" if is_fragment() else "goals/form.html"
     return render_template(
         template,
         form=form,
@@ -184,7 +152,7 @@ def _render_form(form, pairing, goal, extra, *, status=200, stale=None):
 @bp.route("/<int:goal_id>")
 @signed_in
 def show(goal_id: int):
-    goal, pairing = _goal_or_404(goal_id)
+    goal, pairing = goal_in_pairing(current_user, goal_id)
     view = goal_views([goal.id])[0]
     return render_template(
         "goals/show.html",
@@ -201,7 +169,7 @@ def show(goal_id: int):
 @bp.route("/<int:goal_id>/edit", methods=["GET", "POST"])
 @signed_in
 def edit(goal_id: int):
-    goal, pairing = _goal_or_404(goal_id)
+    goal, pairing = goal_in_pairing(current_user, goal_id)
     if pairing.mentee_id != current_user.id:
         abort(403)
     form = GoalForm(obj=goal)
@@ -211,22 +179,21 @@ def edit(goal_id: int):
         form.version.data = goal.version
         view = goal_views([goal.id])[0]
         extra["_skills"] = [choice.key for choice in view.skills]
-    stale = None
     if form.validate_on_submit():
         try:
-            update_goal(goal, pairing, current_user, _input(form), version=form.version.data or 0, today=today())
-        except ValidationFailed as failure:
-            db.session.rollback()
-            extra = _errors_into(form, failure)
+            with errors_onto(form) as outcome:
+                update_goal(goal, pairing, current_user, _input(form), version=form.version.data or 0,
+                            today=today())  # fmt: skip
         except StaleVersion as conflict:
-            db.session.rollback()
+            # The newer version is read before the edge rolls back; nothing was changed by this request.
             stale = goal_views([conflict.current.id])[0]
             # The person's text stays in the form; the next save knowingly replaces the newer version.
             form.version.data = stale.goal.version
             return _render_form(form, pairing, goal, extra, status=409, stale=stale)
+        if not outcome.ok:
+            extra = outcome.extra
         else:
-            db.session.commit()
-            if _fragment():
+            if is_fragment():
                 return _card(goal_views([goal.id])[0], pairing, message="Your goal is saved.")
             flash("Your goal is saved.", "success")
             return redirect(url_for("goals.index", pairing_id=pairing.id) + f"#goal-{goal.id}", code=303)
@@ -234,8 +201,7 @@ def edit(goal_id: int):
 
 
 def _after_change(goal, pairing, message: str):
-    db.session.commit()
-    if _fragment():
+    if is_fragment():
         return _card(goal_views([goal.id])[0], pairing, message=message)
     flash(message, "success")
     # Only a path on this site: the form's ``next_url`` comes from the outside (no open redirect).
@@ -244,7 +210,6 @@ def _after_change(goal, pairing, message: str):
 
 def _problem(goal, pairing, errors: dict, status: int):
     """Show a card-level problem: in place for htmx, on the goal's page otherwise, input kept."""
-    db.session.rollback()
     view = goal_views([goal.id])[0]
     milestone_form = MilestoneForm()
     status_form = StatusForm()
@@ -261,7 +226,7 @@ def _problem(goal, pairing, errors: dict, status: int):
         "comment_form": comment_form,
         "problem": errors.get("_", None),
     }
-    if _fragment():
+    if is_fragment():
         return render_template("goals/_goal.html", standalone=False, **context), status
     return render_template("goals/show.html", standalone=True, **context), status
 
@@ -269,31 +234,25 @@ def _problem(goal, pairing, errors: dict, status: int):
 @bp.route("/<int:goal_id>/milestones", methods=["POST"])
 @signed_in
 def milestone(goal_id: int):
-    goal, pairing = _goal_or_404(goal_id)
+    goal, pairing = goal_in_pairing(current_user, goal_id)
     form = MilestoneForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        add_milestone(goal, pairing, current_user, title=form.milestone_title.data, due_on=form.milestone_due_on.data,
-                      today=today())  # fmt: skip
+        with errors_onto() as outcome:
+            add_milestone(goal, pairing, current_user, title=form.milestone_title.data,
+                          due_on=form.milestone_due_on.data, today=today())  # fmt: skip
     except NotYours as refusal:
         return _problem(goal, pairing, {"_": refusal.message}, 403)
-    except ValidationFailed as failure:
-        return _problem(goal, pairing, failure.errors, 422)
+    if not outcome.ok:
+        return _problem(goal, pairing, outcome.extra, 422)
     return _after_change(goal, pairing, "The milestone is added.")
 
 
 @bp.route("/milestones/<int:milestone_id>/toggle", methods=["POST"])
 @signed_in
 def toggle(milestone_id: int):
-    try:
-        item, goal, pairing = milestone_in_pairing(current_user, milestone_id)
-    except LookupError:
-        abort(404)
-    from portal.forms import EmptyForm
-
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    item, goal, pairing = milestone_in_pairing(current_user, milestone_id)
     wanted = request.form.get("done")
     if wanted not in ("1", "0"):
         abort(400)
@@ -305,17 +264,18 @@ def toggle(milestone_id: int):
 @bp.route("/<int:goal_id>/status", methods=["POST"])
 @signed_in
 def status(goal_id: int):
-    goal, pairing = _goal_or_404(goal_id)
+    goal, pairing = goal_in_pairing(current_user, goal_id)
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        set_status(goal, pairing, current_user, status=form.status.data or "", reflection=form.reflection.data,
-                   now=utcnow())  # fmt: skip
+        with errors_onto() as outcome:
+            set_status(goal, pairing, current_user, status=form.status.data or "", reflection=form.reflection.data,
+                       now=utcnow())  # fmt: skip
     except NotYours as refusal:
         return _problem(goal, pairing, {"_": refusal.message}, 403)
-    except ValidationFailed as failure:
-        return _problem(goal, pairing, failure.errors, 422)
+    if not outcome.ok:
+        return _problem(goal, pairing, outcome.extra, 422)
     words = {"achieved": "achieved. Congratulations", "set_aside": "set aside, with your reflection kept",
              "active": "active again"}  # fmt: skip
     return _after_change(goal, pairing, f"\u201c{goal.title}\u201d is {words[goal.status.value]}.")
@@ -324,15 +284,15 @@ def status(goal_id: int):
 @bp.route("/<int:goal_id>/comments", methods=["POST"])
 @signed_in
 def comment(goal_id: int):
-    goal, pairing = _goal_or_404(goal_id)
+    goal, pairing = goal_in_pairing(current_user, goal_id)
     form = CommentForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with errors_onto() as outcome:
         add_comment(goal, pairing, current_user, body=form.comment.data,
                     is_suggestion=bool(form.is_suggestion.data) and current_user.id == pairing.mentor_id)  # fmt: skip
-    except ValidationFailed as failure:
-        return _problem(goal, pairing, failure.errors, 422)
+    if not outcome.ok:
+        return _problem(goal, pairing, outcome.extra, 422)
     return _after_change(goal, pairing, "Your comment is added.")
 
 
@@ -352,14 +312,11 @@ def _objective_form_submitted(form: ObjectiveForm, objective: Objective | None, 
     """Save the objective from a submitted form: a 303 on success, None when the form must be shown again."""
     if not form.validate_on_submit():
         return None
-    try:
+    with errors_onto(form) as outcome:
         save_objective(objective, title=form.title.data, level=form.level.data or "",
                        owner_team_id=form.owner_team_id.data, is_active=form.is_active.data)  # fmt: skip
-    except ValidationFailed as failure:
-        db.session.rollback()
-        _errors_into(form, failure)
+    if not outcome.ok:
         return None
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("goals.objective_list"), code=303)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.clock import utcnow
 from portal.dates import format_day
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import (
     Choice,
@@ -503,20 +503,20 @@ def goal_summaries(pairing_ids: list[int]) -> list[GoalSummary]:
 
 
 def goal_in_pairing(user: User, goal_id: int) -> tuple[Goal, Pairing]:
-    """The goal and its pairing if ``user`` is one of the pair. Raises LookupError for anyone else."""
+    """The goal and its pairing if ``user`` is one of the pair. Raises NotFound (a LookupError) for anyone else."""
     from portal.pairings import pairing_for
 
     goal = db.session.get(Goal, goal_id)
     if goal is None:
-        raise LookupError(goal_id)
+        raise NotFound()
     return goal, pairing_for(user, goal.pairing_id)
 
 
 def milestone_in_pairing(user: User, milestone_id: int) -> tuple[Milestone, Goal, Pairing]:
-    """The milestone, its goal and pairing if ``user`` is one of the pair. Raises LookupError otherwise."""
+    """The milestone, its goal and pairing if ``user`` is one of the pair. Raises NotFound (a LookupError) otherwise."""
     milestone = db.session.get(Milestone, milestone_id)
     if milestone is None:
-        raise LookupError(milestone_id)
+        raise NotFound()
     goal, pairing = goal_in_pairing(user, milestone.goal_id)
     return milestone, goal, pairing
 

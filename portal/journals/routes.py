@@ -15,14 +15,13 @@ from portal.access import signed_in
 from portal.clock import today, utcnow, zone_for
 from portal.dates import in_two_zones, local, short_zone_name
 from portal.edge import page_arg
-from portal.errors import ValidationFailed
-from portal.extensions import db, htmx
+from portal.errors import Conflict
+from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.journals import bp
 from portal.journals.forms import ActionForm, CancelForm, LogForm, NotesForm, PlanForm, ReflectionForm, RescheduleForm
 from portal.journals.services import (
     REFLECTION_PROMPTS,
-    NotAllowed,
     NotesConflict,
     action_for,
     actions_of,
@@ -50,20 +49,7 @@ from portal.journals.services import (
 )
 from portal.models import User
 from portal.pairings import pairing_for
-
-
-def _pairing_or_404(pairing_id: int):
-    try:
-        return pairing_for(current_user, pairing_id)
-    except LookupError:
-        abort(404)
-
-
-def _meeting_or_404(meeting_id: int):
-    try:
-        return meeting_for(current_user, meeting_id)
-    except LookupError:
-        abort(404)
+from portal.web import errors_onto, is_fragment, status_message
 
 
 def _people(pairing) -> dict[int, User]:
@@ -76,19 +62,8 @@ def _partner(pairing) -> User:
     return next(person for uid, person in people.items() if uid != current_user.id)
 
 
-def _apply(form, errors: dict[str, str]) -> None:
-    """Put a service's messages next to the fields they name."""
-    for name, message in errors.items():
-        form[name].errors = [message]
-
-
 def _formats(form) -> None:
     form.format.choices = [SelectChoice("", "Choose one")] + [SelectChoice(c.key, c.label) for c in format_choices()]
-
-
-def _status(message: str) -> str:
-    """The message for the persistent status region, as an out-of-band swap."""
-    return render_template("journals/_oob_status.html", message=message)
 
 
 def _today():
@@ -104,17 +79,13 @@ def _zone_hint(form) -> None:
     )
 
 
-def _fragment() -> bool:
-    return bool(htmx) and not htmx.boosted
-
-
 # --- the timeline -------------------------------------------------------------------------------------
 
 
 @bp.route("/pairings/<int:pairing_id>")
 @signed_in
 def timeline(pairing_id: int):
-    pairing = _pairing_or_404(pairing_id)
+    pairing = pairing_for(current_user, pairing_id)
     q = request.args.get("q", "").strip()
     pagination, entries = timeline_entries(pairing, current_user, page=page_arg(), q=q)
     context = {
@@ -125,7 +96,7 @@ def timeline(pairing_id: int):
         "q": q,
         "labels": format_labels(),
     }
-    if _fragment() and request.headers.get("HX-Target") == "timeline-results":
+    if is_fragment() and request.headers.get("HX-Target") == "timeline-results":
         return render_template("journals/_timeline.html", **context)
     return render_template("journals/timeline.html", **context)
 
@@ -136,12 +107,12 @@ def timeline(pairing_id: int):
 @bp.route("/pairings/<int:pairing_id>/meetings/new", methods=["GET", "POST"])
 @signed_in
 def plan(pairing_id: int):
-    pairing = _pairing_or_404(pairing_id)
+    pairing = pairing_for(current_user, pairing_id)
     form = PlanForm()
     _formats(form)
     _zone_hint(form)
     if form.validate_on_submit():
-        try:
+        with errors_onto(form) as outcome:
             meeting = plan_meeting(
                 pairing,
                 current_user,
@@ -151,11 +122,7 @@ def plan(pairing_id: int):
                 format=form.format.data,
                 today=_today(),
             )
-        except ValidationFailed as failure:
-            db.session.rollback()
-            _apply(form, failure.errors)
-        else:
-            db.session.commit()
+        if outcome.ok:
             partner = _partner(pairing)
             flash(f"Your meeting is planned and {partner.display_name} has been told.", "success")
             return redirect(url_for("journals.show", meeting_id=meeting.id), code=303)
@@ -164,7 +131,7 @@ def plan(pairing_id: int):
 
 
 def _change(meeting_id: int, kind: str):
-    meeting, pairing = _meeting_or_404(meeting_id)
+    meeting, pairing = meeting_for(current_user, meeting_id)
     form = RescheduleForm() if kind == "reschedule" else CancelForm()
     if kind == "reschedule":
         _zone_hint(form)
@@ -174,30 +141,28 @@ def _change(meeting_id: int, kind: str):
     problem = None
     if form.validate_on_submit():
         try:
-            if kind == "reschedule":
-                reschedule_meeting(
-                    meeting,
-                    pairing,
-                    current_user,
-                    on=form.on.data,
-                    at=form.at.data,
-                    reason=form.reason.data,
-                    today=_today(),
-                )
-            else:
-                cancel_meeting(meeting, pairing, current_user, reason=form.reason.data)
-        except ValidationFailed as failure:
-            db.session.rollback()
-            _apply(form, failure.errors)
-        except NotAllowed as refusal:
-            db.session.rollback()
+            with errors_onto(form) as outcome:
+                if kind == "reschedule":
+                    reschedule_meeting(
+                        meeting,
+                        pairing,
+                        current_user,
+                        on=form.on.data,
+                        at=form.at.data,
+                        reason=form.reason.data,
+                        today=_today(),
+                    )
+                else:
+                    cancel_meeting(meeting, pairing, current_user, reason=form.reason.data)
+        except Conflict as refusal:
+            # Shown on the form rather than as the error page; the service raised before writing anything.
             problem = refusal.message
         else:
-            db.session.commit()
-            partner = _partner(pairing)
-            done = "moved" if kind == "reschedule" else "cancelled"
-            flash(f"The meeting is {done} and {partner.display_name} has been told.", "success")
-            return redirect(url_for("journals.show", meeting_id=meeting.id), code=303)
+            if outcome.ok:
+                partner = _partner(pairing)
+                done = "moved" if kind == "reschedule" else "cancelled"
+                flash(f"The meeting is {done} and {partner.display_name} has been told.", "success")
+                return redirect(url_for("journals.show", meeting_id=meeting.id), code=303)
     status = 200 if not form.is_submitted() else 409 if problem else 422
     return render_template(
         "journals/change.html",
@@ -244,27 +209,25 @@ def _log(pairing, meeting=None):
     problem = None
     if form.validate_on_submit():
         try:
-            logged = log_meeting(
-                pairing,
-                current_user,
-                meeting=meeting,
-                held_on=form.held_on.data,
-                duration_minutes=form.duration_minutes.data,
-                format=form.format.data,
-                topics=form.topics.data,
-                goal_ids=form.goals.data or [],
-                today=_today(),
-            )
-        except ValidationFailed as failure:
-            db.session.rollback()
-            _apply(form, failure.errors)
-        except NotAllowed as refusal:
-            db.session.rollback()
+            with errors_onto(form) as outcome:
+                logged = log_meeting(
+                    pairing,
+                    current_user,
+                    meeting=meeting,
+                    held_on=form.held_on.data,
+                    duration_minutes=form.duration_minutes.data,
+                    format=form.format.data,
+                    topics=form.topics.data,
+                    goal_ids=form.goals.data or [],
+                    today=_today(),
+                )
+        except Conflict as refusal:
+            # Shown on the form rather than as the error page; the service raised before writing anything.
             problem = refusal.message
         else:
-            db.session.commit()
-            flash("The meeting is in your journal. Shared notes and your reflection are below.", "success")
-            return redirect(url_for("journals.show", meeting_id=logged.id), code=303)
+            if outcome.ok:
+                flash("The meeting is in your journal. Shared notes and your reflection are below.", "success")
+                return redirect(url_for("journals.show", meeting_id=logged.id), code=303)
     status = 200 if not form.is_submitted() else 409 if problem else 422
     return render_template(
         "journals/log.html",
@@ -280,13 +243,13 @@ def _log(pairing, meeting=None):
 @bp.route("/pairings/<int:pairing_id>/meetings/log", methods=["GET", "POST"])
 @signed_in
 def log_new(pairing_id: int):
-    return _log(_pairing_or_404(pairing_id))
+    return _log(pairing_for(current_user, pairing_id))
 
 
 @bp.route("/meetings/<int:meeting_id>/log", methods=["GET", "POST"])
 @signed_in
 def log(meeting_id: int):
-    meeting, pairing = _meeting_or_404(meeting_id)
+    meeting, pairing = meeting_for(current_user, meeting_id)
     return _log(pairing, meeting)
 
 
@@ -387,15 +350,15 @@ SECTIONS = {
 
 def _section_problem(meeting, pairing, name: str, context, *, status: int):
     """A section shown again with its problem: the partial for htmx, else the whole session page."""
-    if _fragment():
+    if is_fragment():
         return render_template(SECTIONS[name], **{name: context}), status
     return _render_meeting(meeting, pairing, status=status, **{name: context})
 
 
 def _section_saved(meeting, pairing, name: str, fresh_context, message: str):
     """After a save: the refreshed partial and the announcement for htmx, else a flash and a 303 to the section."""
-    if _fragment():
-        return render_template(SECTIONS[name], **{name: fresh_context()}) + _status(message)
+    if is_fragment():
+        return render_template(SECTIONS[name], **{name: fresh_context()}) + str(status_message(message))
     flash(message, "success")
     return redirect(url_for("journals.show", meeting_id=meeting.id, _anchor=f"{name}-section"), code=303)
 
@@ -408,7 +371,7 @@ def _text(field) -> str:
 @bp.route("/meetings/<int:meeting_id>")
 @signed_in
 def show(meeting_id: int):
-    meeting, pairing = _meeting_or_404(meeting_id)
+    meeting, pairing = meeting_for(current_user, meeting_id)
     return _render_meeting(meeting, pairing)
 
 
@@ -425,25 +388,25 @@ def _version(raw: str | None) -> int | None:
 @bp.route("/meetings/<int:meeting_id>/notes", methods=["POST"])
 @signed_in
 def notes(meeting_id: int):
-    meeting, pairing = _meeting_or_404(meeting_id)
+    meeting, pairing = meeting_for(current_user, meeting_id)
     form = NotesForm()
     if not form.validate_on_submit():
         abort(400)
     body, version = _text(form.notes), _version(form.version.data)
     try:
-        save_notes(meeting, current_user, body=body, base_version=version)
-    except ValidationFailed as failure:
-        db.session.rollback()
-        context = _notes_context(meeting, pairing, sent=(body, form.version.data), error=failure.errors["notes"])
-        return _section_problem(meeting, pairing, "notes", context, status=422)
+        with errors_onto() as outcome:
+            save_notes(meeting, current_user, body=body, base_version=version)
     except NotesConflict as conflict:
         # Nothing was written. Keep what they typed as their draft, still based on the old version, so that
-        # closing the tab now loses nothing and a later save from it is caught again.
+        # closing the tab now loses nothing and a later save from it is caught again. The answer is a 409, so
+        # the edge would roll back: this one write is kept on purpose, committed here.
         save_notes_draft(meeting, current_user, text=body, base_version=version if version is not None else -1)
         db.session.commit()
         context = _notes_context(meeting, pairing, conflict=conflict)
         return _section_problem(meeting, pairing, "notes", context, status=409)
-    db.session.commit()
+    if not outcome.ok:
+        context = _notes_context(meeting, pairing, sent=(body, form.version.data), error=outcome.extra["notes"])
+        return _section_problem(meeting, pairing, "notes", context, status=422)
     return _section_saved(
         meeting, pairing, "notes", lambda: _notes_context(meeting, pairing), "The shared notes are saved."
     )
@@ -452,26 +415,23 @@ def notes(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/notes/draft", methods=["POST"])
 @signed_in
 def notes_draft_save(meeting_id: int):
-    meeting, pairing = _meeting_or_404(meeting_id)
+    meeting, pairing = meeting_for(current_user, meeting_id)
     form = NotesForm()
     if not form.validate_on_submit():
         abort(400)
     if request.form.get("discard"):
         discard_notes_draft(meeting, current_user)
-        db.session.commit()
         message = "Your draft is discarded; these are the shared notes as saved."
         return _section_saved(meeting, pairing, "notes", lambda: _notes_context(meeting, pairing), message)
-    try:
+    with errors_onto() as outcome:
         save_notes_draft(meeting, current_user, text=_text(form.notes), base_version=_version(form.version.data))
-    except ValidationFailed as failure:
-        db.session.rollback()
-        return _draft_status(meeting, error=failure.errors["notes"], status=422)
-    db.session.commit()
+    if not outcome.ok:
+        return _draft_status(meeting, error=outcome.extra["notes"], status=422)
     return _draft_status(meeting, what="notes")
 
 
 def _draft_status(meeting, *, what="notes", error=None, status=200):
-    if not _fragment():
+    if not is_fragment():
         # Drafts are saved by htmx as people type; a form post lands back on the page.
         return redirect(url_for("journals.show", meeting_id=meeting.id), code=303)
     return render_template("journals/_draft_status.html", error=error, what=what, at=utcnow()), status
@@ -483,18 +443,16 @@ def _draft_status(meeting, *, what="notes", error=None, status=200):
 @bp.route("/meetings/<int:meeting_id>/reflection", methods=["POST"])
 @signed_in
 def reflection(meeting_id: int):
-    meeting, pairing = _meeting_or_404(meeting_id)
+    meeting, pairing = meeting_for(current_user, meeting_id)
     form = ReflectionForm()
     if not form.validate_on_submit():
         abort(400)
     body = _text(form.reflection)
-    try:
+    with errors_onto() as outcome:
         saved = save_reflection(meeting, current_user, body=body)
-    except ValidationFailed as failure:
-        db.session.rollback()
-        context = _reflection_context(meeting, sent=body, error=failure.errors["reflection"])
+    if not outcome.ok:
+        context = _reflection_context(meeting, sent=body, error=outcome.extra["reflection"])
         return _section_problem(meeting, pairing, "reflection", context, status=422)
-    db.session.commit()
     message = "Your reflection is saved. Only you can read it." if saved else "Your reflection is removed."
     return _section_saved(meeting, pairing, "reflection", lambda: _reflection_context(meeting), message)
 
@@ -502,16 +460,14 @@ def reflection(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/reflection/draft", methods=["POST"])
 @signed_in
 def reflection_draft_save(meeting_id: int):
-    meeting, _ = _meeting_or_404(meeting_id)
+    meeting, _ = meeting_for(current_user, meeting_id)
     form = ReflectionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with errors_onto() as outcome:
         save_reflection_draft(meeting, current_user, text=_text(form.reflection))
-    except ValidationFailed as failure:
-        db.session.rollback()
-        return _draft_status(meeting, what="reflection", error=failure.errors["reflection"], status=422)
-    db.session.commit()
+    if not outcome.ok:
+        return _draft_status(meeting, what="reflection", error=outcome.extra["reflection"], status=422)
     return _draft_status(meeting, what="reflection")
 
 
@@ -521,13 +477,11 @@ def reflection_draft_save(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/actions", methods=["POST"])
 @signed_in
 def add_action_item(meeting_id: int):
-    meeting, pairing = _meeting_or_404(meeting_id)
+    meeting, pairing = meeting_for(current_user, meeting_id)
     form = ActionForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
         return _section_problem(meeting, pairing, "actions", _actions_context(meeting, pairing, form=form), status=422)
-    try:
+    with errors_onto(form) as outcome:
         item = add_action(
             meeting,
             pairing,
@@ -537,11 +491,8 @@ def add_action_item(meeting_id: int):
             due_on=form.due_on.data,
             today=_today(),
         )
-    except ValidationFailed as failure:
-        db.session.rollback()
-        _apply(form, failure.errors)
+    if not outcome.ok:
         return _section_problem(meeting, pairing, "actions", _actions_context(meeting, pairing, form=form), status=422)
-    db.session.commit()
     return _section_saved(
         meeting, pairing, "actions", lambda: _actions_context(meeting, pairing), f"Added: {item.title}."
     )
@@ -550,24 +501,18 @@ def add_action_item(meeting_id: int):
 @bp.route("/actions/<int:action_id>/toggle", methods=["POST"])
 @signed_in
 def toggle(action_id: int):
-    try:
-        item, pairing = action_for(current_user, action_id)
-    except LookupError:
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    item, pairing = action_for(current_user, action_id)
     wanted = request.form.get("done")
     if wanted not in ("1", "0"):
         abort(400)
     set_action_done(item, done=wanted == "1", now=utcnow())
-    db.session.commit()
     message = f"Done: {item.title}." if item.done_at else f"Open again: {item.title}."
-    if _fragment():
+    if is_fragment():
         people = _people(pairing)
         html = render_template(
             "journals/_action_item.html", item=item, owner=people[item.owner_id], toggle_form=EmptyForm()
         )
-        return html + _status(message)
+        return html + str(status_message(message))
     flash(message, "success")
     if item.meeting_id is None:
         return redirect(url_for("journals.timeline", pairing_id=pairing.id), code=303)
@@ -580,7 +525,7 @@ def toggle(action_id: int):
 @bp.route("/meetings/<int:meeting_id>.ics")
 @signed_in
 def ics(meeting_id: int):
-    meeting, pairing = _meeting_or_404(meeting_id)
+    meeting, pairing = meeting_for(current_user, meeting_id)
     url = url_for("journals.show", meeting_id=meeting.id, _external=True)
     body = ics_for(meeting, pairing, host=urlsplit(url).hostname or "portal", url=url)
     filename = f"mentoring-{local(meeting.starts_at, zone_for(current_user)).date().isoformat()}.ics"

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from portal.clock import utcnow, zone_for
 from portal.database import insert_or_update
 from portal.dates import LocalTimeProblem, format_day, format_when, local, to_utc
-from portal.errors import ValidationFailed
+from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.fragments import cache
 from portal.models import (
@@ -61,14 +61,6 @@ REFLECTION_PROMPTS = (
 )
 
 
-class NotAllowed(Exception):
-    """A rule of the journal stops this action; the message says why, kindly."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 class NotesConflict(Exception):
     """The shared notes were saved by someone else since this edit began; nothing was overwritten.
 
@@ -95,7 +87,7 @@ class NotesConflict(Exception):
 def meeting_for(user: User, meeting_id: int) -> tuple[Meeting, Pairing]:
     """The meeting and its pairing (both people loaded) if ``user`` is one of the pair.
 
-    Raises LookupError for anyone else, the director included: journal text is the pair's alone.
+    Raises NotFound (a LookupError) for anyone else, the director included: journal text is the pair's alone.
     """
     row = db.session.execute(
         select(Meeting, Pairing)
@@ -105,17 +97,17 @@ def meeting_for(user: User, meeting_id: int) -> tuple[Meeting, Pairing]:
         .where(Meeting.id == meeting_id)
     ).first()
     if row is None or user.id not in (row.Pairing.mentor_id, row.Pairing.mentee_id):
-        raise LookupError(meeting_id)
+        raise NotFound()
     return row.Meeting, row.Pairing
 
 
 def action_for(user: User, action_id: int) -> tuple[ActionItem, Pairing]:
-    """The action item and its pairing if ``user`` is one of the pair. Raises LookupError otherwise."""
+    """The action item and its pairing if ``user`` is one of the pair. Raises NotFound (a LookupError) otherwise."""
     row = db.session.execute(
         select(ActionItem, Pairing).join(Pairing, Pairing.id == ActionItem.pairing_id).where(ActionItem.id == action_id)
     ).first()
     if row is None or user.id not in (row.Pairing.mentor_id, row.Pairing.mentee_id):
-        raise LookupError(action_id)
+        raise NotFound()
     return row.ActionItem, row.Pairing
 
 
@@ -273,7 +265,7 @@ def _invitation(meeting: Meeting, pairing: Pairing) -> str:
 def _must_be_planned(meeting: Meeting, verb: str) -> None:
     if meeting.status != MeetingStatus.PLANNED:
         state = "was cancelled" if meeting.status == MeetingStatus.CANCELLED else "has already been held"
-        raise NotAllowed(f"This meeting {state}, so it cannot be {verb}.")
+        raise Conflict(f"This meeting {state}, so it cannot be {verb}.")
 
 
 def reschedule_meeting(
@@ -281,7 +273,7 @@ def reschedule_meeting(
 ) -> Meeting:
     """Move a planned meeting to a new day and time with a short reason, and tell the other person.
 
-    Raises NotAllowed unless the meeting is still planned; ValidationFailed for a missing or past date,
+    Raises Conflict unless the meeting is still planned; ValidationFailed for a missing or past date,
     a missing time, or a missing or over-long reason.
     """
     _must_be_planned(meeting, "moved")
@@ -313,7 +305,7 @@ def reschedule_meeting(
 def cancel_meeting(meeting: Meeting, pairing: Pairing, user: User, *, reason: str | None) -> Meeting:
     """Cancel a planned meeting with a short reason, and tell the other person.
 
-    Raises NotAllowed unless the meeting is still planned; ValidationFailed for a missing or over-long reason.
+    Raises Conflict unless the meeting is still planned; ValidationFailed for a missing or over-long reason.
     """
     _must_be_planned(meeting, "cancelled")
     errors: dict[str, str] = {}
@@ -354,11 +346,11 @@ def log_meeting(
     """Record a meeting as held: when, how long, how, what about, and which of the pair's goals it moved.
 
     With ``meeting`` a planned (or already logged) meeting is updated; without, a new one is recorded.
-    Raises NotAllowed for a cancelled meeting; ValidationFailed for a date in the future or before the pair
+    Raises Conflict for a cancelled meeting; ValidationFailed for a date in the future or before the pair
     began, a length outside 15-240 minutes, an unknown format, over-long topics, or a goal of another pair.
     """
     if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
-        raise NotAllowed("This meeting was cancelled. If you met after all, log it as a new meeting.")
+        raise Conflict("This meeting was cancelled. If you met after all, log it as a new meeting.")
     errors: dict[str, str] = {}
     zone = zone_for(user)
     began = local(pairing.created_at, zone).date()

@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.access import director, signed_in
 from portal.clock import utcnow
 from portal.database import begin_writing
-from portal.errors import ValidationFailed
+from portal.errors import Conflict
 from portal.extensions import db, htmx
 from portal.forms import EmptyForm
 from portal.matches import bp, cohort, runs
@@ -16,7 +16,6 @@ from portal.matches.forms import AcceptForm, DeclineForm, RequestForm
 from portal.matches.services import (
     MAX_OPEN_REQUESTS,
     RHYTHMS,
-    NotAllowed,
     accept_request,
     active_pairing,
     any_due_requests,
@@ -32,9 +31,10 @@ from portal.matches.services import (
     saved_mentors,
     withdraw_request,
 )
-from portal.models import MentorRequest, RequestStatus, RunStatus, User
+from portal.models import RequestStatus, RunStatus, User
 from portal.programs.services import current_cycle, enrolment_for, get_cycle
 from portal.support.services import can_find_another_mentor
+from portal.web import errors_onto
 
 
 def _current_cycle_or_none():
@@ -44,8 +44,8 @@ def _current_cycle_or_none():
         # does this page write, so ordinary visits stay read-only transactions.
         begin_writing()
         cycle = current_cycle()
-        if expire_due_requests(utcnow(), cycle=cycle):
-            db.session.commit()
+        # A GET that writes: the edge commits it with the 200 answer.
+        expire_due_requests(utcnow(), cycle=cycle)
     return cycle
 
 
@@ -80,13 +80,9 @@ def index():
 def mark(mentor_id: int):
     cycle = current_cycle()
     kind = request.form.get("kind") or None
-    if cycle is None or kind not in (None, "saved", "hidden") or not EmptyForm().validate_on_submit():
+    if cycle is None or kind not in (None, "saved", "hidden"):
         abort(404 if cycle is None else 400)
-    try:
-        mark_mentor(current_user, cycle, mentor_id, kind)
-    except LookupError:
-        abort(404)
-    db.session.commit()
+    mark_mentor(current_user, cycle, mentor_id, kind)
     mentor = db.session.get(User, mentor_id)
     message = {
         "saved": f"{mentor.display_name} is saved for later.",
@@ -116,31 +112,26 @@ def ask(mentor_id: int):
     problem = None
     if form.validate_on_submit():
         try:
-            request_mentor(
-                current_user,
-                cycle,
-                mentor_id,
-                note=form.note.data or "",
-                rhythm=form.rhythm.data or "",
-                now=utcnow(),
-            )
-        except ValidationFailed as failure:
-            db.session.rollback()
-            for field, message in failure.errors.items():
-                form[field].errors = [message]
-        except NotAllowed as refusal:
-            db.session.rollback()
+            with errors_onto(form) as outcome:
+                request_mentor(
+                    current_user,
+                    cycle,
+                    mentor_id,
+                    note=form.note.data or "",
+                    rhythm=form.rhythm.data or "",
+                    now=utcnow(),
+                )
+        except Conflict as refusal:
+            # Shown on the page rather than as the error page; nothing was written.
             problem = refusal.message
-        except LookupError:
-            abort(404)
         else:
-            db.session.commit()
-            flash(
-                f"Your request is on its way to {mentor.display_name}. They have "
-                f"{cycle.request_expiry_days} days to answer; you will hear either way.",
-                "success",
-            )
-            return redirect(url_for("matches.index"), code=303)
+            if outcome.ok:
+                flash(
+                    f"Your request is on its way to {mentor.display_name}. They have "
+                    f"{cycle.request_expiry_days} days to answer; you will hear either way.",
+                    "success",
+                )
+                return redirect(url_for("matches.index"), code=303)
     from portal.matching import band, score_pair
 
     persons = cohort.people([current_user.id, mentor.id])
@@ -149,13 +140,6 @@ def ask(mentor_id: int):
     return render_template(
         "matches/ask.html", mentor=mentor, match=match, band=band(match.score), form=form, problem=problem
     ), status
-
-
-def _request_or_404(request_id: int) -> MentorRequest:
-    try:
-        return get_request_for(current_user, request_id)
-    except LookupError:
-        abort(404)
 
 
 @bp.route("/requests")
@@ -171,7 +155,7 @@ def incoming():
 @signed_in
 def show_request(request_id: int):
     _current_cycle_or_none()
-    mentor_request = _request_or_404(request_id)
+    mentor_request = get_request_for(current_user, request_id)
     return _render_request(mentor_request)
 
 
@@ -194,7 +178,7 @@ def _render_request(mentor_request, *, accept_form=None, decline_form=None, prob
 
 
 def _answer(request_id: int, action: str):
-    mentor_request = _request_or_404(request_id)
+    mentor_request = get_request_for(current_user, request_id)
     # Both answer forms share one page, so their fields carry a prefix to keep ids unique.
     form = (
         AcceptForm(prefix=action)
@@ -206,26 +190,21 @@ def _answer(request_id: int, action: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        if action == "accept":
-            accept_request(mentor_request, current_user, message=form.message.data, now=utcnow())
-            message = "You are now a pair. Your home page shows them, and why you fit."
-        elif action == "decline":
-            decline_request(mentor_request, current_user, message=form.message.data, now=utcnow())
-            message = "Thank you for answering. Your message is on its way, and only they will see it."
-        else:
-            withdraw_request(mentor_request, current_user, now=utcnow())
-            message = "Your request is withdrawn. No answer is needed from them now."
-    except LookupError:
-        abort(404)
-    except ValidationFailed as failure:
-        db.session.rollback()
-        form.message.errors = [failure.errors["message"]]
+        with errors_onto(form) as outcome:
+            if action == "accept":
+                accept_request(mentor_request, current_user, message=form.message.data, now=utcnow())
+                message = "You are now a pair. Your home page shows them, and why you fit."
+            elif action == "decline":
+                decline_request(mentor_request, current_user, message=form.message.data, now=utcnow())
+                message = "Thank you for answering. Your message is on its way, and only they will see it."
+            else:
+                withdraw_request(mentor_request, current_user, now=utcnow())
+                message = "Your request is withdrawn. No answer is needed from them now."
+    except Conflict as refusal:
+        return _render_request(get_request_for(current_user, request_id), problem=refusal.message, status=409)
+    if not outcome.ok:
         forms = {"accept_form": form} if action == "accept" else {"decline_form": form}
-        return _render_request(_request_or_404(request_id), status=422, **forms)
-    except NotAllowed as refusal:
-        db.session.rollback()
-        return _render_request(_request_or_404(request_id), problem=refusal.message, status=409)
-    db.session.commit()
+        return _render_request(get_request_for(current_user, request_id), status=422, **forms)
     flash(message, "success")
     target = url_for("main.home") if action == "accept" else url_for("matches.index")
     return redirect(target, code=303)
@@ -255,12 +234,7 @@ def withdraw(request_id: int):
 @bp.route("/cycles/<int:cycle_id>/runs", methods=["POST"])
 @director
 def start_run(cycle_id: int):
-    try:
-        cycle = get_cycle(cycle_id)
-    except LookupError:
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    cycle = get_cycle(cycle_id)
     # Idempotent: while a run of the cycle is working, this leads to it instead of starting another.
     run = runs.start_run(cycle, current_user)
     return redirect(url_for("matches.show_run", run_id=run.id), code=303)
@@ -269,19 +243,10 @@ def start_run(cycle_id: int):
 @bp.route("/runs/<int:run_id>/retry", methods=["POST"])
 @director
 def retry_run(run_id: int):
-    run = _run_or_404(run_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    run = runs.get_run(run_id)
     new_run = runs.retry_run(run, current_user, now=utcnow())
     flash("The run was started again.", "success")
     return redirect(url_for("matches.show_run", run_id=new_run.id), code=303)
-
-
-def _run_or_404(run_id: int):
-    try:
-        return runs.get_run(run_id)
-    except LookupError:
-        abort(404)
 
 
 def _render_run(run, *, problem=None, status=200):
@@ -310,21 +275,15 @@ def _render_run(run, *, problem=None, status=200):
 @bp.route("/runs/<int:run_id>")
 @director
 def show_run(run_id: int):
-    return _render_run(_run_or_404(run_id))
+    return _render_run(runs.get_run(run_id))
 
 
 def _run_action(run_id: int, action):
-    run = _run_or_404(run_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    run = runs.get_run(run_id)
     try:
         message = action(run)
-    except LookupError:
-        abort(404)
-    except NotAllowed as refusal:
-        db.session.rollback()
+    except Conflict as refusal:
         return _render_run(run, problem=refusal.message, status=409)
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("matches.show_run", run_id=run.id), code=303)
 
@@ -350,7 +309,7 @@ def swap(run_id: int):
 
     def action(run):
         if first is None or second is None:
-            raise NotAllowed("Please choose two pairs to swap.")
+            raise Conflict("Please choose two pairs to swap.")
         runs.swap_mentors(run, first, second)
         return "The two mentors are swapped."
 

@@ -10,10 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
-from portal.errors import Conflict
+from portal.errors import Conflict, NotFound
 from portal.extensions import db
 from portal.matches import cohort
-from portal.matches.services import NotAllowed
 from portal.matching import assign, is_allowed, score_pair
 from portal.models import (
     Cycle,
@@ -234,10 +233,10 @@ def compute_run(run_id: int) -> None:
 
 
 def get_run(run_id: int) -> MatchingRun:
-    """The run with this id. Raises LookupError when there is none."""
+    """The run with this id. Raises NotFound when there is none."""
     run = db.session.get(MatchingRun, run_id)
     if run is None:
-        raise LookupError(run_id)
+        raise NotFound()
     return run
 
 
@@ -265,15 +264,15 @@ def unmatched_people(run: MatchingRun) -> list[tuple[User, str]]:
 
 def _editable_pair(run: MatchingRun, pair_id: int) -> ProposedPair:
     if run.status != RunStatus.READY:
-        raise NotAllowed("This proposal can no longer be changed.")
+        raise Conflict("This proposal can no longer be changed.")
     pair = db.session.get(ProposedPair, pair_id)
     if pair is None or pair.run_id != run.id:
-        raise LookupError(pair_id)
+        raise NotFound()
     return pair
 
 
 def set_dropped(run: MatchingRun, pair_id: int, dropped: bool) -> ProposedPair:
-    """Drop a proposed pair from the run, or bring it back. Raises NotAllowed once published."""
+    """Drop a proposed pair from the run, or bring it back. Raises Conflict once published."""
     pair = _editable_pair(run, pair_id)
     pair.dropped = dropped
     db.session.flush()
@@ -283,12 +282,12 @@ def set_dropped(run: MatchingRun, pair_id: int, dropped: bool) -> ProposedPair:
 def swap_mentors(run: MatchingRun, first_id: int, second_id: int) -> tuple[ProposedPair, ProposedPair]:
     """Exchange the mentors of two proposed pairs, rescoring both.
 
-    Raises NotAllowed when the swap would break a hard constraint (same team, an ended pair ...) or when
-    both pairs are the same; LookupError for a pair of another run.
+    Raises Conflict when the swap would break a hard constraint (same team, an ended pair ...) or when
+    both pairs are the same; NotFound for a pair of another run.
     """
     first, second = _editable_pair(run, first_id), _editable_pair(run, second_id)
     if first.id == second.id:
-        raise NotAllowed("Please choose two different pairs to swap.")
+        raise Conflict("Please choose two different pairs to swap.")
     cycle = db.session.get(Cycle, run.cycle_id)
     persons = cohort.people([first.mentee_id, first.mentor_id, second.mentee_id, second.mentor_id])
     forbidden = cohort.forbidden_pairs(cycle)
@@ -296,7 +295,7 @@ def swap_mentors(run: MatchingRun, first_id: int, second_id: int) -> tuple[Propo
     new_second = (persons[second.mentee_id], persons[first.mentor_id])
     for mentee, mentor in (new_first, new_second):
         if not is_allowed(mentee, mentor, forbidden=forbidden):
-            raise NotAllowed(
+            raise Conflict(
                 f"{mentee.name} and {mentor.name} cannot be paired (same team, an ended pairing, "
                 "or formats that do not fit)."
             )
@@ -312,13 +311,13 @@ def publish_run(run: MatchingRun, *, now: datetime) -> tuple[int, list[str]]:
     """Create pairings for the kept pairs and tell both people; return (created, skipped explanations).
 
     A pair is skipped, and said so, when the mentee found a mentor meanwhile or the mentor filled up.
-    Raises NotAllowed when the run is not ready.
+    Raises Conflict when the run is not ready.
     """
     if run.status != RunStatus.READY:
-        raise NotAllowed("Only a finished proposal can be published, and only once.")
+        raise Conflict("Only a finished proposal can be published, and only once.")
     pairs = proposed_pairs(run)
     if all(pair.dropped for pair in pairs):
-        raise NotAllowed("There are no pairs to publish in this proposal.")
+        raise Conflict("There are no pairs to publish in this proposal.")
     cycle = db.session.get(Cycle, run.cycle_id)
     capacities = dict(
         db.session.execute(select(Enrolment.user_id, Enrolment.capacity).where(Enrolment.cycle_id == cycle.id)).all()

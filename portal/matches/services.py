@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from portal.errors import ValidationFailed
+from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.matches import cohort
 from portal.matching import Match, band, is_allowed, recommend, score_pair
@@ -39,14 +39,6 @@ DEFAULT_DECLINE = (
     "I hope you find a wonderful mentor among the others who fit you."
 )
 DEFAULT_ACCEPT = "I'd be glad to. Let's find a time to meet."
-
-
-class NotAllowed(Exception):
-    """A rule of the program stops this action; the message says why, kindly."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass
@@ -136,13 +128,13 @@ def hidden_mentors(mentee: User, cycle: Cycle) -> list[User]:
 def mark_mentor(mentee: User, cycle: Cycle, mentor_id: int, kind: str | None) -> None:
     """Save or hide a mentor for the mentee, or forget the mark (``kind`` None).
 
-    Raises LookupError when the mentor does not mentor in this cycle.
+    Raises NotFound when the mentor does not mentor in this cycle.
     """
     if kind not in (None, "saved", "hidden"):
         raise ValueError(kind)
     mentor = db.session.scalar(select(Enrolment).where(Enrolment.cycle_id == cycle.id, Enrolment.user_id == mentor_id))
     if mentor is None or not mentor.mentors or mentor_id == mentee.id:
-        raise LookupError(mentor_id)
+        raise NotFound()
     mark = db.session.scalar(
         select(MentorMark).where(
             MentorMark.cycle_id == cycle.id,
@@ -197,9 +189,9 @@ def request_mentor(
 ) -> MentorRequest:
     """Send a request from the mentee to a mentor and tell the mentor.
 
-    Raises ValidationFailed (``note``, ``rhythm``) for bad input, NotAllowed when a rule stops it
+    Raises ValidationFailed (``note``, ``rhythm``) for bad input, Conflict when a rule stops it
     (matching closed, not enrolled as mentee, already paired, three requests open, the mentor full, paused,
-    in the same team or already asked), and LookupError when the mentor does not mentor in this cycle.
+    in the same team or already asked), and NotFound when the mentor does not mentor in this cycle.
     """
     errors = {}
     note = note.strip()
@@ -216,28 +208,28 @@ def request_mentor(
         select(Enrolment).where(Enrolment.cycle_id == cycle.id, Enrolment.user_id == mentor_id)
     )
     if mentor_enrolment is None or not mentor_enrolment.mentors or mentor_id == mentee.id:
-        raise LookupError(mentor_id)
+        raise NotFound()
     mine = enrolment_for(mentee, cycle)
     if not cycle.matching_open(now.date()) and not _rematching(mentee, cycle, now):
-        raise NotAllowed("Requests can be sent while matching is open for this cycle.")
+        raise Conflict("Requests can be sent while matching is open for this cycle.")
     if mine is None or not mine.mentored:
-        raise NotAllowed("Please enrol in this cycle as a mentee first; it takes a moment.")
+        raise Conflict("Please enrol in this cycle as a mentee first; it takes a moment.")
     if active_pairing(mentee, cycle) is not None:
-        raise NotAllowed("You already have a mentor in this cycle.")
+        raise Conflict("You already have a mentor in this cycle.")
     if open_request_count(mentee, cycle) >= MAX_OPEN_REQUESTS:
-        raise NotAllowed(
+        raise Conflict(
             f"You have {MAX_OPEN_REQUESTS} requests waiting for an answer. Withdraw one, or wait a little; "
             "unanswered requests close by themselves."
         )
     if mentor_id in _requested(mentee, cycle):
-        raise NotAllowed("You have already asked this mentor; your request is waiting for an answer.")
+        raise Conflict("You have already asked this mentor; your request is waiting for an answer.")
     if mentor_enrolment.paused:
-        raise NotAllowed("This mentor has paused new mentoring for now.")
+        raise Conflict("This mentor has paused new mentoring for now.")
     if mentor_load(cycle, mentor_id) >= mentor_enrolment.capacity:
-        raise NotAllowed("This mentor has no room left in this cycle.")
+        raise Conflict("This mentor has no room left in this cycle.")
     persons = cohort.people([mentee.id, mentor_id])
     if not is_allowed(persons[mentee.id], persons[mentor_id], forbidden=cohort.forbidden_pairs(cycle, mentee.id)):
-        raise NotAllowed("This mentor cannot be matched with you in this cycle.")
+        raise Conflict("This mentor cannot be matched with you in this cycle.")
     match = score_pair(persons[mentee.id], persons[mentor_id], cohort.weights_for(cycle), cohort.labels())
     request = MentorRequest(
         cycle_id=cycle.id,
@@ -271,14 +263,14 @@ def _rematching(mentee: User, cycle: Cycle, now: datetime) -> bool:
 
 
 def get_request_for(user: User, request_id: int) -> MentorRequest:
-    """The request if the user is its mentee or its mentor. Raises LookupError for anyone else."""
+    """The request if the user is its mentee or its mentor. Raises NotFound for anyone else."""
     request = db.session.scalar(
         select(MentorRequest)
         .options(joinedload(MentorRequest.mentee), joinedload(MentorRequest.mentor))
         .where(MentorRequest.id == request_id)
     )
     if request is None or user.id not in (request.mentee_id, request.mentor_id):
-        raise LookupError(request_id)
+        raise NotFound()
     return request
 
 
@@ -333,18 +325,18 @@ def _check_open(request: MentorRequest, now: datetime) -> None:
     if request.status == RequestStatus.OPEN and request.expires_at <= now:
         expire_due_requests(now, cycle=db.session.get(Cycle, request.cycle_id))
     if request.status != RequestStatus.OPEN:
-        raise NotAllowed(f"This request is no longer open: it was {request.status.value}.")
+        raise Conflict(f"This request is no longer open: it was {request.status.value}.")
 
 
 def accept_request(request: MentorRequest, mentor: User, *, message: str, now: datetime) -> Pairing:
     """The mentor accepts: a pairing is created, the mentee's other requests are withdrawn, all are told.
 
     Capacity holds even when two accepts race: the mentor's enrolment row is locked first (PostgreSQL),
-    and SQLite writers are serialised by BEGIN IMMEDIATE. Raises NotAllowed when the request is no longer
-    open, the mentor has no room, or the mentee already has a mentor; LookupError for anyone else.
+    and SQLite writers are serialised by BEGIN IMMEDIATE. Raises Conflict when the request is no longer
+    open, the mentor has no room, or the mentee already has a mentor; NotFound for anyone else.
     """
     if request.mentor_id != mentor.id:
-        raise LookupError(request.id)
+        raise NotFound()
     message = _clean_response(message, DEFAULT_ACCEPT)
     cycle = db.session.get(Cycle, request.cycle_id)
     enrolment = db.session.scalar(
@@ -353,13 +345,13 @@ def accept_request(request: MentorRequest, mentor: User, *, message: str, now: d
     db.session.refresh(request)
     _check_open(request, now)
     if enrolment is None or mentor_load(cycle, mentor.id) >= enrolment.capacity:
-        raise NotAllowed(
+        raise Conflict(
             "You have no room left in this cycle. Raise your capacity on your enrolment page if you "
             "would like to take this on, or decline kindly."
         )
     mentee = db.session.get(User, request.mentee_id)
     if active_pairing(mentee, cycle) is not None:
-        raise NotAllowed(f"{mentee.display_name} has already found a mentor in this cycle.")
+        raise Conflict(f"{mentee.display_name} has already found a mentor in this cycle.")
     pairing = Pairing(
         cycle_id=cycle.id,
         mentor_id=mentor.id,
@@ -376,7 +368,7 @@ def accept_request(request: MentorRequest, mentor: User, *, message: str, now: d
             db.session.add(pairing)
             db.session.flush()
     except IntegrityError:
-        raise NotAllowed(f"{mentee.display_name} has already found a mentor in this cycle.") from None
+        raise Conflict(f"{mentee.display_name} has already found a mentor in this cycle.") from None
     request.status = RequestStatus.ACCEPTED
     request.answered_at = now
     request.response = message
@@ -429,10 +421,10 @@ def _clean_response(message: str, default: str) -> str:
 def decline_request(request: MentorRequest, mentor: User, *, message: str, now: datetime) -> None:
     """The mentor declines, with a kind message that only the mentee sees.
 
-    Raises NotAllowed when the request is no longer open, ValidationFailed for an over-long message.
+    Raises Conflict when the request is no longer open, ValidationFailed for an over-long message.
     """
     if request.mentor_id != mentor.id:
-        raise LookupError(request.id)
+        raise NotFound()
     message = _clean_response(message, DEFAULT_DECLINE)
     _check_open(request, now)
     request.status = RequestStatus.DECLINED
@@ -450,9 +442,9 @@ def decline_request(request: MentorRequest, mentor: User, *, message: str, now: 
 
 
 def withdraw_request(request: MentorRequest, mentee: User, *, now: datetime) -> None:
-    """The mentee takes a request back; the mentor is told. Raises NotAllowed when it is not open."""
+    """The mentee takes a request back; the mentor is told. Raises Conflict when it is not open."""
     if request.mentee_id != mentee.id:
-        raise LookupError(request.id)
+        raise NotFound()
     _check_open(request, now)
     request.status = RequestStatus.WITHDRAWN
     request.answered_at = now

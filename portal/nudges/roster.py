@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.services import get_or_create_team, normalise_email
 from portal.clock import utcnow
-from portal.errors import ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import RosterEntry, RosterImport, Team, User
 from portal.notifications.services import notify
@@ -212,7 +212,7 @@ def get_import(import_id: int) -> RosterImport:
     """The stored upload. Raises LookupError when there is none."""
     upload = db.session.get(RosterImport, import_id)
     if upload is None:
-        raise LookupError(import_id)
+        raise NotFound()
     return upload
 
 

@@ -59,6 +59,7 @@ from portal.nudges.services import (
     why_not,
 )
 from portal.onboarding.services import progress_for
+from portal.web import errors_onto, render
 
 
 def _sender_key() -> str:
@@ -91,7 +92,6 @@ def curious():
         # One visit per person and day is counted; what is stored is the count, never who.
         begin_writing()
         record_interest(InterestKind.VISIT, day=today())
-        db.session.commit()
         session["curious_counted"] = day
     progress = progress_for(current_user)
     return render_template(
@@ -108,13 +108,12 @@ def curious():
 @limiter.limit(_limit("NUDGE_CURIOUS_LIMITS", "10 per day"), key_func=_sender_key, methods=["POST"])
 def curious_choice():
     choice = request.form.get("choice")
-    if not EmptyForm().validate_on_submit() or choice not in ("start", "more", "not_now"):
+    if choice not in ("start", "more", "not_now"):
         abort(400)
     kind = {"start": InterestKind.START, "more": InterestKind.MORE, "not_now": InterestKind.NOT_NOW}[choice]
     record_interest(kind, day=today())
     if choice == "more":
         send_director_note(current_user)
-    db.session.commit()
     if choice == "start":
         progress = progress_for(current_user)
         return redirect(url_for("programs.enrolment" if progress.finished else "onboarding.start"), code=303)
@@ -155,10 +154,7 @@ def new():
     key = form.to.data if request.method == "POST" else request.args.get("to", "")
     recipient = None
     if key:
-        try:
-            recipient = get_recipient(key)
-        except LookupError:
-            abort(404)
+        recipient = get_recipient(key)
         form.to.data = recipient.key
     refusal = None
     if request.method == "GET" and recipient is not None:
@@ -172,26 +168,23 @@ def new():
             abort(400)
         if form.validate_on_submit():
             try:
-                send_nudge(
-                    current_user,
-                    recipient,
-                    message=form.message.data,
-                    suggested_role=None if form.suggested_role.data == "none" else form.suggested_role.data,
-                    show_name=form.show_name.data != "colleague",
-                    now=utcnow(),
-                )
-            except ValidationFailed as failure:
-                db.session.rollback()
-                for field, message in failure.errors.items():
-                    form[field].errors = [message]
+                with errors_onto(form) as outcome:
+                    send_nudge(
+                        current_user,
+                        recipient,
+                        message=form.message.data,
+                        suggested_role=None if form.suggested_role.data == "none" else form.suggested_role.data,
+                        show_name=form.show_name.data != "colleague",
+                        now=utcnow(),
+                    )
             except CannotNudge as refused:
-                db.session.rollback()
+                # Answered 422 below, so the edge rolls back whatever the service had flushed.
                 current_app.logger.info("nudge refused: %s", refused.reason)
                 refusal = refused.message
             else:
-                db.session.commit()
-                flash(f"Your note to {recipient.name} is delivered. Thank you for thinking of them.", "success")
-                return redirect(url_for("nudges.new"), code=303)
+                if outcome.ok:
+                    flash(f"Your note to {recipient.name} is delivered. Thank you for thinking of them.", "success")
+                    return redirect(url_for("nudges.new"), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template(
         "nudges/new.html",
@@ -206,13 +199,6 @@ def new():
 # --- the recipient's card ---------------------------------------------------------------------------------
 
 
-def _card_or_404(nudge_id: int):
-    try:
-        return card_for(current_user, nudge_id)
-    except LookupError:
-        abort(404)
-
-
 def _render_card(nudge, *, errors=None, status=200, message=None):
     context = {
         "nudge": nudge,
@@ -224,34 +210,28 @@ def _render_card(nudge, *, errors=None, status=200, message=None):
         "message": message,
         "form": EmptyForm(),
     }
-    template = "nudges/_card.html" if htmx and not htmx.boosted else "nudges/card.html"
-    return render_template(template, **context), status
+    return render("nudges/card.html", "nudges/_card.html", status=status, **context)
 
 
 @bp.route("/cards/<int:nudge_id>")
 @signed_in
 def card(nudge_id: int):
     begin_writing()
-    nudge = _card_or_404(nudge_id)
-    mark_opened(nudge, now=utcnow())
-    db.session.commit()
+    nudge = card_for(current_user, nudge_id)
+    mark_opened(nudge, now=utcnow())  # a GET that writes: the edge commits it with the 200 answer
     return _render_card(nudge)
 
 
 @bp.route("/cards/<int:nudge_id>", methods=["POST"])
 @signed_in
 def answer(nudge_id: int):
-    nudge = _card_or_404(nudge_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    nudge = card_for(current_user, nudge_id)
     choice = request.form.get("choice", "")
     months = request.form.get("months", type=int)
-    try:
+    with errors_onto() as outcome:
         next_path = answer_card(current_user, nudge, choice=choice, months=months, now=utcnow())
-    except ValidationFailed as failure:
-        db.session.rollback()
-        return _render_card(_card_or_404(nudge_id), errors=failure.errors, status=422)
-    db.session.commit()
+    if not outcome.ok:
+        return _render_card(card_for(current_user, nudge_id), errors=outcome.extra, status=422)
     if next_path:
         flash("Thank you. Take your time: every question can be skipped, and nothing is shared yet.", "success")
         return _go(next_path)
@@ -288,7 +268,7 @@ def open_card(token: str):
     if not current_user.is_authenticated:
         flash("Please sign in to read your note. It is private to you.", "info")
         return redirect(url_for("accounts.sign_in", next=url_for("nudges.open_card", token=token)), code=303)
-    _card_or_404(nudge_id)
+    card_for(current_user, nudge_id)
     return redirect(url_for("nudges.card", nudge_id=nudge_id), code=303)
 
 
@@ -325,16 +305,11 @@ def claim(token: str):
         form.display_name.data = entry.name
     if form.validate_on_submit():
         try:
-            user = claim_account(entry, display_name=form.display_name.data, password=form.password.data)
-        except ValidationFailed as failure:
-            db.session.rollback()
-            for field, message in failure.errors.items():
-                form[field].errors = [message]
+            with errors_onto(form) as outcome:
+                user = claim_account(entry, display_name=form.display_name.data, password=form.password.data)
         except ClaimUsed:
-            db.session.rollback()
             return _link_problem(410, "This link has already been used", "Please sign in with your work email.")
-        else:
-            db.session.commit()
+        if outcome.ok:
             session.clear()
             login_user(user)
             session.permanent = True
@@ -357,8 +332,7 @@ def _render_settings(*, status=200, message=None):
         "form": EmptyForm(),
         "message": message,
     }
-    template = "nudges/_settings.html" if htmx and not htmx.boosted else "nudges/settings.html"
-    return render_template(template, **context), status
+    return render("nudges/settings.html", "nudges/_settings.html", status=status, **context)
 
 
 @bp.route("/settings")
@@ -370,14 +344,10 @@ def settings():
 @bp.route("/settings", methods=["POST"])
 @signed_in
 def change():
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     try:
         message = change_settings(current_user, action=request.form.get("action", ""), now=utcnow())
     except ValidationFailed:
-        db.session.rollback()
         abort(400)
-    db.session.commit()
     if htmx:
         return _render_settings(message=message)
     flash(message, "success")
@@ -413,24 +383,14 @@ def roster():
     try:
         made = preview_upload(current_user, filename=upload.filename, data=upload.stream.read(MAX_BYTES + 1))
     except FileTooLarge as failure:
-        db.session.rollback()
         return _render_roster(error=failure.errors["file"], status=413)
     except ValidationFailed as failure:
-        db.session.rollback()
         return _render_roster(error=failure.errors["file"], status=422)
-    db.session.commit()
     return redirect(url_for("nudges.preview", import_id=made.id), code=303)
 
 
 # The size check must run before the CSRF check reads the body; the view checks CSRF itself.
 csrf.exempt(roster)
-
-
-def _import_or_404(import_id: int):
-    try:
-        return get_import(import_id)
-    except LookupError:
-        abort(404)
 
 
 def _render_preview(upload, *, problem=None, status=200):
@@ -442,21 +402,19 @@ def _render_preview(upload, *, problem=None, status=200):
 @bp.route("/roster/<int:import_id>")
 @director
 def preview(import_id: int):
-    return _render_preview(_import_or_404(import_id))
+    return _render_preview(get_import(import_id))
 
 
 @bp.route("/roster/<int:import_id>/apply", methods=["POST"])
 @director
 def apply(import_id: int):
-    upload = _import_or_404(import_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    upload = get_import(import_id)
     try:
         counts = apply_import(upload)
     except ImportNotApplicable as refusal:
+        # Read again after undoing what the failed apply flushed, so the preview shows the stored state.
         db.session.rollback()
-        return _render_preview(_import_or_404(import_id), problem=refusal.message, status=409)
-    db.session.commit()
+        return _render_preview(get_import(import_id), problem=refusal.message, status=409)
     flash(
         f"The roster is updated: {counts['added']} added, {counts['changed']} changed, "
         f"{counts['unchanged']} unchanged.",
@@ -468,7 +426,7 @@ def apply(import_id: int):
 @bp.route("/roster/<int:import_id>/problems.csv")
 @director
 def problems_export(import_id: int):
-    upload = _import_or_404(import_id)
+    upload = get_import(import_id)
     return Response(
         problems_csv(upload),
         mimetype="text/csv",

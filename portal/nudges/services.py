@@ -16,7 +16,7 @@ from sqlalchemy import case, exists, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from portal.clock import utcnow
-from portal.errors import ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import (
     Enrolment,
@@ -131,15 +131,15 @@ def get_recipient(key: str) -> Recipient:
     A roster entry whose email now has an account is that account.
     """
     if not key or key[0] not in "ur" or not key[1:].isdigit():
-        raise LookupError(key)
+        raise NotFound()
     if key[0] == "u":
         user = db.session.get(User, int(key[1:]))
         if user is None:
-            raise LookupError(key)
+            raise NotFound()
         return Recipient(key=key, email=user.email, name=user.display_name, team=user.team.name, user=user)
     entry = db.session.get(RosterEntry, int(key[1:]))
     if entry is None:
-        raise LookupError(key)
+        raise NotFound()
     user = db.session.scalar(select(User).where(User.email == entry.email))
     if user is not None:
         return Recipient(key=f"u{user.id}", email=user.email, name=user.display_name, team=user.team.name, user=user)
@@ -284,7 +284,7 @@ def card_for(user: User, nudge_id: int) -> Nudge:
     """The nudge if ``user`` received it. Raises LookupError otherwise (the sender and the director too)."""
     nudge = db.session.get(Nudge, nudge_id)
     if nudge is None or nudge.recipient_email != user.email:
-        raise LookupError(nudge_id)
+        raise NotFound()
     return nudge
 
 

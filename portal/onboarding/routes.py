@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import signed_in
 from portal.clock import zone_for
-from portal.errors import ValidationFailed
-from portal.extensions import db, htmx
+from portal.extensions import htmx
 from portal.forms import EmptyForm
 from portal.onboarding import bp
 from portal.onboarding.questions import QUESTIONS, Question
@@ -27,16 +26,10 @@ from portal.onboarding.services import (
     skip_question,
 )
 from portal.reports.services import save_baselines
+from portal.web import errors_onto, render
 
 # Where an edit started, so that saving returns there instead of walking on through the steps.
 RETURN_TARGETS = {"review": "onboarding.review", "profile": "profiles.me"}
-
-
-def _question_or_404(key: str) -> Question:
-    try:
-        return get_question(key)
-    except LookupError:
-        abort(404)
 
 
 def _return_to() -> str | None:
@@ -75,8 +68,7 @@ def _render_step(question: Question, *, status: int = 200, errors=None, submitte
         # Never chose a zone: the browser's own may be suggested (portal.js), unless they just typed one.
         "suggest_zone": not current_user.timezone and zone is None,
     }
-    template = "onboarding/_step.html" if htmx and not htmx.boosted else "onboarding/step.html"
-    return render_template(template, **context), status
+    return render("onboarding/step.html", "onboarding/_step.html", status=status, **context)
 
 
 @bp.route("/")
@@ -91,19 +83,19 @@ def start():
 @bp.route("/step/<key>")
 @signed_in
 def step(key: str):
-    return _render_step(_question_or_404(key))
+    return _render_step(get_question(key))
 
 
 @bp.route("/step/<key>", methods=["POST"])
 @signed_in
 def answer(key: str):
-    question = _question_or_404(key)
+    question = get_question(key)
     action = request.form.get("action", "next")
     values = request.form.getlist("choice")
     text = request.form.get("text", "")
     zone = request.form.get("timezone") if question.asks_zone else None
     has_answer = bool(values) if question.kind != "text" else bool(text.strip())
-    try:
+    with errors_onto() as outcome:
         if action == "skip":
             skip_question(current_user, question)
         elif action == "later" and not has_answer:
@@ -115,11 +107,9 @@ def answer(key: str):
                 # Where they feel today on each ticked skill (optional): the impact report's baseline.
                 levels = {key: request.form.get(f"baseline-{key}", "") for key in values}
                 save_baselines(current_user, levels=levels)
-    except ValidationFailed as failure:
-        db.session.rollback()
+    if not outcome.ok:
         submitted = {"values": values, "text": text, "zone": zone}
-        return _render_step(question, status=422, errors=failure.errors, submitted=submitted)
-    db.session.commit()
+        return _render_step(question, status=422, errors=outcome.extra, submitted=submitted)
 
     if action == "later":
         flash("Saved. You can pick up where you left off whenever you like.", "success")
@@ -150,16 +140,15 @@ def _go(target: str, *, full_page: bool):
 @bp.route("/draft/<key>", methods=["POST"])
 @signed_in
 def draft(key: str):
-    question = _question_or_404(key)
-    try:
+    question = get_question(key)
+    # errors_onto rolls the failed draft back, so the 303 below (committed at the edge) keeps nothing of it.
+    with errors_onto() as outcome:
         save_draft(current_user, question, request.form.get("text", ""))
-    except ValidationFailed as failure:
-        db.session.rollback()
+    if not outcome.ok:
         if not htmx:
-            flash(failure.errors[question.key], "error")
+            flash(outcome.extra[question.key], "error")
             return redirect(url_for("onboarding.step", key=key), code=303)
-        return render_template("onboarding/_draft_status.html", error=failure.errors[question.key]), 422
-    db.session.commit()
+        return render_template("onboarding/_draft_status.html", error=outcome.extra[question.key]), 422
     if not htmx:
         return redirect(url_for("onboarding.step", key=key), code=303)
     return render_template("onboarding/_draft_status.html", saved=True)
@@ -180,13 +169,11 @@ def review():
 @bp.route("/finish", methods=["POST"])
 @signed_in
 def finish_questionnaire():
-    if EmptyForm().validate_on_submit():
-        first_time = finish(current_user)
-        db.session.commit()
-        flash(
-            "Thank you. Your answers are saved, and you can change them any time from your profile."
-            if first_time
-            else "Your answers are saved.",
-            "success",
-        )
+    first_time = finish(current_user)
+    flash(
+        "Thank you. Your answers are saved, and you can change them any time from your profile."
+        if first_time
+        else "Your answers are saved.",
+        "success",
+    )
     return redirect(url_for("profiles.me"), code=303)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from portal.clock import utcnow
 from portal.database import insert_or_update
 from portal.dates import is_zone
-from portal.errors import ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import Choice, Draft, ProfileAnswer, ProfileStep, User
 from portal.models.profiles import StepStatus
@@ -49,7 +49,7 @@ def get_question(key: str) -> Question:
     try:
         return QUESTION_BY_KEY[key]
     except KeyError:
-        raise LookupError(key) from None
+        raise NotFound() from None
 
 
 def question_number(question: Question) -> int:

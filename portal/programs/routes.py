@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -37,18 +37,6 @@ from portal.programs.services import (
     what_leaving_does,
 )
 from portal.web import errors_onto, render
-
-
-def _cycle_or_404(cycle_id: int):
-    try:
-        return get_cycle(cycle_id)
-    except LookupError:
-        abort(404)
-
-
-def _apply_errors(form, failure: ValidationFailed) -> None:
-    for field, message in failure.errors.items():
-        form[field].errors = [*form[field].errors, message] if field in form else [message]
 
 
 def _input_from(form: CycleForm) -> CycleInput:
@@ -99,14 +87,10 @@ def new():
         form.process(data={**suggestion.__dict__, "request_expiry_days": 7, "default_capacity": 2})
         _fill_weights(form, {})
     if form.validate_on_submit():
-        try:
+        with errors_onto(form) as outcome:
             cycle = create_cycle(_input_from(form))
             cycle.weights = _weights_from(form)
-        except ValidationFailed as failure:
-            db.session.rollback()
-            _apply_errors(form, failure)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(f"\u201c{cycle.name}\u201d is created.", "success")
             return redirect(url_for("programs.show", cycle_id=cycle.id), code=303)
     status = 422 if form.is_submitted() else 200
@@ -116,7 +100,7 @@ def new():
 @bp.route("/<int:cycle_id>")
 @director
 def show(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = get_cycle(cycle_id)
     runs = db.session.scalars(
         select(MatchingRun).where(MatchingRun.cycle_id == cycle.id).order_by(MatchingRun.id.desc()).limit(10)
     ).all()
@@ -134,19 +118,15 @@ def show(cycle_id: int):
 @bp.route("/<int:cycle_id>/edit", methods=["GET", "POST"])
 @director
 def edit(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = get_cycle(cycle_id)
     form = CycleForm(obj=cycle)
     if request.method == "GET":
         _fill_weights(form, cycle.weights)
     if form.validate_on_submit():
-        try:
+        with errors_onto(form) as outcome:
             update_cycle(cycle, _input_from(form))
             cycle.weights = _weights_from(form)
-        except ValidationFailed as failure:
-            db.session.rollback()
-            _apply_errors(form, failure)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash("The cycle is saved.", "success")
             return redirect(url_for("programs.show", cycle_id=cycle.id), code=303)
     status = 422 if form.is_submitted() else 200

@@ -39,10 +39,7 @@ from portal.web import errors_onto, is_fragment, render, status_message
 
 
 def _pair(pairing_id: int) -> Pairing:
-    try:
-        return pairing_for(current_user, pairing_id)
-    except LookupError:
-        raise NotFound() from None
+    return pairing_for(current_user, pairing_id)  # NotFound for anyone but the two of them
 
 
 def _labels() -> dict:
@@ -492,10 +489,7 @@ def queue_status(help_id: int):
 @bp.route("/cycles/<int:cycle_id>/thresholds", methods=["GET", "POST"])
 @director_unseen
 def thresholds(cycle_id: int):
-    try:
-        cycle = get_cycle(cycle_id)
-    except LookupError:
-        raise NotFound() from None
+    cycle = get_cycle(cycle_id)
     # CSRFProtect has checked the token of a POST already; the service parses and checks every number.
     form = ThresholdsForm() if request.method == "POST" else ThresholdsForm(data=asdict(thresholds_for(cycle.id)))
     if request.method == "POST":
