@@ -166,3 +166,12 @@ def test_send_mail_command_reports_what_it_did(app):
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code == 0
     assert "1 sent, 0 kept for a later try." in result.output
+
+
+def test_a_notice_links_to_an_endpoint_built_without_a_request(app):
+    from portal.notifications.services import notify, path_for
+
+    person = make_user()
+    with app.app_context():  # as a job in the worker: no request to build URLs from
+        note = notify(person, "Your goal has a new comment.", endpoint="goals.show", goal_id=5)
+        assert note.link == "/goals/5" == path_for("goals.show", goal_id=5)

@@ -129,6 +129,8 @@ def sign_in():
         read_first()
         user = authenticate(email=form.email.data, password=form.password.data)
         if user is not None:
+            # Committed before the session starts so that a rehashed password is kept even if the redirect
+            # below fails; the edge would commit it too.
             db.session.commit()
             _start_session(user)
             return redirect(safe_next(request.args.get("next"), url_for("main.home")), code=303)

@@ -190,7 +190,7 @@ def finish_registration(*, pending_id: int, nonce: str) -> User:
     notify(
         user,
         "Welcome. Whenever you are ready, the questionnaire takes about five minutes, one question at a time.",
-        link="/onboarding/",
+        endpoint="onboarding.start",
         email_subject="Welcome to the mentorship program",
     )
     return user

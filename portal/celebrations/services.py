@@ -185,7 +185,13 @@ def propose_celebration(
     )
     db.session.add(post)
     db.session.flush()
-    notify(user, "Would you like to celebrate this on the wall?", link=f"/celebrations/{post.id}", kind="wall")
+    notify(
+        user,
+        "Would you like to celebrate this on the wall?",
+        endpoint="celebrations.show",
+        post_id=post.id,
+        kind="wall",
+    )
     return post
 
 
@@ -261,7 +267,8 @@ def give_kudos(giver: User, *, to: str, skill_key: str | None, text: str) -> Cel
     notify(
         subject,
         f"{giver.display_name} sent you kudos. Would you like them on the wall?",
-        link=f"/celebrations/{post.id}",
+        endpoint="celebrations.show",
+        post_id=post.id,
         kind="wall",
     )
     return post
@@ -757,7 +764,7 @@ def report_post(post: Celebration, user: User, *, reason: str) -> CelebrationRep
         report.reason, report.resolved_at = reason, None
     db.session.flush()
     for director in db.session.scalars(select(User).where(User.role == Role.DIRECTOR)):
-        notify(director, "A wall post was reported. Please have a look.", link="/celebrations/reports")
+        notify(director, "A wall post was reported. Please have a look.", endpoint="celebrations.reports")
     return report
 
 
@@ -829,7 +836,8 @@ def set_hidden(post: Celebration, director: User, *, hidden: bool, now: datetime
             db.session.get(User, post.author_id),
             "The program director has taken one of your wall posts off the wall for now. "
             "They will be glad to talk it through.",
-            link=f"/celebrations/{post.id}",
+            endpoint="celebrations.show",
+            post_id=post.id,
             kind="wall",
         )
     elif not hidden:

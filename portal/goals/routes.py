@@ -115,7 +115,7 @@ def index(pairing_id: int):
 @signed_in
 def new(pairing_id: int):
     pairing = pairing_for(current_user, pairing_id)
-    if pairing.mentee_id != current_user.id:
+    if not pairing.is_mentee(current_user):
         abort(403)
     form = GoalForm()
     _objective_choices(form)
@@ -170,7 +170,7 @@ def show(goal_id: int):
 @signed_in
 def edit(goal_id: int):
     goal, pairing = goal_in_pairing(current_user, goal_id)
-    if pairing.mentee_id != current_user.id:
+    if not pairing.is_mentee(current_user):
         abort(403)
     form = GoalForm(obj=goal)
     _objective_choices(form)

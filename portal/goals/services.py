@@ -160,7 +160,7 @@ def _set_skills(goal: Goal, skills: dict[str, Choice]) -> None:
 
 
 def _require_mentee(pairing: Pairing, user: User) -> None:
-    if pairing.mentee_id != user.id:
+    if not pairing.is_mentee(user):
         raise NotYours("Goals belong to the mentee, who drives them. You can comment or suggest a change instead.")
 
 
@@ -192,7 +192,8 @@ def create_goal(pairing: Pairing, user: User, data: GoalInput, *, today: date) -
     notify(
         mentor,
         f"{user.display_name} set a new goal: \u201c{goal.title}\u201d.",
-        link=f"/goals/{goal.id}",
+        endpoint="goals.show",
+        goal_id=goal.id,
         kind="pairings",
     )
     return goal
@@ -350,7 +351,8 @@ def add_comment(goal: Goal, pairing: Pairing, user: User, *, body: str, is_sugge
     notify(
         db.session.get(User, other),
         f"{user.display_name} {word} \u201c{goal.title}\u201d.",
-        link=f"/goals/{goal.id}",
+        endpoint="goals.show",
+        goal_id=goal.id,
         kind="pairings",
     )
     return comment

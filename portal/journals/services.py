@@ -39,7 +39,7 @@ from portal.models import (
     Reflection,
     User,
 )
-from portal.notifications.services import notify
+from portal.notifications.services import notify, path_for
 
 PAGE_SIZE = 20
 LENGTH_MIN, LENGTH_MAX = 15, 240
@@ -204,7 +204,8 @@ def _partner(pairing: Pairing, user: User) -> User:
 
 
 def _link(meeting: Meeting) -> str:
-    return f"/journals/meetings/{meeting.id}"
+    """The meeting's page, for notices about it."""
+    return path_for("journals.show", meeting_id=meeting.id)
 
 
 # --- planning, moving, cancelling ---------------------------------------------------------------------

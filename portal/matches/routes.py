@@ -28,6 +28,7 @@ from portal.matches.services import (
     my_requests,
     recommendations_for,
     request_mentor,
+    request_reasons,
     saved_mentors,
     withdraw_request,
 )
@@ -160,14 +161,10 @@ def show_request(request_id: int):
 
 
 def _render_request(mentor_request, *, accept_form=None, decline_form=None, problem=None, status=200):
-    reasons = mentor_request.reasons
-    if mentor_request.mentor_id == current_user.id:
-        pair = (mentor_request.mentee_id, mentor_request.mentor_id)
-        reasons = cohort.explain_pairs(get_cycle(mentor_request.cycle_id), [pair], audience="mentor").get(pair, ())
     return render_template(
         "matches/request.html",
         req=mentor_request,
-        reasons=reasons,
+        reasons=request_reasons(mentor_request, current_user),
         rhythms=RHYTHMS,
         accept_form=accept_form or AcceptForm(formdata=None, prefix="accept"),
         decline_form=decline_form or DeclineForm(formdata=None, prefix="decline"),

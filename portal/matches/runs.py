@@ -355,14 +355,14 @@ def publish_run(run: MatchingRun, *, now: datetime) -> tuple[int, list[str]]:
         notify(
             pair.mentee,
             f"The program director has matched you with {pair.mentor.display_name}. Your home page shows why you fit.",
-            link="/",
+            endpoint="main.home",
             email_subject="You have a mentor",
             kind="pairings",
         )
         notify(
             pair.mentor,
             f"The program director has matched you with {pair.mentee.display_name} as their mentor.",
-            link="/",
+            endpoint="main.home",
             email_subject="You have a new mentee",
             kind="pairings",
         )

@@ -248,7 +248,8 @@ def request_mentor(
     notify(
         mentor,
         f"{mentee.display_name} would like you as their mentor. Their note and why you fit are waiting.",
-        link=f"/matches/requests/{request.id}",
+        endpoint="matches.show_request",
+        request_id=request.id,
         email_subject="Someone would like you as their mentor",
         kind="requests",
     )
@@ -313,7 +314,7 @@ def expire_due_requests(now: datetime, *, cycle: Cycle | None = None) -> int:
         notify(
             request.mentee,
             EXPIRED_MESSAGE.format(mentor=request.mentor.display_name, days=days),
-            link="/matches/",
+            endpoint="matches.index",
             # The email, with the mentors who might fit next, comes from the queue's request reminders.
             kind="requests",
         )
@@ -377,11 +378,11 @@ def accept_request(request: MentorRequest, mentor: User, *, message: str, now: d
     notify(
         mentee,
         f"{mentor.display_name} said yes: \u201c{message}\u201d You are now a pair.",
-        link="/",
+        endpoint="main.home",
         email_subject=f"{mentor.display_name} will be your mentor",
         kind="pairings",
     )
-    notify(mentor, f"You and {mentee.display_name} are now a pair.", link="/", kind="pairings")
+    notify(mentor, f"You and {mentee.display_name} are now a pair.", endpoint="main.home", kind="pairings")
     return pairing
 
 
@@ -403,7 +404,7 @@ def _withdraw_others(mentee: User, cycle: Cycle, *, keep: int, now: datetime) ->
             other.mentor,
             f"{mentee.display_name} has found a mentor, so their request to you is withdrawn. "
             "Thank you for being there.",
-            link="/matches/requests",
+            endpoint="matches.incoming",
             kind="requests",
         )
     db.session.flush()
@@ -434,7 +435,7 @@ def decline_request(request: MentorRequest, mentor: User, *, message: str, now: 
     notify(
         mentee,
         f"{mentor.display_name} answered your request: \u201c{message}\u201d",
-        link="/matches/",
+        endpoint="matches.index",
         email_subject="An answer to your mentor request",
         kind="requests",
     )
@@ -451,7 +452,7 @@ def withdraw_request(request: MentorRequest, mentee: User, *, now: datetime) -> 
     notify(
         db.session.get(User, request.mentor_id),
         f"{mentee.display_name} has withdrawn their request. No answer is needed.",
-        link="/matches/requests",
+        endpoint="matches.incoming",
         kind="requests",
     )
     db.session.flush()
@@ -503,3 +504,15 @@ def pairings_of(user: User, cycle: Cycle | None = None) -> list[Pairing]:
     if cycle is not None:
         query = query.where(Pairing.cycle_id == cycle.id)
     return list(db.session.scalars(query).unique())
+
+
+def request_reasons(mentor_request: MentorRequest, viewer: User) -> list[str] | tuple[str, ...]:
+    """Why this mentor was suggested, in words for whoever reads the request: the stored reasons speak to the
+    mentee; the mentor reads them phrased for a mentor (one scoring of the pair). Raises nothing."""
+    if mentor_request.mentor_id != viewer.id:
+        return mentor_request.reasons
+    from portal.matches import cohort
+    from portal.programs.services import get_cycle
+
+    pair = (mentor_request.mentee_id, mentor_request.mentor_id)
+    return cohort.explain_pairs(get_cycle(mentor_request.cycle_id), [pair], audience="mentor").get(pair, ())

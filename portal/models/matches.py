@@ -95,6 +95,14 @@ class Pairing(db.Model):
     mentor: Mapped[User] = relationship(foreign_keys=[mentor_id], lazy="raise")
     mentee: Mapped[User] = relationship(foreign_keys=[mentee_id], lazy="raise")
 
+    def is_mentee(self, user) -> bool:
+        """Whether ``user`` is this pairing's mentee (who drives its goals)."""
+        return user is not None and self.mentee_id == getattr(user, "id", None)
+
+    def is_mentor(self, user) -> bool:
+        """Whether ``user`` is this pairing's mentor."""
+        return user is not None and self.mentor_id == getattr(user, "id", None)
+
 
 class MentorMark(db.Model):
     """A mentee's private note on a recommended mentor: saved for later, or hidden from the list."""

@@ -24,21 +24,38 @@ PAGE_SIZE = 30
 MAX_BACKOFF = timedelta(hours=6)
 
 
+def path_for(endpoint: str, **values) -> str:
+    """The path of ``endpoint`` (``url_for`` without needing a request, so jobs in the worker can link too).
+
+    Raises werkzeug's BuildError for an unknown endpoint or missing values.
+    """
+    return current_app.url_map.bind("", script_name=current_app.config.get("APPLICATION_ROOT") or "/").build(
+        endpoint, values
+    )
+
+
 def notify(
     user: User,
     message: str,
     *,
+    endpoint: str | None = None,
     link: str | None = None,
     email_subject: str | None = None,
     kind: str | None = None,
     calendar: str | None = None,
+    **values,
 ) -> Notification | None:
     """Tell ``user`` something in the portal and, when ``email_subject`` is given, by email too.
 
-    ``kind`` (meetings, requests, pairings, wall, digest) follows the person's preferences: "off" sends
-    nothing, "in the portal only" no email. ``calendar`` (an .ics text) travels with the email as an invitation.
+    The notice links to ``endpoint`` built with ``values`` (``notify(u, "...", endpoint="goals.show",
+    goal_id=3)``), or to ``link`` when the path is already built. ``kind`` (meetings, requests, pairings, wall,
+    digest) follows the person's preferences: "off" sends nothing, "in the portal only" no email.
+    ``calendar`` (an .ics text) travels with the email as an invitation.
     """
     from portal.notifications.preferences import channel_for
+
+    if endpoint is not None:
+        link = path_for(endpoint, **values)
 
     channel = channel_for(user, kind) if kind else Channel.EMAIL
     if channel == Channel.OFF:

@@ -359,5 +359,9 @@ def claim_account(entry: RosterEntry, *, display_name: str, password: str) -> Us
     db.session.add(user)
     entry.claimed_at = utcnow()
     db.session.flush()
-    notify(user, "Welcome. Look around at your own pace; the questionnaire is there whenever you like.", link="/")
+    notify(
+        user,
+        "Welcome. Look around at your own pace; the questionnaire is there whenever you like.",
+        endpoint="main.home",
+    )
     return user

@@ -30,7 +30,7 @@ from portal.models import (
     RosterEntry,
     User,
 )
-from portal.notifications.services import notify, queue_email
+from portal.notifications.services import notify, path_for, queue_email
 from portal.nudges.links import card_token, claim_token
 from portal.programs.services import current_cycle
 
@@ -274,7 +274,7 @@ def send_nudge(
 
 def card_path(nudge: Nudge) -> str:
     """The in-portal address of a nudge's card."""
-    return url_for("nudges.card", nudge_id=nudge.id)
+    return path_for("nudges.card", nudge_id=nudge.id)
 
 
 # --- the recipient's card -----------------------------------------------------------------------------------
@@ -413,7 +413,7 @@ def send_director_note(user: User) -> None:
     notify(
         user,
         "A short note from the program director about what taking part looks like is in your email.",
-        link=url_for("nudges.curious"),
+        endpoint="nudges.curious",
     )
     body = f"Hello {user.display_name},\n\n{DIRECTOR_NOTE}\n\n{signature}"
     queue_email(to_address=user.email, subject="A short note about mentoring", body=body)

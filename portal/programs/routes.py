@@ -11,7 +11,6 @@ from portal.clock import today
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.forms import EmptyForm
-from portal.matching import Weights
 from portal.models import MatchingRun
 from portal.onboarding.choices import EDITABLE_LISTS, add_choice, choice_lists, rename_choice, set_retired
 from portal.onboarding.services import load_state
@@ -24,6 +23,7 @@ from portal.programs.services import (
     create_cycle,
     current_cycle,
     cycle_stats,
+    cycle_weights,
     enrol,
     enrolment_for,
     enrolments_by_cycle,
@@ -31,6 +31,7 @@ from portal.programs.services import (
     has_answers,
     leave_cycle,
     open_for_enrolment,
+    set_cycle_weights,
     suggested_dates,
     suggested_role,
     update_cycle,
@@ -56,17 +57,11 @@ def _input_from(form: CycleForm) -> CycleInput:
 
 
 def _weights_from(form: CycleForm) -> dict:
-    given = {name: getattr(form, f"weight_{name}").data for name in CycleForm.WEIGHT_FIELDS}
-    defaults = Weights().as_dict()
-    chosen = {name: (value if value is not None else defaults[name]) for name, value in given.items()}
-    try:
-        return Weights.from_dict(chosen).as_dict()
-    except ValueError:
-        raise ValidationFailed({"weight_values": "At least one weight must be above zero."}) from None
+    return {name: getattr(form, f"weight_{name}").data for name in CycleForm.WEIGHT_FIELDS}
 
 
 def _fill_weights(form: CycleForm, weights: dict) -> None:
-    current = {**Weights().as_dict(), **(weights or {})}
+    current = cycle_weights(weights)
     for name in CycleForm.WEIGHT_FIELDS:
         getattr(form, f"weight_{name}").data = int(current[name])
 
@@ -89,7 +84,7 @@ def new():
     if form.validate_on_submit():
         with errors_onto(form) as outcome:
             cycle = create_cycle(_input_from(form))
-            cycle.weights = _weights_from(form)
+            set_cycle_weights(cycle, _weights_from(form))
         if outcome.ok:
             flash(f"\u201c{cycle.name}\u201d is created.", "success")
             return redirect(url_for("programs.show", cycle_id=cycle.id), code=303)
@@ -109,7 +104,7 @@ def show(cycle_id: int):
         cycle=cycle,
         stats=cycle_stats(cycle),
         runs=runs,
-        weights={**Weights().as_dict(), **(cycle.weights or {})},
+        weights=cycle_weights(cycle.weights),
         form=EmptyForm(),
         today=today(),
     )
@@ -125,7 +120,7 @@ def edit(cycle_id: int):
     if form.validate_on_submit():
         with errors_onto(form) as outcome:
             update_cycle(cycle, _input_from(form))
-            cycle.weights = _weights_from(form)
+            set_cycle_weights(cycle, _weights_from(form))
         if outcome.ok:
             flash("The cycle is saved.", "success")
             return redirect(url_for("programs.show", cycle_id=cycle.id), code=303)

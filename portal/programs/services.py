@@ -330,7 +330,7 @@ def answer_open_requests_on_pause(cycle: Cycle, mentor: User, *, stopped_mentori
         request.answered_at = now
         request.response = message
         mentee = db.session.get(User, request.mentee_id)
-        notify(mentee, message, link="/matches/", email_subject="About your mentor request", kind="requests")
+        notify(mentee, message, endpoint="matches.index", email_subject="About your mentor request", kind="requests")
     db.session.flush()
     return len(requests)
 
@@ -372,3 +372,26 @@ def leave_cycle(user: User, cycle: Cycle, *, today: date) -> None:
 def suggested_role(participation: str | None) -> str:
     """The enrolment role suggested by the questionnaire's "how would you like to take part" answer."""
     return {"mentor": "mentor", "both": "both"}.get(participation or "", "mentee")
+
+
+def cycle_weights(stored: dict | None) -> dict:
+    """A cycle's matching weights as the director set them, the defaults filling any not set. Raises nothing."""
+    from portal.matching import Weights
+
+    return {**Weights().as_dict(), **(stored or {})}
+
+
+def set_cycle_weights(cycle: Cycle, given: dict) -> None:
+    """Store the weights the director gave (a blank one keeps its default), scaled as the engine reads them.
+
+    Raises ValidationFailed (``weight_values``) when every weight is zero.
+    """
+    from portal.matching import Weights
+
+    defaults = Weights().as_dict()
+    chosen = {name: (given[name] if given.get(name) is not None else defaults[name]) for name in defaults}
+    try:
+        cycle.weights = Weights.from_dict(chosen).as_dict()
+    except ValueError:
+        raise ValidationFailed({"weight_values": "At least one weight must be above zero."}) from None
+    db.session.flush()

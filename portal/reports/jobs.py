@@ -41,12 +41,12 @@ def close_finished_cycles(*, on: date) -> int:
 
 def offer_retrospectives(rows) -> None:
     """Tell both partners of each ended pairing (rows of id, mentor_id, mentee_id) that a retrospective waits."""
-    from portal.notifications.services import notify
+    from portal.notifications.services import notify, path_for
 
     people = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(_ids(rows))))}
     for row in rows:
         # A path, not url_for: this runs from the command line, outside any request.
-        link = f"/reports/retrospectives/{row.id}"
+        link = path_for("reports.retrospective", pairing_id=row.id)
         for user_id in (row.mentor_id, row.mentee_id):
             notify(
                 people[user_id],

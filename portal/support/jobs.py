@@ -74,7 +74,8 @@ def send_catch_up_notes(*, today: date) -> int:
                 notify(
                     person,
                     CATCH_UP_MESSAGE.format(partner=partner.display_name),
-                    link=f"/journals/pairings/{pairing.id}/meetings/new",
+                    endpoint="journals.plan",
+                    pairing_id=pairing.id,
                     email_subject="Time for a catch-up?",
                 )
             sent += 1

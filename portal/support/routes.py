@@ -146,9 +146,7 @@ def _pairing_page(pairing: Pairing, *, pause_form: PauseForm, status: int = 200)
         answers=svc.my_check_ins(pairing, current_user),
         pause_form=pause_form,
         action_form=EndForm(formdata=None),
-        find_another=(
-            not active and pairing.mentee_id == current_user.id and svc.rematch_offered(current_user, cycle, day)
-        ),
+        find_another=(not active and pairing.is_mentee(current_user) and svc.rematch_offered(current_user, cycle, day)),
         back="pairing",
         **_labels(),
     )

@@ -36,7 +36,7 @@ from portal.models import (
     Role,
     User,
 )
-from portal.notifications.services import notify
+from portal.notifications.services import notify, path_for
 from portal.support.health import facts_for, thresholds_for
 
 NOTE_MAX = 2000
@@ -262,7 +262,11 @@ def pause_pairing(
     message += " Nothing is lost; it picks up again then, or earlier if either of you resumes it."
     for person in told:
         notify(
-            person, message, link=f"/support/pairings/{pairing.id}", email_subject="Your mentoring pairing is paused"
+            person,
+            message,
+            endpoint="support.pairing",
+            pairing_id=pairing.id,
+            email_subject="Your mentoring pairing is paused",
         )
     return pause
 
@@ -284,7 +288,8 @@ def resume_pairing(pairing: Pairing, by: User, *, now: datetime) -> None:
     notify(
         _partner(pairing, by),
         f"{by.display_name} has resumed your mentoring pairing. Welcome back.",
-        link=f"/support/pairings/{pairing.id}",
+        endpoint="support.pairing",
+        pairing_id=pairing.id,
     )
     db.session.flush()
 
@@ -385,10 +390,10 @@ def end_pairing(
     for person in told:
         other = mentee if person.id == mentor.id else mentor
         message = CLOSED_MESSAGE.format(name=other.display_name)
-        link = f"/support/pairings/{pairing.id}"
+        link = path_for("support.pairing", pairing_id=pairing.id)
         if person.id == mentee.id and offer_rematch and not mentee_met_goals:
             message += " When you are ready, you can find another mentor."
-            link = "/matches/"
+            link = path_for("matches.index")
         notify(person, message, link=link, email_subject="Your mentoring pairing has come to a close")
     if mentee_met_goals:
         from portal.celebrations.services import propose_celebration
@@ -506,7 +511,12 @@ def ask_director(
     db.session.add(HelpMessage(help_request_id=help_request.id, author_id=user.id, body=body, created_at=now))
     for director in _directors():
         # No name and no text in the notification: the queue itself is the private place.
-        notify(director, "A new question is waiting in the help queue.", link=f"/support/queue/{help_request.id}")
+        notify(
+            director,
+            "A new question is waiting in the help queue.",
+            endpoint="support.queue_item",
+            help_id=help_request.id,
+        )
     db.session.flush()
     return help_request
 
@@ -565,7 +575,8 @@ def reply(help_request: HelpRequest, author: User, *, body: str | None, now: dat
         notify(
             db.session.get(User, help_request.user_id),
             "The program director has answered your question.",
-            link=f"/support/help/{help_request.id}",
+            endpoint="support.help_thread",
+            help_id=help_request.id,
             email_subject="An answer from the program director",
         )
     else:
@@ -574,7 +585,10 @@ def reply(help_request: HelpRequest, author: User, *, body: str | None, now: dat
             help_request.resolved_at = None
         for director in _directors():
             notify(
-                director, "Someone added to their question in the help queue.", link=f"/support/queue/{help_request.id}"
+                director,
+                "Someone added to their question in the help queue.",
+                endpoint="support.queue_item",
+                help_id=help_request.id,
             )
     db.session.flush()
     return message
@@ -652,7 +666,8 @@ def suggest_mentor(mentee: User, mentor_id: int | None, *, cycle: Cycle, directo
         mentee,
         f"The program director suggests {mentor.display_name} as a mentor who fits you. "
         "Have a look and ask them if you would like to.",
-        link=f"/matches/mentors/{mentor.id}/request",
+        endpoint="matches.ask",
+        mentor_id=mentor.id,
         email_subject="A mentor suggestion from the program director",
     )
     return mentor
@@ -710,8 +725,8 @@ def home_support(user: User, pairings: list[Pairing], *, now: datetime) -> dict:
             cards.append(CheckInCard(pairing, partner_of(pairing, user), round_))
     ended = ended_pairings_of(user)
     find_another = False
-    mine_ended = [p for p in ended if p.mentee_id == user.id and p.end_kind == PairingEnd.CLOSED_EARLY]
-    if mine_ended and not any(p.mentee_id == user.id for p in pairings):
+    mine_ended = [p for p in ended if p.is_mentee(user) and p.end_kind == PairingEnd.CLOSED_EARLY]
+    if mine_ended and not any(p.is_mentee(user) for p in pairings):
         cycle = db.session.get(Cycle, mine_ended[0].cycle_id)
         find_another = cycle.is_current and rematch_offered(user, cycle, day)
     has_help = db.session.scalar(select(HelpRequest.id).where(HelpRequest.user_id == user.id).limit(1)) is not None
