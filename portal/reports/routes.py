@@ -44,7 +44,7 @@ CHARTS = {
 }
 
 
-def _cycle_or_404(cycle_id: int | None):
+def _report_cycle(cycle_id: int | None):
     """The report's cycle: the one asked for, else the current one, else the newest started.
 
     Raises NotFound for an unknown or not yet started cycle.
@@ -71,7 +71,7 @@ def _cycle_arg() -> int | None:
 @bp.route("/")
 @director
 def index():
-    cycle, cycles = _cycle_or_404(_cycle_arg())
+    cycle, cycles = _report_cycle(_cycle_arg())
     if cycle is None:
         return render("reports/index.html", "reports/_report.html", report=None, cycles=[], charts={})
     report = cycle_report(cycle, cycles)
@@ -89,7 +89,7 @@ def index():
 @bp.route("/cycles/<int:cycle_id>/summary")
 @director
 def summary(cycle_id: int):
-    cycle, cycles = _cycle_or_404(cycle_id)
+    cycle, cycles = _report_cycle(cycle_id)
     report = cycle_report(cycle, cycles)
     return render("reports/summary.html", report=report, definitions=DEFINITIONS)
 
@@ -97,7 +97,7 @@ def summary(cycle_id: int):
 @bp.route("/cycles/<int:cycle_id>/<key>.csv")
 @director
 def table_csv(cycle_id: int, key: str):
-    cycle, cycles = _cycle_or_404(cycle_id)
+    cycle, cycles = _report_cycle(cycle_id)
     report = cycle_report(cycle, cycles)
     if key not in report.tables:
         raise NotFound()
