@@ -45,7 +45,6 @@ def home():
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001  (any database failure means "not healthy")
-        db.session.rollback()
+    except Exception:  # noqa: BLE001  (any database failure means "not healthy"; the edge rolls back at 503)
         return {"status": "database unavailable"}, 503
     return {"status": "ok"}, 200

@@ -228,26 +228,28 @@ def apply_import(upload: RosterImport) -> dict:
     if upload.problems:
         raise ImportNotApplicable("Please fix the rows listed below and upload the file again; nothing was applied.")
     # Claimed with one conditional UPDATE before anything else: when the same import is applied twice at once,
-    # the second waits for the first and then finds it applied (SQLite serialises writers anyway).
-    claimed = db.session.execute(
-        update(RosterImport)
-        .where(RosterImport.id == upload.id, RosterImport.applied_at.is_(None))
-        .values(applied_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    if not claimed:
-        raise ImportNotApplicable("This file has already been applied.")
-    later = db.session.scalar(
-        select(func.count())
-        .select_from(RosterImport)
-        .where(
-            RosterImport.id != upload.id,
-            RosterImport.applied_at.is_not(None),
-            RosterImport.applied_at > upload.created_at,
+    # the second waits for the first and then finds it applied (SQLite serialises writers anyway). The claim
+    # sits in a savepoint, so a refusal below leaves the import exactly as it was.
+    with db.session.begin_nested():
+        claimed = db.session.execute(
+            update(RosterImport)
+            .where(RosterImport.id == upload.id, RosterImport.applied_at.is_(None))
+            .values(applied_at=utcnow()),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        if not claimed:
+            raise ImportNotApplicable("This file has already been applied.")
+        later = db.session.scalar(
+            select(func.count())
+            .select_from(RosterImport)
+            .where(
+                RosterImport.id != upload.id,
+                RosterImport.applied_at.is_not(None),
+                RosterImport.applied_at > upload.created_at,
+            )
         )
-    )
-    if later:
-        raise ImportNotApplicable("The roster changed after this preview was made. Please upload the file again.")
+        if later:
+            raise ImportNotApplicable("The roster changed after this preview was made. Please upload the file again.")
     entries = {entry.email: entry for entry in db.session.scalars(select(RosterEntry))}
     teams = {team.name.lower(): team for team in db.session.scalars(select(Team))}
     emails = [row[0] for row in upload.rows]

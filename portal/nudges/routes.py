@@ -13,7 +13,7 @@ from portal.clock import today, utcnow
 from portal.database import begin_writing
 from portal.edge import page_arg
 from portal.errors import ValidationFailed
-from portal.extensions import csrf, db, htmx, limiter
+from portal.extensions import csrf, htmx, limiter
 from portal.forms import EmptyForm
 from portal.models import InterestKind, NudgeAnswer
 from portal.nudges import bp
@@ -412,8 +412,7 @@ def apply(import_id: int):
     try:
         counts = apply_import(upload)
     except ImportNotApplicable as refusal:
-        # Read again after undoing what the failed apply flushed, so the preview shows the stored state.
-        db.session.rollback()
+        # The service changed nothing (its claim is undone with its savepoint): the preview shows the stored state.
         return _render_preview(get_import(import_id), problem=refusal.message, status=409)
     flash(
         f"The roster is updated: {counts['added']} added, {counts['changed']} changed, "
