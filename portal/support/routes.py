@@ -187,7 +187,20 @@ def resume(pairing_id: int):
 @bp.route("/pairings/<int:pairing_id>/end", methods=["GET", "POST"])
 @signed_in
 def end(pairing_id: int):
-    pairing = _pair(pairing_id)
+    return _end(
+        lambda: _pair(pairing_id),
+        by_director=False,
+        back="support.pairing",
+        action="support.end",
+        done="Your pairing has come to a close. Thank you for the time you gave it. "
+        "Your journal and goals stay here for you to read.",
+    )
+
+
+def _end(load, *, by_director: bool, back: str, action: str, done: str):
+    """The closing survey and its answer, for a partner or the director: ``load`` reads the pairing (404 for
+    anyone else); the survey page again with 422 on bad input, and a kind word when it has already ended."""
+    pairing = load()
     form = EndForm()
     if form.validate_on_submit():
         with errors_onto(form) as outcome:
@@ -198,27 +211,24 @@ def end(pairing_id: int):
                 suitability=form.suitability.data,
                 note=form.note.data,
                 now=utcnow(),
+                by_director=by_director,
             )
         if outcome.ok:
-            flash(
-                "Your pairing has come to a close. Thank you for the time you gave it. "
-                "Your journal and goals stay here for you to read.",
-                "success",
-            )
-            return redirect(url_for("support.pairing", pairing_id=pairing.id), code=303)
+            flash(done, "success")
+            return redirect(url_for(back, pairing_id=pairing.id), code=303)
     elif pairing.status != PairingStatus.ACTIVE:
         flash("This pairing has already come to a close.", "info")
-        return redirect(url_for("support.pairing", pairing_id=pairing.id), code=303)
+        return redirect(url_for(back, pairing_id=pairing.id), code=303)
     status = 422 if form.is_submitted() else 200
-    pairing = _pair(pairing_id)  # read again: a failed service rolled the session back
+    pairing = load()  # read again: a failed service rolled the session back
     return render(
         "support/end.html",
         status=status,
         form=form,
         pairing=pairing,
-        partner=partner_of(pairing, current_user),
-        action=url_for("support.end", pairing_id=pairing.id),
-        by_director=False,
+        partner=None if by_director else partner_of(pairing, current_user),
+        action=url_for(action, pairing_id=pairing.id),
+        by_director=by_director,
     )
 
 
@@ -376,37 +386,12 @@ def director_pause(pairing_id: int):
 @bp.route("/pairs/<int:pairing_id>/end", methods=["GET", "POST"])
 @director_unseen
 def director_end(pairing_id: int):
-    pairing = svc.director_pairing(pairing_id)
-    form = EndForm()
-    if form.validate_on_submit():
-        with errors_onto(form) as outcome:
-            svc.end_pairing(
-                pairing,
-                current_user,
-                reason=form.reason.data,
-                suitability=form.suitability.data,
-                note=form.note.data,
-                now=utcnow(),
-                by_director=True,
-            )
-        if outcome.ok:
-            flash(
-                "The pairing has come to a close. Both people have been told, kindly and without a reason.", "success"
-            )
-            return redirect(url_for("support.pair", pairing_id=pairing.id), code=303)
-    elif pairing.status != PairingStatus.ACTIVE:
-        flash("This pairing has already come to a close.", "info")
-        return redirect(url_for("support.pair", pairing_id=pairing.id), code=303)
-    status = 422 if form.is_submitted() else 200
-    pairing = svc.director_pairing(pairing_id)  # read again after a rollback
-    return render(
-        "support/end.html",
-        status=status,
-        form=form,
-        pairing=pairing,
-        partner=None,
-        action=url_for("support.director_end", pairing_id=pairing.id),
+    return _end(
+        lambda: svc.director_pairing(pairing_id),
         by_director=True,
+        back="support.pair",
+        action="support.director_end",
+        done="The pairing has come to a close. Both people have been told, kindly and without a reason.",
     )
 
 
