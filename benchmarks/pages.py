@@ -111,6 +111,7 @@ def build_journals(ids: list[int], pairings: int = 2000, meetings: int = 60_000,
 
     from portal.clock import utcnow
     from portal.extensions import db
+    from portal.journals.activity import refresh as refresh_activity
     from portal.models import ActionItem, Cycle, Goal, Meeting, MeetingGoal, Pairing, Reflection
 
     rng = random.Random(seed)
@@ -155,6 +156,7 @@ def build_journals(ids: list[int], pairings: int = 2000, meetings: int = 60_000,
             )  # fmt: skip
     for start in range(0, len(rows), 10_000):
         db.session.execute(insert(Meeting), rows[start : start + 10_000])
+    refresh_activity(db.session.connection(), [pid for pid, _, _ in pairing_rows])  # Core inserts: count by hand
     written = len(rows)
     meeting_rows = db.session.execute(select(Meeting.id, Meeting.pairing_id)).all()
     owners = {pid: (mentor, mentee) for pid, mentor, mentee in pairing_rows}

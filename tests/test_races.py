@@ -504,3 +504,29 @@ def test_every_post_route_fired_eight_times_at_once_leaves_a_sequential_state(ra
         # Eight saves of the shared notes against version 1 (after the sweep's first save): never two at once.
         assert db.session.get(Meeting, meeting_id).notes_version <= 2
         db.session.remove()
+
+
+def test_eight_meetings_logged_at_once_are_all_counted_for_the_board(race_app):
+    from datetime import UTC, timedelta
+
+    from portal.clock import today
+    from portal.models import Meeting, MeetingStatus, PairingActivity
+    from tests.factories import make_pairing
+
+    with race_app.app_context():
+        pairing = make_pairing(days_ago=30)
+        pairing_id, login = pairing.id, db.session.get(User, pairing.mentee_id).get_id()
+    bodies = [
+        {"held_on": (today() - timedelta(days=n + 1)).isoformat(), "duration_minutes": "30", "format": "video"}
+        for n in range(8)
+    ]
+    assert fire(race_app, login, f"/journals/pairings/{pairing_id}/meetings/log", bodies) == [303] * 8
+    with race_app.app_context():
+        held = select(func.count(), func.min(Meeting.starts_at), func.max(Meeting.starts_at)).where(
+            Meeting.pairing_id == pairing_id, Meeting.status == MeetingStatus.HELD
+        )
+        count, first, last = db.session.execute(held).one()
+        row = db.session.get(PairingActivity, pairing_id)
+        assert count == 8
+        first, last = first.astimezone(UTC).date(), last.astimezone(UTC).date()
+        assert (row.held_meetings, row.first_held_on, row.last_held_on) == (8, first, last)

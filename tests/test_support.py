@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from portal.clock import today, utcnow
 from portal.dates import format_day
@@ -37,6 +37,7 @@ from portal.models import (
 )
 from portal.programs.services import mentor_load
 from portal.support import services as svc
+from portal.support.health import facts_for
 from portal.support.jobs import send_catch_up_notes
 from tests.conftest import count_queries, login_as, post
 from tests.factories import answer, enrol, make_cycle, make_director, make_meeting, make_pairing, make_user
@@ -514,6 +515,55 @@ def test_the_board_sorts_by_need_and_filters_by_state_and_team(client, pair, cyc
     assert "<html" not in page
     assert "Quinn Quiet" in page and "Yara Young" not in page
     assert young.id
+
+
+def test_the_board_counts_held_meetings_as_they_are_logged_changed_or_removed(client, pair):
+    pairing, mentor, mentee = pair
+    login_as(client, mentee)
+    for days_ago in (9, 2):
+        held_on = (today() - timedelta(days=days_ago)).isoformat()
+        data = {"held_on": held_on, "duration_minutes": "40", "format": "video"}
+        assert post(client, f"/journals/pairings/{pairing.id}/meetings/log", data).status_code == 303
+    make_meeting(pairing, status="planned", days_from_now=3)
+    director = make_director()
+    login_as(client, director)
+    page = text(client.get("/support/board"))
+    assert f"2 held, last {format_day(today() - timedelta(days=2))}" in page
+    latest = db.session.scalar(select(Meeting).where(Meeting.pairing_id == pairing.id).order_by(Meeting.id.desc()))
+    latest.status = MeetingStatus.CANCELLED  # the planned one: nothing held changes
+    earlier = db.session.scalars(select(Meeting).where(Meeting.status == MeetingStatus.HELD)).all()
+    db.session.delete(max(earlier, key=lambda m: m.starts_at))
+    db.session.commit()
+    page = text(client.get("/support/board"))
+    assert f"1 held, last {format_day(today() - timedelta(days=9))}" in page
+    db.session.delete(db.session.scalar(select(Meeting).where(Meeting.status == MeetingStatus.HELD)))
+    db.session.commit()
+    assert "No meeting logged in" not in text(client.get("/support/board"))
+    assert "0 held" in text(client.get("/support/board"))
+
+
+def test_the_facts_read_each_partners_first_answer_and_latest_pulse(pair):
+    pairing, mentor, mentee = pair
+    now = utcnow()
+
+    def answered(user, round, **values):
+        db.session.add(CheckIn(pairing_id=pairing.id, user_id=user.id, round=round, **values))
+        db.session.flush()
+        return facts_for([pairing], today())[pairing.id]
+
+    found = answered(mentee, 0, skipped_at=now)
+    assert not found.said_not_a_fit and found.lowest_latest_pulse is None
+    found = answered(mentor, 0, fit="finding_feet", answered_at=now)
+    assert not found.said_not_a_fit
+    db.session.execute(delete(CheckIn).where(CheckIn.user_id == mentee.id))
+    assert answered(mentee, 0, fit="not_a_fit", answered_at=now).said_not_a_fit
+    assert answered(mentor, 1, score=2, answered_at=now).lowest_latest_pulse == 2
+    # A better pulse later clears the low one; a skipped round after it says nothing.
+    assert answered(mentor, 2, score=4, answered_at=now).lowest_latest_pulse == 4
+    assert answered(mentor, 3, skipped_at=now).lowest_latest_pulse == 4
+    # The lower of the two partners' latest pulses counts.
+    assert answered(mentee, 1, score=3, answered_at=now).lowest_latest_pulse == 3
+    assert [a.round for a in found.answers if a.user_id == mentee.id] == [0]
 
 
 def test_the_board_takes_a_fixed_number_of_queries(client, pair, cycle):

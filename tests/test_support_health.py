@@ -60,18 +60,15 @@ def test_two_overdue_milestones_are_named_in_words():
 
 
 def test_a_partner_answering_not_a_good_fit_is_flagged_without_saying_who():
-    assert rule_not_a_fit(facts(answers=[answer(2, fit=Fit.NOT_A_FIT)]), T, TODAY) == (
-        "A partner answered Not a good fit"
-    )
-    assert rule_not_a_fit(facts(answers=[answer(2, fit=Fit.FINDING_FEET)]), T, TODAY) is None
-    # A skipped question says nothing.
-    assert rule_not_a_fit(facts(answers=[answer(2, answered=False, skipped=True)]), T, TODAY) is None
+    assert rule_not_a_fit(facts(said_not_a_fit=True), T, TODAY) == "A partner answered Not a good fit"
+    assert rule_not_a_fit(facts(), T, TODAY) is None
 
 
-def test_a_low_latest_pulse_is_flagged_and_a_better_one_later_clears_it():
-    low = [answer(1, round=1, score=2)]
-    assert rule_low_pulse(facts(answers=low), T, TODAY) == "A partner's latest pulse was 2 of 5"
-    assert rule_low_pulse(facts(answers=[*low, answer(1, round=2, score=4)]), T, TODAY) is None
+def test_a_low_latest_pulse_is_flagged_with_its_score():
+    assert rule_low_pulse(facts(lowest_latest_pulse=2), T, TODAY) == "A partner's latest pulse was 2 of 5"
+    assert rule_low_pulse(facts(lowest_latest_pulse=1), T, TODAY) == "A partner's latest pulse was 1 of 5"
+    assert rule_low_pulse(facts(lowest_latest_pulse=3), T, TODAY) is None
+    assert rule_low_pulse(facts(), T, TODAY) is None
 
 
 def test_an_open_question_for_the_director_is_flagged():

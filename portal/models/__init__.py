@@ -10,7 +10,15 @@ from portal.models.celebrations import (
     CelebrationStatus,
 )
 from portal.models.goals import Goal, GoalComment, GoalSkill, GoalStatus, Milestone, Objective, ObjectiveLevel
-from portal.models.journals import ActionItem, Meeting, MeetingGoal, MeetingStatus, NoteVersion, Reflection
+from portal.models.journals import (
+    ActionItem,
+    Meeting,
+    MeetingGoal,
+    MeetingStatus,
+    NoteVersion,
+    PairingActivity,
+    Reflection,
+)
 from portal.models.matches import (
     MatchingRun,
     MentorMark,
@@ -73,6 +81,7 @@ __all__ = [
     "Meeting",
     "MeetingGoal",
     "NoteVersion",
+    "PairingActivity",
     "MeetingStatus",
     "Milestone",
     "Objective",

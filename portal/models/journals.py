@@ -52,6 +52,19 @@ class Meeting(db.Model):
     notes_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class PairingActivity(db.Model):
+    """How many of a pairing's meetings were held, and the first and last day one was (UTC days), kept up to
+    date by ``portal.journals.activity`` whenever a meeting changes. The director's board judges thousands of
+    pairs on each visit; reading these beats counting every meeting each time."""
+
+    __tablename__ = "pairing_activity"
+
+    pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), primary_key=True)
+    held_meetings: Mapped[int] = mapped_column(default=0)
+    first_held_on: Mapped[date | None]
+    last_held_on: Mapped[date | None]
+
+
 class NoteVersion(db.Model):
     """The shared notes' text as saved at one version, so a merge can show what each person changed since
     the version they started from (the base of a three-way merge)."""

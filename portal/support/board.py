@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from portal.extensions import db
@@ -15,9 +15,12 @@ from portal.support.health import (
     Health,
     HealthState,
     PairFacts,
+    add_answers,
     facts_for_query,
     health_of,
     thresholds_for,
+    utc_day,
+    utc_moment,
 )
 
 PAGE_SIZE = 50
@@ -33,7 +36,7 @@ class Person:
 @dataclass
 class BoardRow:
     pairing_id: int
-    created_at: datetime
+    created_at: datetime | str  # as stored until the row is shown
     mentor_id: int
     mentee_id: int
     facts: PairFacts
@@ -68,9 +71,9 @@ class Board:
 def board(cycle: Cycle, *, state: str | None, team_id: int | None, page: int, today: date) -> Board:
     """The cycle's active pairs sorted by need, filtered by health state and by either partner's team.
 
-    A fixed number of queries whatever the number of pairs (the pairs, five kinds of facts, the settings, the
-    names on the page shown). Pairs are read as plain rows: thousands of ORM objects would cost more than
-    every query together.
+    A fixed number of queries whatever the number of pairs or meetings (the pairs, their facts in one query,
+    the settings, then the check-ins and names of the fifty shown). Pairs are read as plain rows: thousands of
+    ORM objects would cost more than every query together.
     """
     rows = _judged(cycle, team_id=team_id, today=today)
     counts = _count(rows)
@@ -82,9 +85,11 @@ def board(cycle: Cycle, *, state: str | None, team_id: int | None, page: int, to
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    add_answers({row.pairing_id: row.facts for row in shown})
     people = _people({uid for row in shown for uid in (row.mentor_id, row.mentee_id)})
     for row in shown:
         row.mentor, row.mentee = people.get(row.mentor_id), people.get(row.mentee_id)
+        row.created_at = utc_moment(row.created_at)
     return Board(shown, counts, total, page, pages)
 
 
@@ -104,18 +109,22 @@ def _judged(cycle: Cycle, *, team_id: int | None, today: date) -> list[BoardRow]
             .join(mentee, mentee.id == Pairing.mentee_id)
             .where((mentor.team_id == team_id) | (mentee.team_id == team_id))
         )
+    # Plain column rows, the start as its stored value: turning thousands of them into aware datetimes cost
+    # more than the query; only the page's fifty need one (``board`` parses theirs).
     pairs = (
         db.session.connection()
         .execute(
-            select(Pairing.id, Pairing.created_at, Pairing.mentor_id, Pairing.mentee_id).where(Pairing.id.in_(chosen))
+            select(Pairing.id, type_coerce(Pairing.created_at, String), Pairing.mentor_id, Pairing.mentee_id).where(
+                Pairing.id.in_(chosen)
+            )
         )
         .all()
     )
-    facts = facts_for_query([(p.id, p.created_at.date()) for p in pairs], chosen, today)
+    facts = facts_for_query([(pairing_id, utc_day(created)) for pairing_id, created, *_ in pairs], chosen, today)
     t = thresholds_for(cycle.id)
     return [
-        BoardRow(p.id, p.created_at, p.mentor_id, p.mentee_id, facts[p.id], health_of(facts[p.id], t, today))
-        for p in pairs
+        BoardRow(pairing_id, created, mentor_id, mentee_id, facts[pairing_id], health_of(facts[pairing_id], t, today))
+        for pairing_id, created, mentor_id, mentee_id in pairs
     ]
 
 

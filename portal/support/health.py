@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields
-from datetime import date, timedelta
-from functools import cached_property
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import String, and_, func, select, type_coerce
 
@@ -23,10 +22,9 @@ from portal.models import (
     GoalStatus,
     HelpRequest,
     HelpStatus,
-    Meeting,
-    MeetingStatus,
     Milestone,
     Pairing,
+    PairingActivity,
     PairingPause,
     SupportSettings,
 )
@@ -57,7 +55,7 @@ def thresholds_for(cycle_id: int) -> Thresholds:
     return Thresholds.of(db.session.get(SupportSettings, cycle_id))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     """One check-in row, as much of it as health and the director need."""
 
@@ -69,7 +67,7 @@ class Answer:
     skipped: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class PairFacts:
     """What health is judged on: dates and counts, never journal text."""
 
@@ -81,26 +79,34 @@ class PairFacts:
     overdue_milestones: int = 0
     open_help: int = 0
     paused_until: date | None = None
+    # From each partner's first check-in and latest pulse (worked out by the database for many pairs at once).
+    said_not_a_fit: bool = False
+    lowest_latest_pulse: int | None = None
+    # Every check-in row, read only where a person's rounds are needed (their home, one pair's page).
     answers: list[Answer] = field(default_factory=list)
+    # Each partner's latest answered first check-in and pulse, by (user id, is a pulse): worked out once per
+    # pair, on first use (the board asks thousands of times; ``cached_property`` takes a lock on each call).
+    _latest: dict[tuple[int, bool], Answer] | None = field(default=None, repr=False, compare=False)
 
     def latest(self, user_id: int, *, pulse: bool) -> Answer | None:
         """The person's latest answered first check-in (``pulse`` False) or pulse."""
-        return self._latest.get((user_id, pulse))
-
-    @cached_property
-    def _latest(self) -> dict[tuple[int, bool], Answer]:
-        # Worked out once per pair: the board asks for it thousands of times.
-        found: dict[tuple[int, bool], Answer] = {}
-        for a in self.answers:
-            if a.answered:
-                key = (a.user_id, a.round > 0)
-                if key not in found or found[key].round < a.round:
-                    found[key] = a
-        return found
+        return self._latest_answers().get((user_id, pulse))
 
     def latest_all(self, *, pulse: bool) -> list[Answer]:
         """Each partner's latest answered first check-in or pulse."""
-        return [a for (_, is_pulse), a in self._latest.items() if is_pulse == pulse]
+        return [a for (_, is_pulse), a in self._latest_answers().items() if is_pulse == pulse]
+
+    def _latest_answers(self) -> dict[tuple[int, bool], Answer]:
+        found = self._latest
+        if found is None:
+            found = {}
+            for a in self.answers:
+                if a.answered:
+                    key = (a.user_id, a.round > 0)
+                    if key not in found or found[key].round < a.round:
+                        found[key] = a
+            self._latest = found
+        return found
 
 
 class HealthState(enum.StrEnum):
@@ -118,6 +124,7 @@ LABELS = {
 }
 # Sorted by need: the pairs that may need help first.
 ORDER = [HealthState.NEEDS_CHECK_IN, HealthState.TOO_EARLY, HealthState.ON_TRACK, HealthState.PAUSED]
+FITS = {fit.value: fit for fit in Fit}
 NUMBERS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
 
 
@@ -158,16 +165,16 @@ def rule_overdue_milestones(facts: PairFacts, t: Thresholds, today: date) -> str
 
 def rule_not_a_fit(facts: PairFacts, t: Thresholds, today: date) -> str | None:
     """A partner's first check-in said "Not a good fit" (the board never says which partner)."""
-    if any(first.fit == Fit.NOT_A_FIT for first in facts.latest_all(pulse=False)):
+    if facts.said_not_a_fit:
         return "A partner answered Not a good fit"
     return None
 
 
 def rule_low_pulse(facts: PairFacts, t: Thresholds, today: date) -> str | None:
-    """A partner's latest pulse was 1 or 2 out of 5."""
-    for pulse in facts.latest_all(pulse=True):
-        if pulse.score is not None and pulse.score <= 2:
-            return f"A partner's latest pulse was {pulse.score} of 5"
+    """A partner's latest pulse was 1 or 2 out of 5 (the lower of the two partners' latest is named)."""
+    score = facts.lowest_latest_pulse
+    if score is not None and score <= 2:
+        return f"A partner's latest pulse was {score} of 5"
     return None
 
 
@@ -236,40 +243,33 @@ def due_round(facts: PairFacts, t: Thresholds, today: date, user_id: int) -> int
 
 
 def facts_for(pairings: list[Pairing], today: date) -> dict[int, PairFacts]:
-    """The facts of these pairings, by pairing id, in five queries whatever their number."""
+    """The facts of these pairings with their check-in rows, by pairing id, in two queries whatever their
+    number."""
     if not pairings:
         return {}
     ids = [p.id for p in pairings]
-    facts = {p.id: PairFacts(pairing_id=p.id, created_on=p.created_at.date()) for p in pairings}
-    return _fill(facts, Pairing.id.in_(ids), today)
+    facts = {p.id: PairFacts(pairing_id=p.id, created_on=utc_day(p.created_at)) for p in pairings}
+    _fill(facts, Pairing.id.in_(ids), today)
+    add_answers(facts)
+    return facts
 
 
 def facts_for_query(pairs: list[tuple[int, date]], id_query, today: date) -> dict[int, PairFacts]:
-    """Like ``facts_for`` for many pairs given as (id, start date): ``id_query`` selects their ids, so no long
-    IN list is sent and no ORM object is built per pair."""
+    """Like ``facts_for`` for many pairs given as (id, start date), in one query and without their check-in
+    rows (``add_answers`` reads those for the few pairs shown). ``id_query`` selects their ids, so no long IN
+    list is sent and no ORM object is built per pair."""
     facts = {pairing_id: PairFacts(pairing_id=pairing_id, created_on=started) for pairing_id, started in pairs}
-    if not facts:
-        return {}
-    return _fill(facts, Pairing.id.in_(id_query), today)
+    if facts:
+        _fill(facts, Pairing.id.in_(id_query), today)
+    return facts
 
 
-def _fill(facts: dict[int, PairFacts], chosen, today: date) -> dict[int, PairFacts]:
+def _fill(facts: dict[int, PairFacts], chosen, today: date) -> None:
+    """Every fact but the check-in rows, one row per pair: the counts are grouped in the database and joined,
+    so the board reads as many rows as it has pairs, whatever the number of meetings or check-ins."""
     ids = select(Pairing.id).where(chosen).scalar_subquery()
-    # Plain column rows through Core: the ORM's row processing costs more than the queries on big cycles.
-    run = db.session.connection().execute
-    # Read as plain values (text on SQLite): only their day is needed, and turning thousands of them into
-    # aware datetimes first was a fifth of the board's time.
-    first_held, last_held = (type_coerce(f(Meeting.starts_at), String) for f in (func.min, func.max))
-    for pairing_id, first, last, count in run(
-        select(Meeting.pairing_id, first_held, last_held, func.count())
-        .where(Meeting.pairing_id.in_(ids), Meeting.status == MeetingStatus.HELD)
-        .group_by(Meeting.pairing_id)
-    ).all():
-        if pairing_id in facts:
-            found = facts[pairing_id]
-            found.first_held_on, found.last_held_on, found.held_count = _day(first), _day(last), count
-    for pairing_id, count in run(
-        select(Goal.pairing_id, func.count())
+    overdue = (
+        select(Goal.pairing_id, func.count().label("count"))
         .join(Milestone, Milestone.goal_id == Goal.id)
         .where(
             Goal.pairing_id.in_(ids),
@@ -278,43 +278,104 @@ def _fill(facts: dict[int, PairFacts], chosen, today: date) -> dict[int, PairFac
             Milestone.due_on < today,
         )
         .group_by(Goal.pairing_id)
-    ).all():
-        if pairing_id in facts:
-            facts[pairing_id].overdue_milestones = count
-    for pairing_id, count in run(
-        select(HelpRequest.pairing_id, func.count())
+        .subquery()
+    )
+    asking = (
+        select(HelpRequest.pairing_id, func.count().label("count"))
         .where(HelpRequest.pairing_id.in_(ids), HelpRequest.status != HelpStatus.RESOLVED)
         .group_by(HelpRequest.pairing_id)
-    ).all():
-        if pairing_id in facts:
-            facts[pairing_id].open_help = count
-    for pairing_id, until in run(
-        select(PairingPause.pairing_id, func.max(PairingPause.until))
-        .where(PairingPause.pairing_id.in_(ids), and_(PairingPause.resumed_at.is_(None), PairingPause.until > today))
+        .subquery()
+    )
+    paused = (
+        select(PairingPause.pairing_id, func.max(PairingPause.until).label("until"))
+        .where(PairingPause.pairing_id.in_(ids), PairingPause.resumed_at.is_(None), PairingPause.until > today)
         .group_by(PairingPause.pairing_id)
-    ).all():
-        if pairing_id in facts:
-            facts[pairing_id].paused_until = until
-    for row in run(
+        .subquery()
+    )
+    answered = and_(CheckIn.pairing_id.in_(ids), CheckIn.answered_at.is_not(None))
+    unfit = (
+        select(CheckIn.pairing_id)
+        .where(answered, CheckIn.round == 0, CheckIn.fit == Fit.NOT_A_FIT)
+        .group_by(CheckIn.pairing_id)
+        .subquery()
+    )
+    # Each partner's latest answered pulse, then the lower of the pair's.
+    last_round = (
+        select(CheckIn.pairing_id, CheckIn.user_id, func.max(CheckIn.round).label("round"))
+        .where(answered, CheckIn.round > 0)
+        .group_by(CheckIn.pairing_id, CheckIn.user_id)
+        .subquery()
+    )
+    pulse = (
+        select(CheckIn.pairing_id, func.min(CheckIn.score).label("score"))
+        .join(
+            last_round,
+            and_(
+                last_round.c.pairing_id == CheckIn.pairing_id,
+                last_round.c.user_id == CheckIn.user_id,
+                last_round.c.round == CheckIn.round,
+            ),
+        )
+        .group_by(CheckIn.pairing_id)
+        .subquery()
+    )
+    rows = db.session.connection().execute(
+        select(
+            Pairing.id,
+            PairingActivity.held_meetings,
+            PairingActivity.first_held_on,
+            PairingActivity.last_held_on,
+            overdue.c.count,
+            asking.c.count,
+            paused.c.until,
+            unfit.c.pairing_id,
+            pulse.c.score,
+        )
+        .select_from(Pairing)
+        .outerjoin(PairingActivity, PairingActivity.pairing_id == Pairing.id)
+        .outerjoin(overdue, overdue.c.pairing_id == Pairing.id)
+        .outerjoin(asking, asking.c.pairing_id == Pairing.id)
+        .outerjoin(paused, paused.c.pairing_id == Pairing.id)
+        .outerjoin(unfit, unfit.c.pairing_id == Pairing.id)
+        .outerjoin(pulse, pulse.c.pairing_id == Pairing.id)
+        .where(chosen)
+    )
+    for pairing_id, held, first, last, overdue_count, asking_count, until, unfit_id, score in rows:
+        found = facts.get(pairing_id)
+        if found is None:
+            continue
+        found.held_count, found.first_held_on, found.last_held_on = held or 0, first, last
+        found.overdue_milestones, found.open_help, found.paused_until = overdue_count or 0, asking_count or 0, until
+        found.said_not_a_fit, found.lowest_latest_pulse = unfit_id is not None, score
+
+
+def add_answers(facts: dict[int, PairFacts]) -> None:
+    """Read the check-in rows of these pairs into their facts (one query)."""
+    if not facts:
+        return
+    for row in db.session.connection().execute(
         select(
             CheckIn.pairing_id,
             CheckIn.user_id,
             CheckIn.round,
-            CheckIn.fit,
+            type_coerce(CheckIn.fit, String),  # looked up below: the enum's own conversion costs more
             CheckIn.score,
             CheckIn.answered_at.is_not(None),
             CheckIn.skipped_at.is_not(None),
-        ).where(CheckIn.pairing_id.in_(ids))
-    ).all():
-        if row[0] in facts:
-            facts[row[0]].answers.append(Answer(row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6])))
-    return facts
+        ).where(CheckIn.pairing_id.in_(list(facts)))
+    ):
+        facts[row[0]].answers.append(Answer(row[1], row[2], FITS.get(row[3]), row[4], bool(row[5]), bool(row[6])))
 
 
-def _day(value) -> date | None:
-    if value is None:
-        return None
-    # SQLite hands aggregates back as text; PostgreSQL as datetimes.
+def utc_moment(value: datetime | str) -> datetime:
+    """A timestamp read as a plain value (text on SQLite, always stored in UTC), as an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def utc_day(value: datetime | str) -> date:
+    """The UTC day of a timestamp read as a plain value, without building a datetime from SQLite's text."""
     if isinstance(value, str):
         return date.fromisoformat(value[:10])
-    return value.date()
+    return utc_moment(value).astimezone(UTC).date()
