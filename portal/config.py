@@ -53,6 +53,13 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A moving window counts the attempts of the last ten minutes whenever they began; a fixed window starts
+        # afresh at every tenth minute of the clock, so a guesser could spend two windows' worth across one
+        # boundary (and a slow test would see its count vanish there).
+        "RATELIMIT_STRATEGY": "moving-window",
+        # Its own key names: a moving window keeps a list where a fixed one kept a counter, and meeting a counter
+        # left by an earlier release would fail until it expired.
+        "RATELIMIT_KEY_PREFIX": "moving",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
