@@ -5,12 +5,21 @@ A template wraps one row in ``{% cache FRAGMENT_SECONDS, fragment_key("goal", st
 and who looks: their id, their time zone and their session's CSRF token, which the fragment's forms carry. So a
 person is never served someone else's fragment, a changed row gets a new key at once, and what no key captures
 (a renamed person, say) is at most ``FRAGMENT_SECONDS`` old.
+
+Compressed responses are kept too (``BodyCachedCompress``), keyed by a digest of the exact body: the same bytes
+compress to the same bytes, so a page that has not changed is not compressed again, and nobody can be sent
+another body than the one their own request rendered.
 """
 
 from __future__ import annotations
 
-from flask import Flask, g, session
+import hashlib
+import threading
+from collections import OrderedDict
+
+from flask import Flask, Response, g, session
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -25,6 +34,50 @@ def fragment_key(kind: str, *version) -> str:
         person = (current_user.id, current_user.timezone) if current_user.is_authenticated else (None, None)
         g.fragment_viewer = (*person, session.get("csrf_token"))
     return repr((kind, *version, *g.fragment_viewer))
+
+
+class BoundedCache:
+    """A small least-recently-used map shared by a process's threads (``get`` and ``set``, as Flask-Compress asks)."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class BodyCachedCompress(Compress):
+    """Flask-Compress, with each compressed body kept by the digest of the body it was made from.
+
+    Brotli costs about as much as rendering a page; hashing it costs a few per cent of that.
+    """
+
+    def after_request(self, response: Response | None) -> Response:
+        g.compress_response = response
+        return super().after_request(response)
+
+
+def body_key(request) -> str:
+    """The compressed-body cache key of the response being compressed: a digest of its bytes and its length."""
+    data = g.compress_response.get_data()
+    return f"{len(data)}:{hashlib.blake2b(data, digest_size=20).hexdigest()}"
 
 
 def init_app(app: Flask) -> None:
