@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased, joinedload
 from portal.edge import MAX_ID
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.fragments import cache
+from portal.fragments import per_process
 from portal.models import (
     Celebration,
     CelebrationAudience,
@@ -80,7 +80,7 @@ def _clean_text(text: str | None, *, field_name: str = "text") -> str:
     return text
 
 
-@cache.memoize(timeout=LISTS_SECONDS)
+@per_process(LISTS_SECONDS)
 def skill_labels() -> dict[str, str]:
     """The active soft skills, key -> label, in their order (one query, at most once a minute per process)."""
     return dict(
@@ -324,22 +324,25 @@ def _publish(post: Celebration, subject: User, now: datetime) -> None:
 # --- "Share this on the wall?", offered where the progress happened ------------------------------------
 
 
+_PENDING_OFFERS = (
+    select(Celebration)
+    .where(
+        Celebration.subject_id == bindparam("user_id"),
+        Celebration.status == CelebrationStatus.PROPOSED,
+        Celebration.kind.in_([CelebrationKind.MILESTONE, CelebrationKind.GOAL]),
+        Celebration.goal_id.in_(bindparam("goal_ids", expanding=True)),
+        Celebration.deleted_at.is_(None),
+    )
+    .order_by(Celebration.id)
+)
+
+
 def pending_offers(user: User, goal_ids: list[int]) -> dict[int, Celebration]:
     """The person's unanswered proposals about these goals (a ticked milestone, an achieved goal), by goal id,
     the newest per goal (one query)."""
     if not goal_ids:
         return {}
-    rows = db.session.scalars(
-        select(Celebration)
-        .where(
-            Celebration.subject_id == user.id,
-            Celebration.status == CelebrationStatus.PROPOSED,
-            Celebration.kind.in_([CelebrationKind.MILESTONE, CelebrationKind.GOAL]),
-            Celebration.goal_id.in_(goal_ids),
-            Celebration.deleted_at.is_(None),
-        )
-        .order_by(Celebration.id)
-    )
+    rows = db.session.scalars(_PENDING_OFFERS, {"user_id": user.id, "goal_ids": goal_ids})
     return {row.goal_id: row for row in rows}
 
 
@@ -632,7 +635,19 @@ _WALL_POSTS = (
         _SUBJECT.display_name,
         _AUTHOR.display_name,
         Team.name,
-    )  # fmt: skip
+        # The viewer's own reactions, one primary-key probe each, instead of a second query with the page's ids.
+        *(
+            select(CelebrationReaction.kind)
+            .where(
+                CelebrationReaction.celebration_id == Celebration.id,
+                CelebrationReaction.user_id == bindparam("viewer_id"),
+                CelebrationReaction.kind == kind,
+            )
+            .exists()
+            .label(f"mine_{kind}")
+            for kind in REACTIONS
+        ),
+    )
     .join(_SUBJECT, _SUBJECT.id == Celebration.subject_id)
     .join(_AUTHOR, _AUTHOR.id == Celebration.author_id)
     .outerjoin(Team, Team.id == Celebration.team_id)
@@ -654,13 +669,15 @@ _PAIR_POSTS = _WALL_POSTS.where(
 ).order_by(*_NEWEST_FIRST)
 
 
-def _wall_post(row) -> WallPost:
-    *fields, subject, author, team = row
-    return WallPost(*fields, Person(subject), Person(author), TeamName(team) if team is not None else None)
+def _wall_post(row) -> tuple[WallPost, set[str]]:
+    """The post in a row of _WALL_POSTS, and the viewer's reactions to it."""
+    fields, (subject, author, team), mine = row[:10], row[10:13], row[13:]
+    post = WallPost(*fields, Person(subject), Person(author), TeamName(team) if team is not None else None)
+    return post, {kind for kind, on in zip(REACTIONS, mine, strict=True) if on}
 
 
 def wall_page(viewer: User, *, filters: WallFilters, before: Cursor | None = None, size: int = PAGE_SIZE) -> WallPage:
-    """One page of the wall, newest first, with the viewer's own reactions (two queries, whatever the size).
+    """One page of the wall, newest first, with the viewer's own reactions (one query, whatever the size).
 
     Keyset pagination on (published_at, id): a deep page costs what the first one does.
     """
@@ -677,18 +694,18 @@ def wall_page(viewer: User, *, filters: WallFilters, before: Cursor | None = Non
             Celebration.published_at <= before.published_at,
             or_(Celebration.published_at < before.published_at, Celebration.id < before.id),
         )
-    posts = [_wall_post(row) for row in db.session.execute(query)]
+    found = [_wall_post(row) for row in db.session.execute(query, {"viewer_id": viewer.id})]
     next_cursor = None
-    if len(posts) > size:
-        posts = posts[:size]
-        next_cursor = Cursor(posts[-1].published_at, posts[-1].id)
-    return WallPage(posts, next_cursor, my_reactions(viewer, [post.id for post in posts]))
+    if len(found) > size:
+        found = found[:size]
+        next_cursor = Cursor(found[-1][0].published_at, found[-1][0].id)
+    return WallPage([post for post, _ in found], next_cursor, {post.id: mine for post, mine in found if mine})
 
 
 def pair_posts(viewer: User, *, limit: int = 5) -> list[WallPost]:
     """The newest posts shared with the viewer's pair only (one query)."""
     rows = db.session.execute(_PAIR_POSTS, {"viewer_id": viewer.id, "limit": limit})
-    return [_wall_post(row) for row in rows]
+    return [post for post, _ in map(_wall_post, rows)]
 
 
 _WAITING = (
@@ -720,7 +737,7 @@ class Total:
         return f"{self.count} {self.many}"
 
 
-@cache.memoize(timeout=LISTS_SECONDS)
+@per_process(LISTS_SECONDS)
 def month_totals(today: date) -> list[Total]:
     """Program-wide totals of this month's wall, by kind (one query, at most once a minute per process). Never per
     person; small counts blur."""
@@ -747,7 +764,7 @@ class Option(NamedTuple):
     name: str
 
 
-@cache.memoize(timeout=LISTS_SECONDS)
+@per_process(LISTS_SECONDS)
 def filter_options() -> tuple[list[Option], list[Option]]:
     """The cycles and teams the wall can be filtered by (two small queries, at most once a minute per process;
     skills come from skill_labels)."""
