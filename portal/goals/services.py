@@ -490,6 +490,15 @@ class GoalSummary:
     progress: int
 
 
+_GOAL_SUMMARIES = (
+    select(Goal.id, Goal.pairing_id, Goal.title, func.count(Milestone.id), func.count(Milestone.done_at))
+    .outerjoin(Milestone, Milestone.goal_id == Goal.id)
+    .where(Goal.pairing_id.in_(bindparam("pairing_ids", expanding=True)), Goal.status == GoalStatus.ACTIVE)
+    .group_by(Goal.id, Goal.pairing_id, Goal.title, Goal.due_on)
+    .order_by(Goal.due_on, Goal.id)
+)
+
+
 def goal_summaries(pairing_ids: list[int]) -> list[GoalSummary]:
     """The active goals of these pairings with their progress, soonest due first (one query, no ORM objects).
 
@@ -497,13 +506,7 @@ def goal_summaries(pairing_ids: list[int]) -> list[GoalSummary]:
     """
     if not pairing_ids:
         return []
-    rows = db.session.execute(
-        select(Goal.id, Goal.pairing_id, Goal.title, func.count(Milestone.id), func.count(Milestone.done_at))
-        .outerjoin(Milestone, Milestone.goal_id == Goal.id)
-        .where(Goal.pairing_id.in_(pairing_ids), Goal.status == GoalStatus.ACTIVE)
-        .group_by(Goal.id, Goal.pairing_id, Goal.title, Goal.due_on)
-        .order_by(Goal.due_on, Goal.id)
-    )
+    rows = db.session.execute(_GOAL_SUMMARIES, {"pairing_ids": pairing_ids})
     return [
         GoalSummary(goal_id, pairing_id, title, round(100 * done / total) if total else 0)
         for goal_id, pairing_id, title, total, done in rows

@@ -18,7 +18,7 @@ import icalendar
 from flask import current_app
 from merge3 import Merge3
 from sqlalchemy import Row, and_, bindparam, case, delete, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.clock import utcnow, zone_for
 from portal.database import insert_or_update
@@ -730,25 +730,20 @@ class TimelinePage:
         return self.page + 1 if self.has_next else None
 
 
-def _search(query, q: str):
-    return query.where(or_(Meeting.topics.icontains(q, autoescape=True), Meeting.notes.icontains(q, autoescape=True)))
+def _mentions(meeting, q: str):
+    """``meeting``'s topics or notes hold ``q`` (``meeting`` is Meeting or an alias of it)."""
+    return or_(meeting.topics.icontains(q, autoescape=True), meeting.notes.icontains(q, autoescape=True))
 
 
-# Built once (building a select and its cache key costs more than SQLite takes to run this one). Each row carries
-# the viewer's reflection, the action counts and the number of meetings in all, so a page is one query plus the
-# goals it moved.
-_TIMELINE = (
-    select(
-        Meeting.id,
-        Meeting.status,
-        Meeting.starts_at,
-        Meeting.duration_minutes,
-        Meeting.format,
-        Meeting.topics,
-        Meeting.notes,
-        Meeting.change_reason,
-        Meeting.updated_at,
-        Meeting.notes_version,
+def _timeline_select(q: str = ""):
+    """A page of the timeline: each row carries the viewer's reflection, the action counts and the number of
+    meetings in all (an uncorrelated subquery, counted once, on the index), so a page is one query plus the goals
+    its meetings moved."""
+    counted = aliased(Meeting)
+    total = select(func.count()).select_from(counted).where(counted.pairing_id == bindparam("pairing_id"))
+    query = select(
+        Meeting.id, Meeting.status, Meeting.starts_at, Meeting.duration_minutes, Meeting.format, Meeting.topics,
+        Meeting.notes, Meeting.change_reason, Meeting.updated_at, Meeting.notes_version,
         select(Reflection.id)
         .where(Reflection.meeting_id == Meeting.id, Reflection.author_id == bindparam("user_id"))
         .exists()
@@ -758,13 +753,20 @@ _TIMELINE = (
         .where(ActionItem.meeting_id == Meeting.id)
         .scalar_subquery()
         .label("actions_done"),
-        func.count().over().label("meetings"),
-    )  # fmt: skip
-    .where(Meeting.pairing_id == bindparam("pairing_id"))
-    .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
-)
+        (total.where(_mentions(counted, q)) if q else total).scalar_subquery().label("meetings"),
+    ).where(Meeting.pairing_id == bindparam("pairing_id"))  # fmt: skip
+    if q:
+        query = query.where(_mentions(Meeting, q))
+    return (
+        query.order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+# Built once: building a select and its cache key costs more than SQLite takes to run this one. A search builds
+# its own.
+_TIMELINE = _timeline_select()
 _GOALS_MOVED = (
     select(MeetingGoal.meeting_id, Goal.title)
     .join(Goal, Goal.id == MeetingGoal.goal_id)
@@ -781,7 +783,7 @@ def timeline_entries(pairing: Pairing, user: User, *, page: int = 1, q: str = ""
     one has no entries.
     """
     q = q.strip()[:SEARCH_MAX]
-    query = _search(_TIMELINE, q) if q else _TIMELINE
+    query = _timeline_select(q) if q else _TIMELINE
     rows = db.session.execute(
         query, {"pairing_id": pairing.id, "user_id": user.id, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
     ).all()

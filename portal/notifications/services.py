@@ -12,7 +12,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -142,17 +142,13 @@ def queue_email(
     return email
 
 
-# Built once: every page's navigation runs it, and building a select costs more than SQLite takes to run this one.
-_UNREAD = (
-    select(func.count())
-    .select_from(Notification)
-    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
-)
-
-
 def unread_count(user: User) -> int:
     """How many of the user's notifications are unread."""
-    return db.session.scalar(_UNREAD, {"user_id": user.id})
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
 
 
 def notifications_page(user: User, page: int):
