@@ -70,19 +70,22 @@ def per_process(seconds: int):
 
 
 def reuse_signed_csrf_token() -> None:
-    """Before a request: sign the session's CSRF token at most once per CSRF_REUSE_SECONDS (see above)."""
+    """Before a request: the session's CSRF token as signed at most CSRF_REUSE_SECONDS ago, if there is one."""
     raw = session.get("csrf_token")
-    if not raw:
-        return
-    now = time.monotonic()
+    found = _signed_tokens.get((current_app.secret_key, raw)) if raw else None
+    if found is not None and found[0] > time.monotonic():
+        g.csrf_token = found[1]
+
+
+def remember_signed_csrf_token(response: Response) -> Response:
+    """After a request that signed the session's CSRF token afresh: keep the signature for the next requests."""
+    raw, signed = session.get("csrf_token"), g.get("csrf_token")
     key = (current_app.secret_key, raw)
-    found = _signed_tokens.get(key)
-    if found is None or found[0] <= now:
-        g.pop("csrf_token", None)
-        found = _signed_tokens[key] = (now + CSRF_REUSE_SECONDS, generate_csrf())
+    if raw and signed and _signed_tokens.get(key, (0, None))[1] != signed:
         if len(_signed_tokens) > 10_000:  # one per recent session; forget them all rather than grow
             _signed_tokens.clear()
-    g.csrf_token = found[1]
+        _signed_tokens[key] = (time.monotonic() + CSRF_REUSE_SECONDS, signed)
+    return response
 
 
 _signed_tokens: dict[tuple, tuple[float, str]] = {}
@@ -147,5 +150,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CACHE_DEFAULT_TIMEOUT", FRAGMENT_SECONDS)
     cache.init_app(app)
     app.before_request(reuse_signed_csrf_token)
+    app.after_request(remember_signed_csrf_token)
     app.add_template_global(fragment_key)
     app.add_template_global(FRAGMENT_SECONDS, "FRAGMENT_SECONDS")
