@@ -16,11 +16,12 @@ import tempfile
 from pathlib import Path
 
 from flask import Flask, request, url_for
-from flask_compress import Compress
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
-compress = Compress()
+from portal.fragments import BodyCachedCompress, BoundedCache, body_key
+
+compress = BodyCachedCompress()
 YEAR = 365 * 24 * 3600
 
 
@@ -71,6 +72,9 @@ def init_app(app: Flask) -> None:
     # Brotli first for browsers that take it, gzip for the rest (Flask-Compress leaves bodies under 500 bytes).
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br", "gzip"])
+    # An unchanged page is not compressed again (portal/fragments.py).
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", BoundedCache)
+    app.config.setdefault("COMPRESS_CACHE_KEY", body_key)
     compress.init_app(app)
 
     manifest = build_manifest(app.static_folder)

@@ -88,3 +88,16 @@ def test_the_first_visit_to_a_full_wall_transfers_at_most_30_kb(client):
         brotli.decompress(page.data).decode())]  # fmt: skip
     transferred = sum(len(r.data) + sum(len(k) + len(v) + 4 for k, v in r.headers.items()) for r in responses)
     assert transferred <= 30_000
+
+
+def test_each_person_is_sent_the_compressed_copy_of_their_own_page(client):
+    # Compressed pages are kept by a digest of the exact body, never by the address: the same URL read by two
+    # people is two different bodies and two different compressed copies.
+    asha, ben = make_user(display_name="Asha Rao"), make_user(display_name="Ben Okafor")
+    seen = {}
+    for person in (asha, ben, asha, ben):
+        login_as(client, person)
+        page = brotli.decompress(client.get("/", headers={"Accept-Encoding": BROWSER}).data).decode()
+        seen.setdefault(person.display_name, []).append(page)
+    assert all("Hello, Asha Rao" in page and "Ben Okafor" not in page for page in seen["Asha Rao"])
+    assert all("Hello, Ben Okafor" in page and "Asha Rao" not in page for page in seen["Ben Okafor"])

@@ -701,3 +701,24 @@ def test_a_post_kept_rendered_on_the_wall_shows_a_new_reaction_and_an_edit_at_on
     shared.text = "Ran my first retrospective, calmly"
     db.session.commit()
     assert "Ran my first retrospective, calmly" in wall(client)
+
+
+def test_the_kept_wall_shows_each_viewer_their_own_reactions_and_every_change_at_once(client):
+    # The whole list is kept as one fragment: its key must name the viewer and every post's counts.
+    shared = make_post(make_user(display_name="Asha Rao"))
+    asha_fan, ben_fan = make_user(), make_user()
+
+    def wall_as(person) -> str:
+        login_as(client, person)
+        return client.get("/celebrations/").get_data(as_text=True)
+
+    heart = rf'id="react-{shared.id}-heart"[^>]*aria-pressed="(true|false)"[^>]*>Heart'
+    heart += r'( <span class="reaction-count">(\d+))?'
+    assert re.search(heart, wall_as(asha_fan)).group(1, 3) == ("false", None)
+    login_as(client, asha_fan)
+    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"})
+    assert re.search(heart, wall_as(asha_fan)).group(1, 3) == ("true", "1")
+    assert re.search(heart, wall_as(ben_fan)).group(1, 3) == ("false", "1")
+    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"})  # signed in as ben_fan now
+    assert re.search(heart, wall_as(ben_fan)).group(1, 3) == ("true", "2")
+    assert re.search(heart, wall_as(asha_fan)).group(1, 3) == ("true", "2")

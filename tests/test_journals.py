@@ -951,3 +951,21 @@ def test_cancelling_needs_a_short_reason_and_a_draft_keeps_to_the_notes_limit(pa
     with pytest.raises(ValidationFailed):
         save_reflection_draft(meeting, mentee, text="y" * (REFLECTION_MAX + 1))
     assert reflection_draft(meeting, mentee) is None
+
+
+def test_the_kept_timeline_shows_a_new_action_item_and_a_reflection_to_its_author_alone_at_once(client, pair):
+    # The timeline's page is kept as one fragment: its key must move with every entry and name the viewer.
+    pairing, mentor, mentee = pair
+    meeting = make_meeting(pairing, topics="Quarterly planning")
+    url = f"/journals/pairings/{pairing.id}"
+    login_as(client, mentor)
+    assert "action item" not in client.get(url).get_data(as_text=True)
+    db.session.add(ActionItem(pairing_id=pairing.id, meeting_id=meeting.id, owner_id=mentee.id, title="Draft the plan",
+                              created_by_id=mentor.id))  # fmt: skip
+    db.session.add(Reflection(meeting_id=meeting.id, author_id=mentor.id, body="I talked too much."))
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "0 of 1 action item done" in page and "You wrote a reflection" in page
+    login_as(client, mentee)
+    page = client.get(url).get_data(as_text=True)
+    assert "0 of 1 action item done" in page and "You wrote a reflection" not in page

@@ -27,6 +27,7 @@ from portal.celebrations.services import (
     my_celebrations,
     my_reactions,
     offer_for,
+    page_version,
     pair_posts,
     post_version,
     reaction_counts,
@@ -57,7 +58,12 @@ bp.add_app_template_filter(linkify, "linkify")
 
 @bp.app_context_processor
 def wall_helpers():
-    return {"celebration_kinds": KIND_LABELS, "reaction_counts": reaction_counts, "post_version": post_version}
+    return {
+        "celebration_kinds": KIND_LABELS,
+        "reaction_counts": reaction_counts,
+        "post_version": post_version,
+        "page_version": page_version,
+    }
 
 
 def _filters(skills: dict[str, str]) -> WallFilters:

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.edge import MAX_ID
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.fragments import cache
+from portal.fragments import per_process
 from portal.models import (
     Celebration,
     CelebrationAudience,
@@ -80,7 +80,7 @@ def _clean_text(text: str | None, *, field_name: str = "text") -> str:
     return text
 
 
-@cache.memoize(timeout=LISTS_SECONDS)
+@per_process(LISTS_SECONDS)
 def skill_labels() -> dict[str, str]:
     """The active soft skills, key -> label, in their order (one query, at most once a minute per process)."""
     return dict(
@@ -324,22 +324,25 @@ def _publish(post: Celebration, subject: User, now: datetime) -> None:
 # --- "Share this on the wall?", offered where the progress happened ------------------------------------
 
 
+_PENDING_OFFERS = (
+    select(Celebration)
+    .where(
+        Celebration.subject_id == bindparam("user_id"),
+        Celebration.status == CelebrationStatus.PROPOSED,
+        Celebration.kind.in_([CelebrationKind.MILESTONE, CelebrationKind.GOAL]),
+        Celebration.goal_id.in_(bindparam("goal_ids", expanding=True)),
+        Celebration.deleted_at.is_(None),
+    )
+    .order_by(Celebration.id)
+)
+
+
 def pending_offers(user: User, goal_ids: list[int]) -> dict[int, Celebration]:
     """The person's unanswered proposals about these goals (a ticked milestone, an achieved goal), by goal id,
     the newest per goal (one query)."""
     if not goal_ids:
         return {}
-    rows = db.session.scalars(
-        select(Celebration)
-        .where(
-            Celebration.subject_id == user.id,
-            Celebration.status == CelebrationStatus.PROPOSED,
-            Celebration.kind.in_([CelebrationKind.MILESTONE, CelebrationKind.GOAL]),
-            Celebration.goal_id.in_(goal_ids),
-            Celebration.deleted_at.is_(None),
-        )
-        .order_by(Celebration.id)
-    )
+    rows = db.session.scalars(_PENDING_OFFERS, {"user_id": user.id, "goal_ids": goal_ids})
     return {row.goal_id: row for row in rows}
 
 
@@ -505,16 +508,18 @@ def toggle_reaction(post_id: int, user: User, kind: str) -> tuple[Celebration, b
     return post, on
 
 
+_MY_REACTIONS = select(CelebrationReaction.celebration_id, CelebrationReaction.kind).where(
+    CelebrationReaction.user_id == bindparam("user_id"),
+    CelebrationReaction.celebration_id.in_(bindparam("post_ids", expanding=True)),
+)
+
+
 def my_reactions(user: User, post_ids: list[int]) -> dict[int, set[str]]:
     """Which reactions ``user`` gave to each of these posts, in one query."""
     if not post_ids:
         return {}
     mine: dict[int, set[str]] = {}
-    for post_id, kind in db.session.execute(
-        select(CelebrationReaction.celebration_id, CelebrationReaction.kind).where(
-            CelebrationReaction.user_id == user.id, CelebrationReaction.celebration_id.in_(post_ids)
-        )
-    ):
+    for post_id, kind in db.session.execute(_MY_REACTIONS, {"user_id": user.id, "post_ids": post_ids}):
         mine.setdefault(post_id, set()).add(kind)
     return mine
 
@@ -565,9 +570,40 @@ class WallFilters:
         return {key: value for key, value in found.items() if value}
 
 
+class Person(NamedTuple):
+    display_name: str
+
+
+class TeamName(NamedTuple):
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WallPost:
+    """A post as the wall lists it: plain values from one Core query (no ORM objects, no identity map), with the
+    attributes ``celebrations/_post.html`` reads from a Celebration."""
+
+    id: int
+    kind: CelebrationKind
+    skill_key: str | None
+    text: str
+    published_at: datetime
+    updated_at: datetime
+    hidden_at: datetime | None
+    clap_count: int
+    heart_count: int
+    sparkle_count: int
+    subject: Person
+    author: Person
+    team: TeamName | None
+
+    def count_of(self, reaction: str) -> int:
+        return getattr(self, f"{reaction}_count")
+
+
 @dataclass
 class WallPage:
-    posts: list[Celebration]
+    posts: list[WallPost]
     next_cursor: Cursor | None
     reactions: dict[int, set[str]] = field(default_factory=dict)
 
@@ -581,18 +617,71 @@ def _on_wall():
     )
 
 
+# The wall's selects are built once: building one (aliases, joins, column proxies) costs several times what
+# SQLite takes to run it. SQLAlchemy caches the compiled form; the bound values still vary per call.
+_SUBJECT, _AUTHOR = aliased(User, name="subject"), aliased(User, name="author")
+_WALL_POSTS = (
+    select(
+        Celebration.id,
+        Celebration.kind,
+        Celebration.skill_key,
+        Celebration.text,
+        Celebration.published_at,
+        Celebration.updated_at,
+        Celebration.hidden_at,
+        Celebration.clap_count,
+        Celebration.heart_count,
+        Celebration.sparkle_count,
+        _SUBJECT.display_name,
+        _AUTHOR.display_name,
+        Team.name,
+        # The viewer's own reactions, one primary-key probe each, instead of a second query with the page's ids.
+        *(
+            select(CelebrationReaction.kind)
+            .where(
+                CelebrationReaction.celebration_id == Celebration.id,
+                CelebrationReaction.user_id == bindparam("viewer_id"),
+                CelebrationReaction.kind == kind,
+            )
+            .exists()
+            .label(f"mine_{kind}")
+            for kind in REACTIONS
+        ),
+    )
+    .join(_SUBJECT, _SUBJECT.id == Celebration.subject_id)
+    .join(_AUTHOR, _AUTHOR.id == Celebration.author_id)
+    .outerjoin(Team, Team.id == Celebration.team_id)
+)
+_NEWEST_FIRST = (Celebration.published_at.desc(), Celebration.id.desc())
+_WALL_NEWEST = _WALL_POSTS.where(_on_wall()).order_by(*_NEWEST_FIRST)
+# The same statement object each time: SQLAlchemy keeps its cache key on it instead of walking it again.
+_WALL_FIRST_PAGE = _WALL_NEWEST.limit(PAGE_SIZE + 1)
+_VIEWER = bindparam("viewer_id")
+_PAIR_POSTS = _WALL_POSTS.where(
+    # Driven by the viewer's few pairings (an IN subquery), never by a scan of the whole wall.
+    Celebration.pairing_id.in_(
+        select(Pairing.id).where(or_(Pairing.mentor_id == _VIEWER, Pairing.mentee_id == _VIEWER))
+    ),
+    Celebration.status == CelebrationStatus.PUBLISHED,
+    Celebration.audience == CelebrationAudience.PAIR,
+    Celebration.hidden_at.is_(None),
+    Celebration.deleted_at.is_(None),
+).order_by(*_NEWEST_FIRST)
+
+
+def _wall_post(row) -> tuple[WallPost, set[str]]:
+    """The post in a row of _WALL_POSTS, and the viewer's reactions to it."""
+    fields, (subject, author, team), mine = row[:10], row[10:13], row[13:]
+    post = WallPost(*fields, Person(subject), Person(author), TeamName(team) if team is not None else None)
+    return post, {kind for kind, on in zip(REACTIONS, mine, strict=True) if on}
+
+
 def wall_page(viewer: User, *, filters: WallFilters, before: Cursor | None = None, size: int = PAGE_SIZE) -> WallPage:
-    """One page of the wall, newest first, with the viewer's own reactions (two queries, whatever the size).
+    """One page of the wall, newest first, with the viewer's own reactions (one query, whatever the size).
 
     Keyset pagination on (published_at, id): a deep page costs what the first one does.
     """
-    query = (
-        select(Celebration)
-        .options(*_loaded())
-        .where(_on_wall())
-        .order_by(Celebration.published_at.desc(), Celebration.id.desc())
-        .limit(size + 1)
-    )
+    query = _WALL_FIRST_PAGE if size == PAGE_SIZE else _WALL_NEWEST.limit(size + 1)
     if filters.skill:
         query = query.where(Celebration.skill_key == filters.skill)
     if filters.cycle_id:
@@ -605,47 +694,34 @@ def wall_page(viewer: User, *, filters: WallFilters, before: Cursor | None = Non
             Celebration.published_at <= before.published_at,
             or_(Celebration.published_at < before.published_at, Celebration.id < before.id),
         )
-    posts = list(db.session.scalars(query).unique())
+    found = [_wall_post(row) for row in db.session.execute(query, {"viewer_id": viewer.id})]
     next_cursor = None
-    if len(posts) > size:
-        posts = posts[:size]
-        next_cursor = Cursor(posts[-1].published_at, posts[-1].id)
-    return WallPage(posts, next_cursor, my_reactions(viewer, [post.id for post in posts]))
+    if len(found) > size:
+        found = found[:size]
+        next_cursor = Cursor(found[-1][0].published_at, found[-1][0].id)
+    return WallPage([post for post, _ in found], next_cursor, {post.id: mine for post, mine in found if mine})
 
 
-def pair_posts(viewer: User, *, limit: int = 5) -> list[Celebration]:
+def pair_posts(viewer: User, *, limit: int = 5) -> list[WallPost]:
     """The newest posts shared with the viewer's pair only (one query)."""
-    return list(
-        db.session.scalars(
-            select(Celebration)
-            .options(*_loaded())
-            .where(
-                # Driven by the viewer's few pairings (an IN subquery), never by a scan of the whole wall.
-                Celebration.pairing_id.in_(
-                    select(Pairing.id).where(or_(Pairing.mentor_id == viewer.id, Pairing.mentee_id == viewer.id))
-                ),
-                Celebration.status == CelebrationStatus.PUBLISHED,
-                Celebration.audience == CelebrationAudience.PAIR,
-                Celebration.hidden_at.is_(None),
-                Celebration.deleted_at.is_(None),
-            )
-            .order_by(Celebration.published_at.desc(), Celebration.id.desc())
-            .limit(limit)
-        ).unique()
+    rows = db.session.execute(_PAIR_POSTS, {"viewer_id": viewer.id, "limit": limit})
+    return [post for post, _ in map(_wall_post, rows)]
+
+
+_WAITING = (
+    select(func.count())
+    .select_from(Celebration)
+    .where(
+        Celebration.subject_id == bindparam("user_id"),
+        Celebration.status == CelebrationStatus.PROPOSED,
+        Celebration.deleted_at.is_(None),
     )
+)
 
 
 def waiting_count(user: User) -> int:
     """How many proposals and kudos wait for ``user``'s choice."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Celebration)
-        .where(
-            Celebration.subject_id == user.id,
-            Celebration.status == CelebrationStatus.PROPOSED,
-            Celebration.deleted_at.is_(None),
-        )
-    )
+    return db.session.scalar(_WAITING, {"user_id": user.id})
 
 
 @dataclass
@@ -661,7 +737,7 @@ class Total:
         return f"{self.count} {self.many}"
 
 
-@cache.memoize(timeout=LISTS_SECONDS)
+@per_process(LISTS_SECONDS)
 def month_totals(today: date) -> list[Total]:
     """Program-wide totals of this month's wall, by kind (one query, at most once a minute per process). Never per
     person; small counts blur."""
@@ -688,7 +764,7 @@ class Option(NamedTuple):
     name: str
 
 
-@cache.memoize(timeout=LISTS_SECONDS)
+@per_process(LISTS_SECONDS)
 def filter_options() -> tuple[list[Option], list[Option]]:
     """The cycles and teams the wall can be filtered by (two small queries, at most once a minute per process;
     skills come from skill_labels)."""
@@ -697,7 +773,7 @@ def filter_options() -> tuple[list[Option], list[Option]]:
     return [Option(*row) for row in cycles], [Option(*row) for row in teams]
 
 
-def post_version(post: Celebration) -> tuple:
+def post_version(post: Celebration | WallPost) -> tuple:
     """What a post's fragment on the wall shows, for its cache key: it changes whenever the fragment does."""
     team = post.team.name if post.team else None
     counts = (post.clap_count, post.heart_count, post.sparkle_count)
@@ -710,6 +786,13 @@ def post_version(post: Celebration) -> tuple:
         post.author.display_name,
         team,
     )
+
+
+def page_version(page: WallPage) -> tuple:
+    """What a whole page of the wall's list shows (every post's version, the viewer's reactions to it, where the
+    next page starts), for its cache key."""
+    cursor = page.next_cursor.token() if page.next_cursor else None
+    return (cursor, *((post_version(post), *sorted(page.reactions.get(post.id, ()))) for post in page.posts))
 
 
 def my_celebrations(user: User) -> dict[str, list[Celebration]]:

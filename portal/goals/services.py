@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -409,15 +409,9 @@ def goal_views(goal_ids_or_pairing: Pairing | list[int]) -> list[GoalView]:
     return [GoalView(goal, skills[goal.id], comments[goal.id]) for goal in goals]
 
 
-def goal_stamps(pairing: Pairing) -> list[tuple]:
-    """The pairing's goals in the order of ``goal_views``, each as what changes whenever its card changes:
-    (id, version, status, objective title and level, then its milestones' and comments' fingerprints).
-    One query, no ORM objects.
-
-    The goal's version moves with every edit of the goal itself (skills included); milestones and comments
-    are fingerprinted here rather than by touching the goal, so that a tick or a comment never makes the
-    mentee's open edit stale.
-    """
+def _goal_stamps_select():
+    """The select behind goal_stamps, built once (it has seven correlated subqueries: building it and its cache
+    key on every request cost more than running it)."""
     milestones = (
         select(
             func.count(Milestone.id),
@@ -436,28 +430,40 @@ def goal_stamps(pairing: Pairing) -> list[tuple]:
     c_count, c_last = (
         comments.correlate(Goal).with_only_columns(column).scalar_subquery() for column in comments.selected_columns
     )
-    return [
-        tuple(row)
-        for row in db.session.execute(
-            select(
-                Goal.id,
-                Goal.version,
-                Goal.status,
-                Objective.title,
-                Objective.level,
-                m_count,
-                m_last,
-                m_done,
-                m_done_at,
-                m_done_ids,
-                c_count,
-                c_last,
-            )  # fmt: skip
-            .outerjoin(Objective, Objective.id == Goal.objective_id)
-            .where(Goal.pairing_id == pairing.id)
-            .order_by(Goal.status, Goal.due_on, Goal.id)
-        )
-    ]
+    return (
+        select(
+            Goal.id,
+            Goal.version,
+            Goal.status,
+            Objective.title,
+            Objective.level,
+            m_count,
+            m_last,
+            m_done,
+            m_done_at,
+            m_done_ids,
+            c_count,
+            c_last,
+        )  # fmt: skip
+        .outerjoin(Objective, Objective.id == Goal.objective_id)
+        .where(Goal.pairing_id == bindparam("pairing_id"))
+        .order_by(Goal.status, Goal.due_on, Goal.id)
+    )
+
+
+_GOAL_STAMPS = _goal_stamps_select()
+
+
+def goal_stamps(pairing: Pairing) -> list[tuple]:
+    """The pairing's goals in the order of ``goal_views``, each as what changes whenever its card changes:
+    (id, version, status, objective title and level, then its milestones' and comments' fingerprints).
+    One query, no ORM objects.
+
+    The goal's version moves with every edit of the goal itself (skills included); milestones and comments
+    are fingerprinted here rather than by touching the goal, so that a tick or a comment never makes the
+    mentee's open edit stale.
+    """
+    return [tuple(row) for row in db.session.execute(_GOAL_STAMPS, {"pairing_id": pairing.id})]
 
 
 class LazyGoalViews:
@@ -484,6 +490,15 @@ class GoalSummary:
     progress: int
 
 
+_GOAL_SUMMARIES = (
+    select(Goal.id, Goal.pairing_id, Goal.title, func.count(Milestone.id), func.count(Milestone.done_at))
+    .outerjoin(Milestone, Milestone.goal_id == Goal.id)
+    .where(Goal.pairing_id.in_(bindparam("pairing_ids", expanding=True)), Goal.status == GoalStatus.ACTIVE)
+    .group_by(Goal.id, Goal.pairing_id, Goal.title, Goal.due_on)
+    .order_by(Goal.due_on, Goal.id)
+)
+
+
 def goal_summaries(pairing_ids: list[int]) -> list[GoalSummary]:
     """The active goals of these pairings with their progress, soonest due first (one query, no ORM objects).
 
@@ -491,13 +506,7 @@ def goal_summaries(pairing_ids: list[int]) -> list[GoalSummary]:
     """
     if not pairing_ids:
         return []
-    rows = db.session.execute(
-        select(Goal.id, Goal.pairing_id, Goal.title, func.count(Milestone.id), func.count(Milestone.done_at))
-        .outerjoin(Milestone, Milestone.goal_id == Goal.id)
-        .where(Goal.pairing_id.in_(pairing_ids), Goal.status == GoalStatus.ACTIVE)
-        .group_by(Goal.id, Goal.pairing_id, Goal.title, Goal.due_on)
-        .order_by(Goal.due_on, Goal.id)
-    )
+    rows = db.session.execute(_GOAL_SUMMARIES, {"pairing_ids": pairing_ids})
     return [
         GoalSummary(goal_id, pairing_id, title, round(100 * done / total) if total else 0)
         for goal_id, pairing_id, title, total, done in rows

@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 import icalendar
 from flask import current_app
 from merge3 import Merge3
-from sqlalchemy import and_, case, delete, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.clock import utcnow, zone_for
 from portal.database import insert_or_update
 from portal.dates import LocalTimeProblem, format_day, format_when, local, to_utc
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.fragments import cache
+from portal.fragments import per_process
 from portal.models import (
     ActionItem,
     Choice,
@@ -132,7 +132,7 @@ def format_choices() -> list[Choice]:
     )
 
 
-@cache.memoize(timeout=60)
+@per_process(60)
 def format_labels() -> dict[str, str]:
     """Every format key, retired ones included, with its label: old meetings keep their words (read at most once a
     minute per process)."""
@@ -679,51 +679,120 @@ def set_action_done(item: ActionItem, *, done: bool, now: datetime) -> bool:
 
 @dataclass
 class TimelineEntry:
-    meeting: Meeting
+    meeting: Row  # what the timeline shows of the meeting (see _TIMELINE), not the ORM object
     goals: list[str] = field(default_factory=list)
-    reflected: bool = False
-    actions_done: int = 0
-    actions_total: int = 0
+
+    @property
+    def reflected(self) -> bool:
+        return bool(self.meeting.reflected)
+
+    @property
+    def actions_done(self) -> int:
+        return self.meeting.actions_done
+
+    @property
+    def actions_total(self) -> int:
+        return self.meeting.actions_total
+
+    @property
+    def version(self) -> tuple:
+        """What the entry shows, for its fragment's cache key: it changes whenever the entry does."""
+        m = self.meeting
+        return (m.id, m.updated_at, m.notes_version, *self.goals, m.reflected, m.actions_done, m.actions_total)
 
 
-def _search(query, q: str):
-    return query.where(or_(Meeting.topics.icontains(q, autoescape=True), Meeting.notes.icontains(q, autoescape=True)))
+@dataclass(frozen=True)
+class TimelinePage:
+    """Where one page of the timeline sits among all of them (what the pager shows)."""
+
+    page: int
+    total: int
+    per_page: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.per_page)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
 
 
-def timeline_entries(pairing: Pairing, user: User, *, page: int = 1, q: str = ""):
+def _mentions(meeting, q: str):
+    """``meeting``'s topics or notes hold ``q`` (``meeting`` is Meeting or an alias of it)."""
+    return or_(meeting.topics.icontains(q, autoescape=True), meeting.notes.icontains(q, autoescape=True))
+
+
+def _timeline_select(q: str = ""):
+    """A page of the timeline: each row carries the viewer's reflection, the action counts and the number of
+    meetings in all (an uncorrelated subquery, counted once, on the index), so a page is one query plus the goals
+    its meetings moved."""
+    counted = aliased(Meeting)
+    total = select(func.count()).select_from(counted).where(counted.pairing_id == bindparam("pairing_id"))
+    query = select(
+        Meeting.id, Meeting.status, Meeting.starts_at, Meeting.duration_minutes, Meeting.format, Meeting.topics,
+        Meeting.notes, Meeting.change_reason, Meeting.updated_at, Meeting.notes_version,
+        select(Reflection.id)
+        .where(Reflection.meeting_id == Meeting.id, Reflection.author_id == bindparam("user_id"))
+        .exists()
+        .label("reflected"),
+        select(func.count()).where(ActionItem.meeting_id == Meeting.id).scalar_subquery().label("actions_total"),
+        select(func.count(ActionItem.done_at))
+        .where(ActionItem.meeting_id == Meeting.id)
+        .scalar_subquery()
+        .label("actions_done"),
+        (total.where(_mentions(counted, q)) if q else total).scalar_subquery().label("meetings"),
+    ).where(Meeting.pairing_id == bindparam("pairing_id"))  # fmt: skip
+    if q:
+        query = query.where(_mentions(Meeting, q))
+    return (
+        query.order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+# Built once: building a select and its cache key costs more than SQLite takes to run this one. A search builds
+# its own.
+_TIMELINE = _timeline_select()
+_GOALS_MOVED = (
+    select(MeetingGoal.meeting_id, Goal.title)
+    .join(Goal, Goal.id == MeetingGoal.goal_id)
+    .where(MeetingGoal.meeting_id.in_(bindparam("meeting_ids", expanding=True)))
+    .order_by(Goal.title)
+)
+
+
+def timeline_entries(pairing: Pairing, user: User, *, page: int = 1, q: str = "") -> tuple[TimelinePage, list]:
     """One page of the pair's meetings, newest first, optionally only those whose topics or notes hold ``q``.
 
-    Returns (pagination, entries). A fixed number of queries whatever the size of the journal: the page
-    and its count, then the goals, the person's own reflections and the action counts for that page.
+    Returns (pagination, entries). Two queries whatever the size of the journal: the page (with its count, the
+    person's own reflections and the action counts), then the goals its meetings moved. A page past the last
+    one has no entries.
     """
-    query = select(Meeting).where(Meeting.pairing_id == pairing.id)
     q = q.strip()[:SEARCH_MAX]
-    if q:
-        query = _search(query, q)
-    pagination = db.paginate(
-        query.order_by(Meeting.starts_at.desc(), Meeting.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False
-    )
-    entries = {meeting.id: TimelineEntry(meeting) for meeting in pagination.items}
+    query = _timeline_select(q) if q else _TIMELINE
+    rows = db.session.execute(
+        query, {"pairing_id": pairing.id, "user_id": user.id, "limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
+    ).all()
+    pagination = TimelinePage(page, rows[0].meetings if rows else 0)
+    entries = {row.id: TimelineEntry(row) for row in rows}
     if not entries:
         return pagination, []
-    ids = list(entries)
-    for meeting_id, title in db.session.execute(
-        select(MeetingGoal.meeting_id, Goal.title)
-        .join(Goal, Goal.id == MeetingGoal.goal_id)
-        .where(MeetingGoal.meeting_id.in_(ids))
-        .order_by(Goal.title)
-    ):
+    for meeting_id, title in db.session.execute(_GOALS_MOVED, {"meeting_ids": list(entries)}):
         entries[meeting_id].goals.append(title)
-    for meeting_id in db.session.scalars(
-        select(Reflection.meeting_id).where(Reflection.meeting_id.in_(ids), Reflection.author_id == user.id)
-    ):
-        entries[meeting_id].reflected = True
-    for meeting_id, total, done in db.session.execute(
-        select(ActionItem.meeting_id, func.count(), func.count(ActionItem.done_at))
-        .where(ActionItem.meeting_id.in_(ids))
-        .group_by(ActionItem.meeting_id)
-    ):
-        entries[meeting_id].actions_total, entries[meeting_id].actions_done = total, done
     return pagination, list(entries.values())
 
 

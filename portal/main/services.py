@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.goals.services import goal_summaries
 from portal.models import ActionItem, Meeting, MeetingStatus
+
+# Built once, as plain rows of what the page shows: building a select per request cost more than running it.
+_UPCOMING = (
+    select(Meeting.pairing_id, Meeting.starts_at, Meeting.duration_minutes)
+    .where(
+        Meeting.pairing_id.in_(bindparam("pairing_ids", expanding=True)),
+        Meeting.status == MeetingStatus.PLANNED,
+        Meeting.starts_at >= bindparam("now"),
+    )
+    .order_by(Meeting.starts_at)
+)
+_OPEN_ACTIONS = (
+    select(ActionItem.title, ActionItem.due_on)
+    .where(
+        ActionItem.owner_id == bindparam("user_id"),
+        ActionItem.done_at.is_(None),
+        ActionItem.pairing_id.in_(bindparam("pairing_ids", expanding=True)),
+    )
+    .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+    .limit(10)
+)
 
 
 def pair_life(user, pairings) -> dict:
@@ -21,22 +42,9 @@ def pair_life(user, pairings) -> dict:
     goals_by_pairing: dict[int, list] = {}
     for summary in goal_summaries(ids):
         goals_by_pairing.setdefault(summary.pairing_id, []).append(summary)
-    upcoming = db.session.scalars(
-        select(Meeting)
-        .where(
-            Meeting.pairing_id.in_(ids),
-            Meeting.status == MeetingStatus.PLANNED,
-            Meeting.starts_at >= utcnow(),
-        )
-        .order_by(Meeting.starts_at)
-    ).all()
-    next_meetings: dict[int, Meeting] = {}
+    upcoming = db.session.execute(_UPCOMING, {"pairing_ids": ids, "now": utcnow()})
+    next_meetings: dict[int, Row] = {}
     for meeting in upcoming:
         next_meetings.setdefault(meeting.pairing_id, meeting)
-    open_actions = db.session.scalars(
-        select(ActionItem)
-        .where(ActionItem.owner_id == user.id, ActionItem.done_at.is_(None), ActionItem.pairing_id.in_(ids))
-        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-        .limit(10)
-    ).all()
+    open_actions = db.session.execute(_OPEN_ACTIONS, {"user_id": user.id, "pairing_ids": ids}).all()
     return {"goals_by_pairing": goals_by_pairing, "next_meetings": next_meetings, "open_actions": open_actions}

@@ -78,6 +78,10 @@ class Pairing(db.Model):
             postgresql_where=text("status = 'active'"),
         ),
         Index("ix_pairings_mentor", "cycle_id", "mentor_id", "status"),
+        # "This person's pairings" (home, the wall, retrospectives) asks mentor_id = ? OR mentee_id = ?: with an
+        # index on each side SQLite and PostgreSQL read the few rows, not the whole cycle.
+        Index("ix_pairings_mentor_id", "mentor_id"),
+        Index("ix_pairings_mentee_id", "mentee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

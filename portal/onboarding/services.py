@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from portal.clock import utcnow
 from portal.database import insert_or_update
@@ -105,11 +105,13 @@ def load_state(user: User) -> dict[str, StepState]:
     return states
 
 
+# Built once: every home page runs it.
+_STEP_STATUSES = select(ProfileStep.question, ProfileStep.status).where(ProfileStep.user_id == bindparam("user_id"))
+
+
 def progress_for(user: User) -> Progress:
     """How far the person is: counts, the step to resume at, and whether they finished."""
-    statuses = dict(
-        db.session.execute(select(ProfileStep.question, ProfileStep.status).where(ProfileStep.user_id == user.id)).all()
-    )
+    statuses = dict(db.session.execute(_STEP_STATUSES, {"user_id": user.id}).all())
     answered = sum(1 for q in QUESTIONS if statuses.get(q.key) == StepStatus.ANSWERED)
     skipped = sum(1 for q in QUESTIONS if statuses.get(q.key) == StepStatus.SKIPPED)
     # Resume at the first question never reached: a skipped one was a choice, so we do not insist.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from portal.database import insert_or_update
 from portal.errors import NotFound, ValidationFailed
@@ -112,9 +112,16 @@ def update_cycle(cycle: Cycle, data: CycleInput) -> Cycle:
     return cycle
 
 
+# Built once: most pages run these.
+_CURRENT_CYCLE = select(Cycle).where(Cycle.is_current.is_(True))
+_ENROLMENT = select(Enrolment).where(
+    Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.user_id == bindparam("user_id")
+)
+
+
 def current_cycle() -> Cycle | None:
     """The cycle marked current, if any."""
-    return db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True)))
+    return db.session.scalar(_CURRENT_CYCLE)
 
 
 def all_cycles() -> list[Cycle]:
@@ -233,7 +240,7 @@ def enrolment_for(user: User, cycle: Cycle | None) -> Enrolment | None:
     """The person's enrolment in the cycle, if they have one."""
     if cycle is None:
         return None
-    return db.session.scalar(select(Enrolment).where(Enrolment.cycle_id == cycle.id, Enrolment.user_id == user.id))
+    return db.session.scalar(_ENROLMENT, {"cycle_id": cycle.id, "user_id": user.id})
 
 
 def enrol(

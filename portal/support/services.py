@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -450,20 +450,22 @@ def rematch_offered(mentee: User, cycle: Cycle, today: date) -> bool:
     return not (reason == ClosingReason.GOALS_MET and ended_by == mentee.id)
 
 
+# Built once (every home page runs it): building it cost more than running it.
+_ENDED_PAIRINGS = (
+    select(Pairing)
+    .options(joinedload(Pairing.mentor, innerjoin=True), joinedload(Pairing.mentee, innerjoin=True))
+    .where(
+        Pairing.status == PairingStatus.ENDED,
+        (Pairing.mentor_id == bindparam("user_id")) | (Pairing.mentee_id == bindparam("user_id")),
+    )
+    .order_by(Pairing.ended_at.desc())
+    .limit(10)
+)
+
+
 def ended_pairings_of(user: User) -> list[Pairing]:
     """The person's ended pairings, newest first, with both people (their journals stay readable)."""
-    return list(
-        db.session.scalars(
-            select(Pairing)
-            .options(joinedload(Pairing.mentor, innerjoin=True), joinedload(Pairing.mentee, innerjoin=True))
-            .where(
-                Pairing.status == PairingStatus.ENDED,
-                (Pairing.mentor_id == user.id) | (Pairing.mentee_id == user.id),
-            )
-            .order_by(Pairing.ended_at.desc())
-            .limit(10)
-        )
-    )
+    return list(db.session.scalars(_ENDED_PAIRINGS, {"user_id": user.id}))
 
 
 # --- the director as a resource -------------------------------------------------------------------
@@ -701,6 +703,9 @@ def closing_survey_of(pairing: Pairing) -> ClosingSurvey | None:
     return db.session.scalar(select(ClosingSurvey).where(ClosingSurvey.pairing_id == pairing.id))
 
 
+_ANY_HELP = select(HelpRequest.id).where(HelpRequest.user_id == bindparam("user_id")).limit(1)
+
+
 def home_support(user: User, pairings: list[Pairing], *, now: datetime) -> dict:
     """What the home page shows of the back-up plan, in a fixed number of queries.
 
@@ -729,7 +734,7 @@ def home_support(user: User, pairings: list[Pairing], *, now: datetime) -> dict:
     if mine_ended and not any(p.is_mentee(user) for p in pairings):
         cycle = db.session.get(Cycle, mine_ended[0].cycle_id)
         find_another = cycle.is_current and rematch_offered(user, cycle, day)
-    has_help = db.session.scalar(select(HelpRequest.id).where(HelpRequest.user_id == user.id).limit(1)) is not None
+    has_help = db.session.scalar(_ANY_HELP, {"user_id": user.id}) is not None
     return {
         "cards": cards,
         "paused": paused,
