@@ -1,7 +1,7 @@
 """An index on each side of a pairing, so "this person's pairings" reads a few rows, not the whole cycle.
 
 Revision ID: f1pages0010
-Revises: e9register0009
+Revises: f1board0010
 Create Date: 2026-11-30 13:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f1pages0010'
-down_revision = 'e9register0009'
+down_revision = 'f1board0010'
 branch_labels = None
 depends_on = None
 
