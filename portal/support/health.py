@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import String, and_, func, select, type_coerce
+from sqlalchemy import Date, Select, String, and_, bindparam, func, select, type_coerce
 
 from portal.dates import format_day
 from portal.extensions import db
@@ -247,9 +248,8 @@ def facts_for(pairings: list[Pairing], today: date) -> dict[int, PairFacts]:
     number."""
     if not pairings:
         return {}
-    ids = [p.id for p in pairings]
     facts = {p.id: PairFacts(pairing_id=p.id, created_on=utc_day(p.created_at)) for p in pairings}
-    _fill(facts, Pairing.id.in_(ids), today)
+    _fill(facts, _facts_by_id(), {"pairing_ids": list(facts), "today": today})
     add_answers(facts)
     return facts
 
@@ -260,13 +260,23 @@ def facts_for_query(pairs: list[tuple[int, date]], id_query, today: date) -> dic
     list is sent and no ORM object is built per pair."""
     facts = {pairing_id: PairFacts(pairing_id=pairing_id, created_on=started) for pairing_id, started in pairs}
     if facts:
-        _fill(facts, Pairing.id.in_(id_query), today)
+        _fill(facts, _facts_select(Pairing.id.in_(id_query)), {"today": today})
     return facts
 
 
-def _fill(facts: dict[int, PairFacts], chosen, today: date) -> None:
-    """Every fact but the check-in rows, one row per pair: the counts are grouped in the database and joined,
-    so the board reads as many rows as it has pairs, whatever the number of meetings or check-ins."""
+@cache
+def _facts_by_id() -> Select:
+    """``_facts_select`` for a list of pairings, built once: building it cost more than running it on a home
+    page."""
+    return _facts_select(Pairing.id.in_(bindparam("pairing_ids", expanding=True)))
+
+
+def _facts_select(chosen) -> Select:
+    """Every fact but the check-in rows of the pairings ``chosen`` selects, one row per pair (the ``today``
+    parameter says which milestones are overdue and which pauses still run): the counts are grouped in the
+    database and joined, so the board reads as many rows as it has pairs, whatever the number of meetings or
+    check-ins."""
+    today = bindparam("today", type_=Date)
     ids = select(Pairing.id).where(chosen).scalar_subquery()
     overdue = (
         select(Goal.pairing_id, func.count().label("count"))
@@ -319,7 +329,7 @@ def _fill(facts: dict[int, PairFacts], chosen, today: date) -> None:
         .group_by(CheckIn.pairing_id)
         .subquery()
     )
-    rows = db.session.connection().execute(
+    return (
         select(
             Pairing.id,
             PairingActivity.held_meetings,
@@ -340,6 +350,11 @@ def _fill(facts: dict[int, PairFacts], chosen, today: date) -> None:
         .outerjoin(pulse, pulse.c.pairing_id == Pairing.id)
         .where(chosen)
     )
+
+
+def _fill(facts: dict[int, PairFacts], statement: Select, params: dict) -> None:
+    """Put what ``statement`` (a ``_facts_select``) reads into the facts of the pairs it names."""
+    rows = db.session.connection().execute(statement, params)
     for pairing_id, held, first, last, overdue_count, asking_count, until, unfit_id, score in rows:
         found = facts.get(pairing_id)
         if found is None:
@@ -353,18 +368,19 @@ def add_answers(facts: dict[int, PairFacts]) -> None:
     """Read the check-in rows of these pairs into their facts (one query)."""
     if not facts:
         return
-    for row in db.session.connection().execute(
-        select(
-            CheckIn.pairing_id,
-            CheckIn.user_id,
-            CheckIn.round,
-            type_coerce(CheckIn.fit, String),  # looked up below: the enum's own conversion costs more
-            CheckIn.score,
-            CheckIn.answered_at.is_not(None),
-            CheckIn.skipped_at.is_not(None),
-        ).where(CheckIn.pairing_id.in_(list(facts)))
-    ):
+    for row in db.session.connection().execute(_ANSWERS, {"pairing_ids": list(facts)}):
         facts[row[0]].answers.append(Answer(row[1], row[2], FITS.get(row[3]), row[4], bool(row[5]), bool(row[6])))
+
+
+_ANSWERS = select(
+    CheckIn.pairing_id,
+    CheckIn.user_id,
+    CheckIn.round,
+    type_coerce(CheckIn.fit, String),  # looked up above: the enum's own conversion costs more
+    CheckIn.score,
+    CheckIn.answered_at.is_not(None),
+    CheckIn.skipped_at.is_not(None),
+).where(CheckIn.pairing_id.in_(bindparam("pairing_ids", expanding=True)))
 
 
 def utc_moment(value: datetime | str) -> datetime:
