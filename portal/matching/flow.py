@@ -53,6 +53,8 @@ _MARGIN = 3
 # The pool keeps pairs within this much of violating (see _Pricer), and at most this many of them.
 _POOL_MARGIN = 8
 _POOL_LIMIT = 4_000_000
+# Distance of a node no path reaches (far from overflowing when costs are added to it).
+_UNREACHED = np.iinfo(np.int64).max // 4
 # A re-solve keeps the shortlisted pairs whose reduced cost is at most this (see solve).
 _PRUNE = 3
 
@@ -264,8 +266,7 @@ def _potentials(
     Nodes: mentees 0..C-1, mentors C..C+R-1, and one hub standing for both source and sink (their
     potentials are equal once anything flows, and nothing is lost merging them when nothing does).
     The distances from a virtual root joined to every node satisfy d(head) <= d(tail) + cost on every
-    residual arc, which is exactly the reduced-cost condition; Bellman-Ford, vectorised, converges in
-    as many sweeps as the longest shortest path has arcs (a few dozen here). Raises nothing.
+    residual arc, which is exactly the reduced-cost condition (``_distances`` finds them). Raises nothing.
     """
     hub = n_columns + n_rows
     mentor = n_columns + pair_rows
@@ -293,22 +294,9 @@ def _potentials(
     # far more often, which is what keeps the number of rounds small.
     scarce_mentors = int(row_capacity.sum()) < int(column_capacity.sum())
     source, target = (head, tail) if scarce_mentors else (tail, head)
-    order = np.argsort(target, kind="stable")
-    source, target, cost = source[order], target[order], cost[order]
-    nodes, starts = np.unique(target, return_index=True)
-    unreached = np.iinfo(np.int64).max // 4
-    distance = np.full(hub + 1, unreached, dtype=np.int64)
-    distance[hub] = 0
-    for _ in range(hub + 2):
-        if not len(starts):
-            break
-        best = np.minimum.reduceat(distance[source] + cost, starts)
-        improved = best < distance[nodes]
-        if not improved.any():
-            break
-        distance[nodes[improved]] = best[improved]
+    distance = _distances(hub + 1, hub, source, target, cost)
     # Only people with no listed pair at all are out of reach: potential 0, like the hub.
-    distance[distance >= unreached // 2] = 0
+    distance[distance >= _UNREACHED // 2] = 0
     if scarce_mentors:
         u, v = np.maximum(0, -distance[:n_columns]), np.maximum(0, distance[n_columns:hub])
     else:
@@ -317,6 +305,39 @@ def _potentials(
     u[column_capacity == 0] = top
     v[row_capacity == 0] = top
     return Certificate(u=u, v=v)
+
+
+def _distances(n: int, root: int, source: np.ndarray, target: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Shortest distances from ``root`` over arcs source -> target (no negative cycle), ``_UNREACHED`` if none.
+
+    Bellman-Ford that relaxes only the arcs out of the nodes whose distance fell in the last step: after
+    an optimal flow most distances settle within a few steps, so this does a few times the work of one
+    sweep over every arc instead of one sweep per step. Raises RuntimeError on a negative cycle (which
+    an optimal flow's residual network cannot have).
+    """
+    order = np.argsort(source, kind="stable")
+    source, target, cost = source[order], target[order], cost[order]
+    first = np.searchsorted(source, np.arange(n + 1))
+    distance = np.full(n, _UNREACHED, dtype=np.int64)
+    distance[root] = 0
+    frontier = np.array([root], dtype=np.intp)
+    for _ in range(n + 1):
+        starts = first[frontier]
+        counts = first[frontier + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return distance
+        # The out-arcs of every frontier node, as one array of arc indexes.
+        arcs = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        heads = target[arcs]
+        reached = distance[source[arcs]] + cost[arcs]
+        better = reached < distance[heads]
+        if not better.any():
+            return distance
+        heads, reached = heads[better], reached[better]
+        np.minimum.at(distance, heads, reached)
+        frontier = _distinct(heads)
+    raise RuntimeError("The residual network has a negative cycle.")
 
 
 def _min_cost_flow(
