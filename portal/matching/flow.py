@@ -408,27 +408,35 @@ def _min_cost_flow(
     row_capacity: np.ndarray,
     column_capacity: np.ndarray,
 ) -> np.ndarray:
-    """Which listed pairs an optimal flow uses (a boolean per pair). Raises RuntimeError if OR-Tools fails."""
+    """Which listed pairs an optimal flow uses (a boolean per pair). Raises RuntimeError if OR-Tools fails.
+
+    Only the people with a listed pair become nodes: a re-solve's pruned shortlist leaves many out,
+    and the solver's time grows with the nodes as well as the arcs.
+    """
+    mentees, mentee_node = _compact(pair_columns, n_columns)
+    mentors, mentor_node = _compact(pair_rows, n_rows)
+    n_mentees, n_mentors = len(mentees), len(mentors)
     flow = min_cost_flow.SimpleMinCostFlow()
-    source, sink = n_columns + n_rows, n_columns + n_rows + 1
-    supply = int(column_capacity.sum())
+    source, sink = n_mentees + n_mentors, n_mentees + n_mentors + 1
+    wanted, room = column_capacity[mentees], row_capacity[mentors]
+    supply = int(min(wanted.sum(), room.sum()))
     pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        pair_columns.astype(np.int32),
-        (n_columns + pair_rows).astype(np.int32),
+        mentee_node.astype(np.int32),
+        (n_mentees + mentor_node).astype(np.int32),
         np.ones(len(pair_rows), dtype=np.int64),
         -gain.astype(np.int64),
     )
     flow.add_arcs_with_capacity_and_unit_cost(
-        np.full(n_columns, source, dtype=np.int32),
-        np.arange(n_columns, dtype=np.int32),
-        column_capacity.astype(np.int64),
-        np.zeros(n_columns, dtype=np.int64),
+        np.full(n_mentees, source, dtype=np.int32),
+        np.arange(n_mentees, dtype=np.int32),
+        wanted.astype(np.int64),
+        np.zeros(n_mentees, dtype=np.int64),
     )
     flow.add_arcs_with_capacity_and_unit_cost(
-        np.arange(n_columns, n_columns + n_rows, dtype=np.int32),
-        np.full(n_rows, sink, dtype=np.int32),
-        row_capacity.astype(np.int64),
-        np.zeros(n_rows, dtype=np.int64),
+        np.arange(n_mentees, n_mentees + n_mentors, dtype=np.int32),
+        np.full(n_mentors, sink, dtype=np.int32),
+        room.astype(np.int64),
+        np.zeros(n_mentors, dtype=np.int64),
     )
     # Nobody has to be matched: the rest of the supply goes straight to the sink at no cost.
     flow.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
@@ -438,6 +446,15 @@ def _min_cost_flow(
     if status != flow.OPTIMAL:
         raise RuntimeError(f"The min-cost flow solver stopped with status {status}.")
     return flow.flows(np.asarray(pair_arcs, dtype=np.int32)) > 0
+
+
+def _compact(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ids among ``ids`` (each below ``n``), sorted, and each id's position among them."""
+    present = np.zeros(n, dtype=bool)
+    present[ids] = True
+    distinct = np.flatnonzero(present)
+    position = np.cumsum(present) - 1
+    return distinct, position[ids]
 
 
 class _Listed:
