@@ -400,12 +400,42 @@ def _sizes(sets: Sequence[frozenset[str]]) -> np.ndarray:
     return np.fromiter((len(chosen) for chosen in sets), dtype=np.float32, count=len(sets))
 
 
-def _positions(people: Sequence[Person]) -> dict[int, list[int]]:
-    """Where each person id sits; a list, so that a repeated id is still excluded everywhere."""
-    found: dict[int, list[int]] = {}
-    for index, person in enumerate(people):
-        found.setdefault(person.id, []).append(index)
-    return found
+class _Positions:
+    """Where each person id sits: ``get`` gives every index of an id, so a repeated id is still excluded
+    everywhere. One int per person, not a list: a list each for a whole cohort measured as a full
+    garbage collection in the middle of matching. Raises nothing.
+    """
+
+    def __init__(self, people: Sequence[Person]) -> None:
+        ids = [person.id for person in people]
+        self.first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1), strict=True))
+        self.more: dict[int, list[int]] = {}
+        if len(self.first) != len(ids):
+            for index, person_id in enumerate(ids):
+                if index != self.first[person_id]:
+                    self.more.setdefault(person_id, [self.first[person_id]]).append(index)
+
+    def get(self, person_id: int, default: Sequence[int] = ()) -> Sequence[int]:
+        if person_id in self.more:
+            return self.more[person_id]
+        index = self.first.get(person_id)
+        return default if index is None else (index,)
+
+    def keys(self):
+        return self.first.keys()
+
+    def __getitem__(self, person_id: int) -> Sequence[int]:
+        found = self.get(person_id, None)
+        if found is None:
+            raise KeyError(person_id)
+        return found
+
+    def __contains__(self, person_id: int) -> bool:
+        return person_id in self.first
+
+
+def _positions(people: Sequence[Person]) -> _Positions:
+    return _Positions(people)
 
 
 class MentorRows:
