@@ -48,8 +48,11 @@ from ortools.graph.python import min_cost_flow
 
 # Rows of a dense matrix checked at a time: a few megabytes of int32 scratch whatever the cohort.
 _CHECK_CELLS = 1 << 20
-# How close to violating a pair may be and still join the shortlist (see _dense_violations).
-_MARGIN = 3
+# How close to violating a pair may be and still join the shortlist (see _dense_violations), at most
+# this many pairs per person; beyond that, each row's and each column's this many most violated pairs.
+_MARGIN = 6
+_BUDGET = 10
+_DEPTH = 3
 # Distance of a node no path reaches (far from overflowing when costs are added to it).
 _UNREACHED = np.iinfo(np.int64).max // 4
 # A re-solve keeps the shortlisted pairs whose reduced cost is at most this (see solve).
@@ -193,9 +196,10 @@ def _dense_violations(
     Every allowed pair that is not chosen and whose slack score - (u + v) is at least -``margin``
     (violators have slack >= 0): the potentials move a little between rounds, so the pairs just short
     of violating now are the likely violators of the next round. When there are more than ``budget``
-    of those (early rounds, with rough potentials), only the most violated pair of each row and of
-    each column, as column generation prices in. None at all when nothing violates. With ``limit``,
-    at most that many violators, and the scan stops at the first block that has one. ``floored`` says
+    of those (early rounds, with rough potentials), only the ``_DEPTH`` most violated pairs of each
+    row and of each column (several each: measured to save rounds over one each). None at all when
+    nothing violates. With ``limit``, at most that many violators, and the scan stops at the first
+    block that has one. ``floored`` says
     that every pair not allowed already holds a value below -``margin`` (``_allowed_only``), which
     saves the scan a few operations per cell. The chosen pairs are set aside in place for the scan and
     put back before returning.
@@ -205,7 +209,7 @@ def _dense_violations(
     if n_rows == 0 or n_columns == 0:
         return empty, empty
     if budget is None:
-        budget = 4 * (n_rows + n_columns)
+        budget = _BUDGET * (n_rows + n_columns)
     saved = scores[rows, columns].copy()
     scores[rows, columns] = -(margin + 1)
     try:
@@ -220,8 +224,8 @@ def _dense_violations(
         # each row's and each column's most violated pair of every later block.
         found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         near, violated = 0, False
-        column_value = np.full(n_columns, -1, dtype=kind)
-        column_best = np.full(n_columns, -1, dtype=np.intp)
+        column_values = np.full((_DEPTH, n_columns), -1, dtype=kind)
+        column_rows = np.full((_DEPTH, n_columns), -1, dtype=np.intp)
         for lo in range(0, n_rows, step):
             hi = min(n_rows, lo + step)
             block, d, m = scores[lo:hi], slack[: hi - lo], mask[: hi - lo]
@@ -244,37 +248,65 @@ def _dense_violations(
                 violated = violated or bool((values >= 0).any())
                 found.append((found_rows + lo, found_columns, values))
                 continue
-            at = d.argmax(axis=1)
-            value = d[np.arange(hi - lo), at]
-            hit = np.flatnonzero(value >= 0)
-            found.append((hit + lo, at[hit], value[hit]))
-            best = d.max(axis=0)
-            hit = np.flatnonzero(best > column_value)
-            if len(hit):
-                column_value[hit] = best[hit]
-                column_best[hit] = d[:, hit].argmax(axis=0) + lo
+            # Each column's best few in this block, merged into its best few so far; then each row's
+            # best few (a row lies wholly in one block). Each pick is set aside for the next.
+            lowest = np.iinfo(kind).min
+            for _ in range(_DEPTH):
+                best = d.max(axis=0)
+                hit = np.flatnonzero(best > column_values[-1])
+                if not len(hit):
+                    break
+                at = d[:, hit].argmax(axis=0)
+                _insert(column_values, column_rows, hit, best[hit], at + lo)
+                d[at, hit] = lowest
+                violated = True
+            everyone = np.arange(hi - lo)
+            for _ in range(_DEPTH):
+                at = d.argmax(axis=1)
+                value = d[everyone, at]
+                hit = np.flatnonzero(value >= 0)
+                if not len(hit):
+                    break
+                found.append((hit + lo, at[hit], value[hit]))
+                d[hit, at[hit]] = lowest
                 violated = True
     finally:
         scores[rows, columns] = saved
     if not violated:
         return empty, empty
-    hit = np.flatnonzero(column_value >= 0)
-    found.append((column_best[hit], hit, column_value[hit]))
+    for values, at in zip(column_values, column_rows, strict=True):
+        hit = np.flatnonzero(values >= 0)
+        found.append((at[hit], hit, values[hit]))
     found_rows, found_columns, values = (np.concatenate([part[k] for part in found]) for k in range(3))
     if near <= budget:
         return found_rows.astype(np.intp), found_columns.astype(np.intp)
-    # Over budget: each row's and each column's most violated pair among the candidates.
+    # Over budget: each row's and each column's few most violated pairs among the candidates.
     keep = values >= 0
     found_rows, found_columns, values = found_rows[keep], found_columns[keep], values[keep]
-    by_row = np.lexsort((-values, found_rows))
-    by_row = by_row[np.concatenate([[True], found_rows[by_row][1:] != found_rows[by_row][:-1]])]
-    by_column = np.lexsort((-values, found_columns))
-    by_column = by_column[np.concatenate([[True], found_columns[by_column][1:] != found_columns[by_column][:-1]])]
-    keys = _distinct(
-        np.concatenate([found_rows[by_row], found_rows[by_column]]).astype(np.int64) * n_columns
-        + np.concatenate([found_columns[by_row], found_columns[by_column]])
-    )
+    picked = np.concatenate([_best_few(found_rows, values), _best_few(found_columns, values)])
+    keys = _distinct(found_rows[picked].astype(np.int64) * n_columns + found_columns[picked])
     return (keys // n_columns).astype(np.intp), (keys % n_columns).astype(np.intp)
+
+
+def _insert(values: np.ndarray, rows: np.ndarray, columns: np.ndarray, value: np.ndarray, row: np.ndarray) -> None:
+    """Put (value, row) into each of these columns' best few (``values`` descending down each column)."""
+    old_values, old_rows = values[:, columns], rows[:, columns]
+    place = (old_values >= value[None, :]).sum(axis=0)
+    depth = np.arange(len(values))[:, None]
+    below = depth > place
+    values[:, columns] = np.where(
+        depth < place, old_values, np.where(below, np.roll(old_values, 1, axis=0), value[None, :])
+    )
+    rows[:, columns] = np.where(depth < place, old_rows, np.where(below, np.roll(old_rows, 1, axis=0), row[None, :]))
+
+
+def _best_few(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Indexes of the ``_DEPTH`` largest values of each group (ties by position). Raises nothing."""
+    order = np.lexsort((-values.astype(np.int64), groups))
+    sorted_groups = groups[order]
+    starts = np.concatenate([[True], sorted_groups[1:] != sorted_groups[:-1]])
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    return order[np.arange(len(order)) - first < _DEPTH]
 
 
 def _floor(block: np.ndarray, min_score: int, floor: int, out: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -516,7 +548,7 @@ def _price(
     near = near[~_member(scores.rows[near], scores.columns[near], rows, columns, len(u))]
     if not (slack[near] >= 0).any():
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-    budget = 4 * (len(u) + len(v))
+    budget = _BUDGET * (len(u) + len(v))
     if len(near) > budget:
         near = near[np.argsort(-slack[near], kind="stable")[:budget]]
     return scores.rows[near].astype(np.intp), scores.columns[near].astype(np.intp)
