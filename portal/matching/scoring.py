@@ -57,6 +57,7 @@ is to the nearest whole number, halves to even.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -137,7 +138,9 @@ def is_allowed(mentee: Person, mentor: Person, *, forbidden: Collection[tuple[in
 # One pair, in plain Python
 
 
+@functools.lru_cache(maxsize=4096)
 def _ratio(shared: int, denominator: int) -> np.float32:
+    # Cached: the counts are small, and a numpy scalar division costs far more than a lookup.
     return _F32(shared) / _F32(denominator)
 
 
@@ -235,6 +238,7 @@ def _label(labels: Labels | None, list_name: str, key: str) -> str:
     return key.replace("_", " ")
 
 
+@functools.lru_cache(maxsize=4096)
 def _lower_first(text: str) -> str:
     # Leave acronyms such as "AI" or "UX research" alone.
     if len(text) > 1 and text[1].isupper():
@@ -341,11 +345,12 @@ def _reasons(
     audience: str = "mentee",
 ) -> tuple[str, ...]:
     by_name = dict(zip(COMPONENTS, components, strict=True))
-    weight = dict(zip(COMPONENTS, scaled, strict=True))
-    ranked = sorted(_REASON_ORDER, key=lambda name: (-float(by_name[name] * weight[name]), _REASON_ORDER.index(name)))
+    adds = {name: float(value * weight) for name, value, weight in zip(COMPONENTS, components, scaled, strict=True)}
+    # sorted() is stable and _REASON_ORDER lists the tie order, so equal contributions keep it.
+    ranked = sorted(_REASON_ORDER, key=lambda name: -adds[name])
     reasons: list[str] = []
     for name in ranked:
-        if float(by_name[name] * weight[name]) <= 0:
+        if adds[name] <= 0:
             break
         text = _reason(name, mentee, mentor, float(by_name[name]), labels, audience)
         if text:
