@@ -35,6 +35,7 @@ from portal.matching.scoring import (
     MentorRows,
     explain,
     gain_matrix,
+    pair_parts,
     scaled_weights,
 )
 
@@ -155,10 +156,13 @@ def assign(
     order = np.lexsort((solution.rows, solution.columns))
     pair_columns, pair_rows = solution.columns[order], solution.rows[order]
     pair_scores = gains[pair_rows, pair_columns].tolist()
+    values, adds = pair_parts(rows, pair_rows, columns, pair_columns, weights)
     mentor_people, mentee_people = rows.people, people
     matches = [
-        explain(mentee_people[mentee], mentor_people[mentor], scaled, labels, score)
-        for mentee, mentor, score in zip(pair_columns.tolist(), pair_rows.tolist(), pair_scores, strict=True)
+        explain(mentee_people[mentee], mentor_people[mentor], scaled, labels, score, parts)
+        for mentee, mentor, score, parts in zip(
+            pair_columns.tolist(), pair_rows.tolist(), pair_scores, zip(values, adds, strict=True), strict=True
+        )
     ]
     taken = np.bincount(pair_rows, minlength=len(slots))
     open_mentors = _RoomOutside(rows.people, [1] * len(slots))

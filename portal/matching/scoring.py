@@ -220,10 +220,22 @@ def reasons_for(
     return _reasons(mentee, mentor, _components(mentee, mentor), scaled, labels, audience)
 
 
-def explain(mentee: Person, mentor: Person, scaled: np.ndarray, labels: Labels | None, score: int) -> Match:
-    """A ``Match`` for a pair the vectorised path already scored, with its reasons. Raises nothing."""
-    components = _components(mentee, mentor)
-    return Match(mentee.id, mentor.id, score, _reasons(mentee, mentor, components, scaled, labels))
+def explain(
+    mentee: Person,
+    mentor: Person,
+    scaled: np.ndarray,
+    labels: Labels | None,
+    score: int,
+    parts: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> Match:
+    """A ``Match`` for a pair the vectorised path already scored, with its reasons.
+
+    ``parts`` is the pair's (components, weighted components) from ``pair_parts`` when the caller has
+    them; otherwise they are worked out here. Raises nothing.
+    """
+    if parts is None:
+        return Match(mentee.id, mentor.id, score, _reasons(mentee, mentor, _components(mentee, mentor), scaled, labels))
+    return Match(mentee.id, mentor.id, score, _ranked_reasons(mentee, mentor, *parts, labels))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -344,15 +356,29 @@ def _reasons(
     labels: Labels | None,
     audience: str = "mentee",
 ) -> tuple[str, ...]:
-    by_name = dict(zip(COMPONENTS, components, strict=True))
-    adds = {name: float(value * weight) for name, value, weight in zip(COMPONENTS, components, scaled, strict=True)}
+    values = [float(value) for value in components]
+    adds = [float(value * weight) for value, weight in zip(components, scaled, strict=True)]
+    return _ranked_reasons(mentee, mentor, values, adds, labels, audience)
+
+
+def _ranked_reasons(
+    mentee: Person,
+    mentor: Person,
+    values: Sequence[float],
+    adds: Sequence[float],
+    labels: Labels | None,
+    audience: str = "mentee",
+) -> tuple[str, ...]:
+    """Up to three reasons from the components (``values``) and what each adds to the score (``adds``)."""
+    by_name = dict(zip(COMPONENTS, values, strict=True))
+    added = dict(zip(COMPONENTS, adds, strict=True))
     # sorted() is stable and _REASON_ORDER lists the tie order, so equal contributions keep it.
-    ranked = sorted(_REASON_ORDER, key=lambda name: -adds[name])
+    ranked = sorted(_REASON_ORDER, key=lambda name: -added[name])
     reasons: list[str] = []
     for name in ranked:
-        if adds[name] <= 0:
+        if added[name] <= 0:
             break
-        text = _reason(name, mentee, mentor, float(by_name[name]), labels, audience)
+        text = _reason(name, mentee, mentor, by_name[name], labels, audience)
         if text:
             reasons.append(text)
             if len(reasons) == 3:
@@ -762,3 +788,39 @@ def score_matrix(
     """
     rows = MentorRows(mentors)
     return gain_matrix(rows, MenteeColumns(mentees, rows), weights, forbidden=forbidden).T
+
+
+def pair_parts(
+    mentors: MentorRows, rows: np.ndarray, mentees: MenteeColumns, columns: np.ndarray, weights: Weights
+) -> tuple[list[list[float]], list[list[float]]]:
+    """For each pair (rows[k], columns[k]): its six components and what each adds to the score.
+
+    The same float32 operations as ``_score_block`` (and so as ``_components``), on the pairs alone:
+    ``explain`` takes them instead of working each pair out in Python. Raises nothing.
+    """
+
+    def shared(name: str) -> np.ndarray:
+        both = mentors.masks[name][rows] & mentees.masks[name][:, columns].T
+        return _bit_count(both, np.empty(both.shape, dtype=np.uint8)).sum(axis=1, dtype=np.uint8).astype(_F32)
+
+    def overlap(name: str, found: np.ndarray) -> np.ndarray:
+        smaller = np.maximum(np.minimum(mentors.sizes[name][rows], mentees.sizes[name][columns]), _ONE)
+        return found / smaller
+
+    interests, experiences = shared("interests"), shared("experiences")
+    logistics = np.minimum(shared("formats"), _ONE) * _HALF + mentees.half_time[mentors.times[rows], columns]
+    background = interests + experiences
+    either = np.maximum(mentors.n_background[rows] + mentees.n_background[columns] - background, _ONE)
+    perspective = background / either * mentees.slope[columns] + mentees.offset[columns]
+    values = np.stack(
+        [
+            overlap("values", shared("values")),
+            overlap("interests", interests),
+            overlap("experiences", experiences),
+            shared("skills") / mentees.n_grow[columns],
+            logistics,
+            perspective,
+        ],
+        axis=1,
+    )
+    return values.tolist(), (values * scaled_weights(weights)[None, :]).tolist()

@@ -19,6 +19,7 @@ from portal.matching import (
     Weights,
     assign,
     is_allowed,
+    reasons_for,
     recommend,
     score_matrix,
     score_pair,
@@ -61,6 +62,8 @@ def test_assignment_is_optimal_and_keeps_every_rule(cohort: Cohort):
         mentee, slot = mentees[match.mentee_id], slots[match.mentor_id]
         assert is_allowed(mentee, slot.person, forbidden=cohort.forbidden)
         assert match.score == score_pair(mentee, slot.person, cohort.weights).score
+        # The reasons come from components worked out for all pairs at once; they must read as one pair's.
+        assert match.reasons == reasons_for(mentee, slot.person, cohort.weights)
         assert len(match.reasons) <= 3 and all(match.reasons)
     for mentor_id, count in Counter(match.mentor_id for match in result.matches).items():
         slot = slots[mentor_id]
