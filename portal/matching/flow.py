@@ -196,11 +196,11 @@ def _dense_violations(
     Every allowed pair that is not chosen and whose slack score - (u + v) is at least -``margin``
     (violators have slack >= 0): the potentials move a little between rounds, so the pairs just short
     of violating now are the likely violators of the next round. When there are more than ``budget``
-    of those (early rounds, with rough potentials), only the ``_DEPTH`` most violated pairs of each
+    of those (early rounds, with rough potentials), only the ``_DEPTH`` pairs of largest slack of each
     row and of each column (several each: measured to save rounds over one each). None at all when
     nothing violates. With ``limit``, at most that many violators, and the scan stops at the first
-    block that has one. ``floored`` says
-    that every pair not allowed already holds a value below -``margin`` (``_allowed_only``), which
+    block that has one. ``floored`` says that every pair not allowed already holds a value below
+    -``margin`` (``_allowed_only``), which
     saves the scan a few operations per cell. The chosen pairs are set aside in place for the scan and
     put back before returning.
     """
@@ -224,7 +224,7 @@ def _dense_violations(
         # each row's and each column's most violated pair of every later block.
         found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         near, violated = 0, False
-        column_values = np.full((_DEPTH, n_columns), -1, dtype=kind)
+        column_values = np.full((_DEPTH, n_columns), -(margin + 1), dtype=kind)
         column_rows = np.full((_DEPTH, n_columns), -1, dtype=np.intp)
         for lo in range(0, n_rows, step):
             hi = min(n_rows, lo + step)
@@ -259,30 +259,28 @@ def _dense_violations(
                 at = d[:, hit].argmax(axis=0)
                 _insert(column_values, column_rows, hit, best[hit], at + lo)
                 d[at, hit] = lowest
-                violated = True
+                violated = violated or bool((best[hit] >= 0).any())
             everyone = np.arange(hi - lo)
             for _ in range(_DEPTH):
                 at = d.argmax(axis=1)
                 value = d[everyone, at]
-                hit = np.flatnonzero(value >= 0)
+                hit = np.flatnonzero(value >= -margin)
                 if not len(hit):
                     break
                 found.append((hit + lo, at[hit], value[hit]))
                 d[hit, at[hit]] = lowest
-                violated = True
+                violated = violated or bool((value[hit] >= 0).any())
     finally:
         scores[rows, columns] = saved
     if not violated:
         return empty, empty
     for values, at in zip(column_values, column_rows, strict=True):
-        hit = np.flatnonzero(values >= 0)
+        hit = np.flatnonzero(values >= -margin)
         found.append((at[hit], hit, values[hit]))
     found_rows, found_columns, values = (np.concatenate([part[k] for part in found]) for k in range(3))
     if near <= budget:
         return found_rows.astype(np.intp), found_columns.astype(np.intp)
     # Over budget: each row's and each column's few most violated pairs among the candidates.
-    keep = values >= 0
-    found_rows, found_columns, values = found_rows[keep], found_columns[keep], values[keep]
     picked = np.concatenate([_best_few(found_rows, values), _best_few(found_columns, values)])
     keys = _distinct(found_rows[picked].astype(np.int64) * n_columns + found_columns[picked])
     return (keys // n_columns).astype(np.intp), (keys % n_columns).astype(np.intp)
