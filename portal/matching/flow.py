@@ -200,9 +200,8 @@ def _dense_violations(
     row and of each column (several each: measured to save rounds over one each). None at all when
     nothing violates. With ``limit``, at most that many violators, and the scan stops at the first
     block that has one. ``floored`` says that every pair not allowed already holds a value below
-    -``margin`` (``_allowed_only``), which
-    saves the scan a few operations per cell. The chosen pairs are set aside in place for the scan and
-    put back before returning.
+    -``margin`` (``_allowed_only``), which saves the scan a few operations per cell. The chosen pairs
+    are set aside in place for the scan and put back before returning.
     """
     n_rows, n_columns = scores.shape
     empty = np.empty(0, dtype=np.intp)
