@@ -30,7 +30,8 @@ A shortlist (each mentee's best mentors and each mentor's best mentees, gathered
 OR-Tools' ``SimpleMinCostFlow`` as source -> mentee -> mentor -> sink, with a bypass from source to sink
 so that nobody has to be matched. The potentials come from shortest paths in the residual network of
 that flow. Checking them over every allowed pair finds the pairs the shortlist missed that could still
-improve the total; those are added and the flow is solved again, until the check passes. OR-Tools has
+improve the total; those and the pairs just short of violating (while there are many, each row's and
+each column's few best) are added and the flow is solved again, until the check passes. OR-Tools has
 no warm start, so each re-solve keeps only the pairs the current flow uses and those whose reduced cost
 is near zero (a much smaller network). Each check is one pass over the whole matrix in int16, a block
 of rows at a time (``_dense_violations``): a few plain array operations per cell, no sorting. The check
