@@ -15,12 +15,16 @@ changes versus building it again. Each size runs in ``--runs`` fresh processes (
 median is printed with the machine's load average at the time: the machine may be shared, so figures
 taken while it is busy are slower than the code is. Not a test: it prints and never fails.
 
-    .venv/bin/python benchmarks/matching.py [--sizes large,cohort] [--runs 5] [--seed 7]
+    .venv/bin/python benchmarks/matching.py [--sizes large,cohort] [--runs 5] [--seed 7] [--against DIR]
+
+``--against DIR`` also measures the checkout in DIR (say ``/work/main``) with the same data, alternating
+run by run, so that a before and an after share the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -34,7 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# ``--code DIR`` (given to child processes by ``--against``) measures another checkout's portal package.
+_CODE = sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv else str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, _CODE)
 
 from portal.matching import MentorIndex, MentorSlot, Person, Weights, assign, recommend, solve  # noqa: E402
 from portal.matching.scoring import MenteeColumns, MentorRows, gain_matrix  # noqa: E402
@@ -124,6 +130,18 @@ def _scores(mentees, mentors, forbidden):
     return gains, np.array([slot.open_slots for slot in open_slots])
 
 
+def _settle() -> None:
+    """A full garbage collection before the clock starts.
+
+    Building a synthetic cohort leaves some hundred thousand new objects (people and their sets) that
+    the collector has not yet looked at; whatever runs next pays for that look, a full collection of
+    0.1 to 0.5 s that lands inside matching or not depending on where the allocation counters stand.
+    timeit switches the collector off for the same reason; here it stays on, so collections that
+    matching's own allocations cause are still counted.
+    """
+    gc.collect()
+
+
 def run_large(name: str, seed: int) -> dict:
     n_mentees, n_mentors = SIZES[name]
     mentees, mentors, forbidden = Cohort(seed).build(n_mentees, n_mentors)
@@ -134,6 +152,7 @@ def run_large(name: str, seed: int) -> dict:
             stages.setdefault("reasons", time.perf_counter())
         stages.setdefault(stage, time.perf_counter())
 
+    _settle()
     load = os.getloadavg()[0]
     start = time.perf_counter()
     result = assign(mentees, mentors, forbidden=forbidden, min_score=MIN_SCORE, progress=progress)
@@ -174,6 +193,7 @@ def run_cohort(seed: int) -> dict:
     mentors = [MentorSlot(cohort.person(1_000_000 + n, mentor=True), free_slots=3) for n in range(1, n_mentors + 1)]
     gains, room = _scores(mentees, mentors, frozenset())
     wanted = np.full(n_mentees, 3)
+    _settle()
     load = os.getloadavg()[0]
     start = time.perf_counter()
     solution = solve(gains, row_capacity=room, column_capacity=wanted, min_score=MIN_SCORE)
@@ -230,6 +250,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
+    parser.add_argument("--against", help="another checkout to measure alternately, such as /work/main")
     args = parser.parse_args()
     if args.child:
         kind, _, name = args.child.partition(":")
@@ -244,15 +266,24 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    def child(what: str) -> dict:
+    def child(what: str, code: str = _CODE) -> dict:
         # A fresh interpreter per measurement: ru_maxrss is the peak of the whole process.
         output = subprocess.run(
-            [sys.executable, __file__, "--seed", str(args.seed), "--child", what],
+            [sys.executable, __file__, "--seed", str(args.seed), "--child", what, "--code", code],
             capture_output=True,
             text=True,
             check=True,
         )
         return json.loads(output.stdout)
+
+    codes = {_CODE: "this checkout"} | ({args.against: args.against} if args.against else {})
+
+    def alternating(what: str) -> dict[str, list[dict]]:
+        runs: dict[str, list[dict]] = {code: [] for code in codes}
+        for _ in range(args.runs):
+            for code in codes:
+                runs[code].append(child(what, code))
+        return runs
 
     def median(runs: list[dict], key: str) -> float:
         return statistics.median(run[key] for run in runs)
@@ -260,33 +291,35 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}. Medians of {args.runs} fresh processes.")
     for name in args.sizes.split(","):
         if name == "cohort":
-            runs = [child("cohort") for _ in range(args.runs)]
             print()
             print("1,000 mentees x 1,000 mentors, capacity 3 on both sides: the assignment alone")
-            print(f"  loads at each run: {_loads(runs)}")
-            print(
-                f"  {median(runs, 'seconds'):.3f} s (fastest {min(r['seconds'] for r in runs):.3f}), "
-                f"{runs[0]['pairs']:,} pairs, {runs[0]['rounds']} rounds, "
-                f"proved optimal over every pair: {all(r['proved'] for r in runs)}"
-            )
+            for code, runs in alternating("cohort").items():
+                print(f"  {codes[code]}: loads at each run: {_loads(runs)}")
+                print(
+                    f"    {median(runs, 'seconds'):.3f} s (fastest {min(r['seconds'] for r in runs):.3f}), "
+                    f"{runs[0]['pairs']:,} pairs, {runs[0]['rounds']} rounds, "
+                    f"proved optimal over every pair: {all(r['proved'] for r in runs)}"
+                )
             continue
         n_mentees, n_mentors = SIZES[name]
-        runs = [child(f"assign:{name}") for _ in range(args.runs)]
+        measured = alternating(f"assign:{name}")
         exact = child(f"exact:{name}")
         print()
-        print(f"{n_mentees:,} mentees x {n_mentors:,} mentors ({runs[0]['seats']:,} seats), minimum score {MIN_SCORE}:")
+        seats = measured[_CODE][0]["seats"]
+        print(f"{n_mentees:,} mentees x {n_mentors:,} mentors ({seats:,} seats), minimum score {MIN_SCORE}:")
         print("  scoring, assignment and reasons (assign end to end)")
-        print(f"  loads at each run: {_loads(runs)}")
-        print(
-            f"  {median(runs, 'seconds'):.2f} s (fastest {min(r['seconds'] for r in runs):.2f}): "
-            f"scoring {median(runs, 'scoring'):.2f}, assignment {median(runs, 'assignment'):.2f}, "
-            f"reasons {median(runs, 'reasons'):.2f}; peak {median(runs, 'peak_mb'):.0f} MB"
-        )
-        same = all(r["gain"] == exact["gain"] for r in runs)
-        print(
-            f"  {runs[0]['matched']:,} matched, total score {runs[0]['total']:,}; total of (score + 1) "
-            f"{runs[0]['gain']:,}, exact solver {exact['gain']:,}: {'equal' if same else 'DIFFERENT'}"
-        )
+        for code, runs in measured.items():
+            print(f"  {codes[code]}: loads at each run: {_loads(runs)}")
+            print(
+                f"    {median(runs, 'seconds'):.2f} s (fastest {min(r['seconds'] for r in runs):.2f}): "
+                f"scoring {median(runs, 'scoring'):.2f}, assignment {median(runs, 'assignment'):.2f}, "
+                f"reasons {median(runs, 'reasons'):.2f}; peak {median(runs, 'peak_mb'):.0f} MB"
+            )
+            same = all(r["gain"] == exact["gain"] for r in runs)
+            print(
+                f"    {runs[0]['matched']:,} matched, total score {runs[0]['total']:,}; total of (score + 1) "
+                f"{runs[0]['gain']:,}, exact solver {exact['gain']:,}: {'equal' if same else 'DIFFERENT'}"
+            )
     r = child("recommend")
     print()
     print("recommend() for one mentee against 3,000 mentors, 200 mentees (milliseconds)")

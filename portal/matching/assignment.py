@@ -35,6 +35,7 @@ from portal.matching.scoring import (
     MentorRows,
     explain,
     gain_matrix,
+    pair_parts,
     scaled_weights,
 )
 
@@ -151,22 +152,30 @@ def assign(
     report("assigning", 0.9)
 
     scaled = scaled_weights(weights)
-    pairs = sorted(zip(solution.columns.tolist(), solution.rows.tolist(), strict=True))
+    # In (mentee, mentor) order, sorted as arrays: a tuple per pair would only feed the garbage collector.
+    order = np.lexsort((solution.rows, solution.columns))
+    pair_columns, pair_rows = solution.columns[order], solution.rows[order]
+    pair_scores = gains[pair_rows, pair_columns].tolist()
+    values, adds = pair_parts(rows, pair_rows, columns, pair_columns, weights)
+    mentor_people, mentee_people = rows.people, people
     matches = [
-        explain(people[mentee], rows.people[mentor], scaled, labels, int(gains[mentor, mentee]))
-        for mentee, mentor in pairs
+        explain(mentee_people[mentee], mentor_people[mentor], scaled, labels, score, parts)
+        for mentee, mentor, score, parts in zip(
+            pair_columns.tolist(), pair_rows.tolist(), pair_scores, zip(values, adds, strict=True), strict=True
+        )
     ]
-    taken = Counter(mentor for _, mentor in pairs)
+    taken = np.bincount(pair_rows, minlength=len(slots))
     open_mentors = _RoomOutside(rows.people, [1] * len(slots))
     open_written = _RoomOutside(rows.people, [int(WRITTEN in slot.person.formats) for slot in slots])
-    left = _RoomOutside(rows.people, [int(room[row]) - taken[row] for row in range(len(slots))])
-    matched = {mentee for mentee, _ in pairs}
-    alone = [column for column in range(len(people)) if column not in matched]
+    left = _RoomOutside(rows.people, (room - taken).tolist())
+    matched = np.zeros(len(people), dtype=bool)
+    matched[pair_columns] = True
+    alone = np.flatnonzero(~matched)
     # The best allowed score of each mentee left out tells "nobody allowed" from "nobody good enough".
     best = gains[:, alone].max(axis=0, initial=-1) if len(slots) else np.full(len(alone), -1)
     unmatched = {
         people[column].id: _unmatched_reason(people[column], int(score), min_score, open_mentors, open_written, left)
-        for column, score in zip(alone, best.tolist(), strict=True)
+        for column, score in zip(alone.tolist(), best.tolist(), strict=True)
     }
     report("assigning", 1.0)
     return Assignment(matches=matches, unmatched=unmatched, certificate=solution.certificate)

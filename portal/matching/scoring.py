@@ -57,6 +57,7 @@ is to the nearest whole number, halves to even.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -137,7 +138,9 @@ def is_allowed(mentee: Person, mentor: Person, *, forbidden: Collection[tuple[in
 # One pair, in plain Python
 
 
+@functools.lru_cache(maxsize=4096)
 def _ratio(shared: int, denominator: int) -> np.float32:
+    # Cached: the counts are small, and a numpy scalar division costs far more than a lookup.
     return _F32(shared) / _F32(denominator)
 
 
@@ -217,10 +220,22 @@ def reasons_for(
     return _reasons(mentee, mentor, _components(mentee, mentor), scaled, labels, audience)
 
 
-def explain(mentee: Person, mentor: Person, scaled: np.ndarray, labels: Labels | None, score: int) -> Match:
-    """A ``Match`` for a pair the vectorised path already scored, with its reasons. Raises nothing."""
-    components = _components(mentee, mentor)
-    return Match(mentee.id, mentor.id, score, _reasons(mentee, mentor, components, scaled, labels))
+def explain(
+    mentee: Person,
+    mentor: Person,
+    scaled: np.ndarray,
+    labels: Labels | None,
+    score: int,
+    parts: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> Match:
+    """A ``Match`` for a pair the vectorised path already scored, with its reasons.
+
+    ``parts`` is the pair's (components, weighted components) from ``pair_parts`` when the caller has
+    them; otherwise they are worked out here. Raises nothing.
+    """
+    if parts is None:
+        return Match(mentee.id, mentor.id, score, _reasons(mentee, mentor, _components(mentee, mentor), scaled, labels))
+    return Match(mentee.id, mentor.id, score, _ranked_reasons(mentee, mentor, *parts, labels))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -235,6 +250,7 @@ def _label(labels: Labels | None, list_name: str, key: str) -> str:
     return key.replace("_", " ")
 
 
+@functools.lru_cache(maxsize=4096)
 def _lower_first(text: str) -> str:
     # Leave acronyms such as "AI" or "UX research" alone.
     if len(text) > 1 and text[1].isupper():
@@ -340,14 +356,29 @@ def _reasons(
     labels: Labels | None,
     audience: str = "mentee",
 ) -> tuple[str, ...]:
-    by_name = dict(zip(COMPONENTS, components, strict=True))
-    weight = dict(zip(COMPONENTS, scaled, strict=True))
-    ranked = sorted(_REASON_ORDER, key=lambda name: (-float(by_name[name] * weight[name]), _REASON_ORDER.index(name)))
+    values = [float(value) for value in components]
+    adds = [float(value * weight) for value, weight in zip(components, scaled, strict=True)]
+    return _ranked_reasons(mentee, mentor, values, adds, labels, audience)
+
+
+def _ranked_reasons(
+    mentee: Person,
+    mentor: Person,
+    values: Sequence[float],
+    adds: Sequence[float],
+    labels: Labels | None,
+    audience: str = "mentee",
+) -> tuple[str, ...]:
+    """Up to three reasons from the components (``values``) and what each adds to the score (``adds``)."""
+    by_name = dict(zip(COMPONENTS, values, strict=True))
+    added = dict(zip(COMPONENTS, adds, strict=True))
+    # sorted() is stable and _REASON_ORDER lists the tie order, so equal contributions keep it.
+    ranked = sorted(_REASON_ORDER, key=lambda name: -added[name])
     reasons: list[str] = []
     for name in ranked:
-        if float(by_name[name] * weight[name]) <= 0:
+        if added[name] <= 0:
             break
-        text = _reason(name, mentee, mentor, float(by_name[name]), labels, audience)
+        text = _reason(name, mentee, mentor, by_name[name], labels, audience)
         if text:
             reasons.append(text)
             if len(reasons) == 3:
@@ -400,12 +431,42 @@ def _sizes(sets: Sequence[frozenset[str]]) -> np.ndarray:
     return np.fromiter((len(chosen) for chosen in sets), dtype=np.float32, count=len(sets))
 
 
-def _positions(people: Sequence[Person]) -> dict[int, list[int]]:
-    """Where each person id sits; a list, so that a repeated id is still excluded everywhere."""
-    found: dict[int, list[int]] = {}
-    for index, person in enumerate(people):
-        found.setdefault(person.id, []).append(index)
-    return found
+class _Positions:
+    """Where each person id sits: ``get`` gives every index of an id, so a repeated id is still excluded
+    everywhere. One int per person, not a list: a list each for a whole cohort measured as a full
+    garbage collection in the middle of matching. Raises nothing.
+    """
+
+    def __init__(self, people: Sequence[Person]) -> None:
+        ids = [person.id for person in people]
+        self.first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1), strict=True))
+        self.more: dict[int, list[int]] = {}
+        if len(self.first) != len(ids):
+            for index, person_id in enumerate(ids):
+                if index != self.first[person_id]:
+                    self.more.setdefault(person_id, [self.first[person_id]]).append(index)
+
+    def get(self, person_id: int, default: Sequence[int] = ()) -> Sequence[int]:
+        if person_id in self.more:
+            return self.more[person_id]
+        index = self.first.get(person_id)
+        return default if index is None else (index,)
+
+    def keys(self):
+        return self.first.keys()
+
+    def __getitem__(self, person_id: int) -> Sequence[int]:
+        found = self.get(person_id, None)
+        if found is None:
+            raise KeyError(person_id)
+        return found
+
+    def __contains__(self, person_id: int) -> bool:
+        return person_id in self.first
+
+
+def _positions(people: Sequence[Person]) -> _Positions:
+    return _Positions(people)
 
 
 class MentorRows:
@@ -548,8 +609,15 @@ class MenteeColumns:
         # Row t is half the time closeness of a mentor with time index t to each mentee.
         self.half_time = np.ascontiguousarray(_HALF_TIME[:, times])
         perspective = [p.perspective for p in people]
-        self.different = np.array([p == DIFFERENT for p in perspective], dtype=bool)
-        self.indifferent = np.array([p not in (DIFFERENT, LIKE_ME) for p in perspective], dtype=bool)
+        # The perspective is slope x similarity + offset, each step exact in float32: 1 - sim for
+        # "different", sim for "like me", 0.5 otherwise. (Arithmetic rather than masked writes, which
+        # measured some thirty times slower.)
+        self.slope = np.array(
+            [-1 if p == DIFFERENT else 1 if p == LIKE_ME else 0 for p in perspective], dtype=np.float32
+        )
+        self.offset = np.array(
+            [1 if p == DIFFERENT else 0 if p == LIKE_ME else 0.5 for p in perspective], dtype=np.float32
+        )
         self.excluded = [(other, column) for column, person in enumerate(self.people) for other in person.excluded]
 
     def __len__(self) -> int:
@@ -627,8 +695,8 @@ def _score_block(r: MentorRows, lo: int, hi: int, m: MenteeColumns, w: np.ndarra
     np.subtract(c, a, out=c)
     np.maximum(c, _ONE, out=c)
     np.divide(a, c, out=a)
-    np.subtract(_ONE, a, out=a, where=m.different[None, :])
-    np.copyto(a, _HALF, where=m.indifferent[None, :])
+    np.multiply(a, m.slope[None, :], out=a)
+    np.add(a, m.offset[None, :], out=a)
     np.multiply(a, w[5], out=a)
     np.add(total, a, out=total)
     np.rint(total, out=total)
@@ -691,7 +759,11 @@ def gain_matrix(
         _score_block(mentors, lo, hi, mentees, w, scratch)
         out = gains[lo:hi]
         np.copyto(out, scratch.total[: hi - lo], casting="unsafe")
-        np.copyto(out, -1, where=scratch.blocked[: hi - lo])
+        # -1 where blocked: (score + 1) x allowed - 1, as arithmetic (a masked write is far slower).
+        allowed = np.logical_not(scratch.blocked[: hi - lo], out=scratch.blocked[: hi - lo]).view(np.int8)
+        np.add(out, 1, out=out)
+        np.multiply(out, allowed, out=out)
+        np.subtract(out, 1, out=out)
         if shortlist is not None:
             shortlist.add(lo, out)
         # About ten reports in all: a caller may write each one to the database.
@@ -716,3 +788,39 @@ def score_matrix(
     """
     rows = MentorRows(mentors)
     return gain_matrix(rows, MenteeColumns(mentees, rows), weights, forbidden=forbidden).T
+
+
+def pair_parts(
+    mentors: MentorRows, rows: np.ndarray, mentees: MenteeColumns, columns: np.ndarray, weights: Weights
+) -> tuple[list[list[float]], list[list[float]]]:
+    """For each pair (rows[k], columns[k]): its six components and what each adds to the score.
+
+    The same float32 operations as ``_score_block`` (and so as ``_components``), on the pairs alone:
+    ``explain`` takes them instead of working each pair out in Python. Raises nothing.
+    """
+
+    def shared(name: str) -> np.ndarray:
+        both = mentors.masks[name][rows] & mentees.masks[name][:, columns].T
+        return _bit_count(both, np.empty(both.shape, dtype=np.uint8)).sum(axis=1, dtype=np.uint8).astype(_F32)
+
+    def overlap(name: str, found: np.ndarray) -> np.ndarray:
+        smaller = np.maximum(np.minimum(mentors.sizes[name][rows], mentees.sizes[name][columns]), _ONE)
+        return found / smaller
+
+    interests, experiences = shared("interests"), shared("experiences")
+    logistics = np.minimum(shared("formats"), _ONE) * _HALF + mentees.half_time[mentors.times[rows], columns]
+    background = interests + experiences
+    either = np.maximum(mentors.n_background[rows] + mentees.n_background[columns] - background, _ONE)
+    perspective = background / either * mentees.slope[columns] + mentees.offset[columns]
+    values = np.stack(
+        [
+            overlap("values", shared("values")),
+            overlap("interests", interests),
+            overlap("experiences", experiences),
+            shared("skills") / mentees.n_grow[columns],
+            logistics,
+            perspective,
+        ],
+        axis=1,
+    )
+    return values.tolist(), (values * scaled_weights(weights)[None, :]).tolist()

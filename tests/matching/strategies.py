@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 from dataclasses import dataclass, replace
 
 from hypothesis import strategies as st
@@ -113,9 +115,15 @@ def cohorts(draw: st.DrawFn, max_mentees: int = 6, max_mentors: int = 4) -> Coho
     return Cohort(mentees, mentors, forbidden, draw(weights))
 
 
-def brute_force_best(cohort: Cohort) -> int:
-    """The largest total of (score + 1) over every feasible assignment, by trying them all."""
+def brute_force_best(cohort: Cohort, wanted: dict[int, int] | None = None) -> int:
+    """The largest total of (score + 1) over every feasible assignment, by trying them all.
+
+    ``wanted`` maps a mentee id to how many mentors they would like (1 when absent); a mentee gets
+    each mentor at most once. The search remembers each (mentee, seats left) state, so two-sided
+    capacities stay quick at these sizes.
+    """
     mentees, slots = cohort.mentees, cohort.mentors
+    wanted = wanted or {}
     gain = [
         [
             score_pair(mentee, slot.person, cohort.weights).score + 1
@@ -125,17 +133,18 @@ def brute_force_best(cohort: Cohort) -> int:
         ]
         for mentee in mentees
     ]
-    room = [0 if slot.paused else max(0, slot.free_slots) for slot in slots]
+    room = tuple(0 if slot.paused else max(0, slot.free_slots) for slot in slots)
 
-    def best(i: int) -> int:
+    @functools.cache
+    def best(i: int, room: tuple[int, ...]) -> int:
         if i == len(mentees):
             return 0
-        found = best(i + 1)  # leave mentee i unmatched
-        for j, value in enumerate(gain[i]):
-            if value is not None and room[j] > 0:
-                room[j] -= 1
-                found = max(found, value + best(i + 1))
-                room[j] += 1
+        allowed = [j for j, value in enumerate(gain[i]) if value is not None and room[j] > 0]
+        found = 0
+        for size in range(min(wanted.get(mentees[i].id, 1), len(allowed)) + 1):
+            for chosen in itertools.combinations(allowed, size):
+                left = tuple(seats - (j in chosen) for j, seats in enumerate(room))
+                found = max(found, sum(gain[i][j] for j in chosen) + best(i + 1, left))
         return found
 
-    return best(0)
+    return best(0, room)

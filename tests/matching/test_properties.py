@@ -19,6 +19,7 @@ from portal.matching import (
     Weights,
     assign,
     is_allowed,
+    reasons_for,
     recommend,
     score_matrix,
     score_pair,
@@ -61,6 +62,8 @@ def test_assignment_is_optimal_and_keeps_every_rule(cohort: Cohort):
         mentee, slot = mentees[match.mentee_id], slots[match.mentor_id]
         assert is_allowed(mentee, slot.person, forbidden=cohort.forbidden)
         assert match.score == score_pair(mentee, slot.person, cohort.weights).score
+        # The reasons come from components worked out for all pairs at once; they must read as one pair's.
+        assert match.reasons == reasons_for(mentee, slot.person, cohort.weights)
         assert len(match.reasons) <= 3 and all(match.reasons)
     for mentor_id, count in Counter(match.mentor_id for match in result.matches).items():
         slot = slots[mentor_id]
@@ -158,28 +161,74 @@ def _random_cohort(seed: int, n_mentees: int, n_mentors: int) -> Cohort:
     return Cohort(mentees, mentors, forbidden, Weights())
 
 
-@pytest.mark.parametrize(("seed", "n_mentees", "n_mentors"), [(1, 120, 30), (2, 40, 35), (3, 90, 45)])
-def test_assignment_matches_a_linear_programme_on_larger_cohorts(seed, n_mentees, n_mentors):
+@pytest.mark.parametrize(
+    ("seed", "n_mentees", "n_mentors", "most_wanted", "min_score"),
+    [
+        (1, 120, 30, 1, 0),
+        (2, 40, 35, 1, 0),
+        (3, 90, 45, 1, 30),
+        (4, 90, 45, 3, 0),
+        (5, 60, 60, 3, 30),
+        (6, 150, 20, 2, 0),
+    ],
+)
+def test_assignment_matches_a_linear_programme_on_larger_cohorts(seed, n_mentees, n_mentors, most_wanted, min_score):
     # Too big to try every assignment; the b-matching LP has integral optima, so HiGHS gives the optimum.
+    # most_wanted > 1 is the two-sided case: each mentee wants up to that many mentors, each once.
     cohort = _random_cohort(seed, n_mentees, n_mentors)
+    rng = random.Random(seed)
+    wanted = {mentee.id: rng.randint(0, most_wanted) for mentee in cohort.mentees}
     pairs = [
-        (i, j, score_pair(mentee, slot.person).score + 1)
+        (i, j, score + 1)
         for i, mentee in enumerate(cohort.mentees)
         for j, slot in enumerate(cohort.mentors)
-        if slot.open_slots > 0 and is_allowed(mentee, slot.person, forbidden=cohort.forbidden)
+        if slot.open_slots > 0
+        and is_allowed(mentee, slot.person, forbidden=cohort.forbidden)
+        and (score := score_pair(mentee, slot.person).score) >= min_score
     ]
     constraints = lil_array((n_mentees + n_mentors, len(pairs)))
     for k, (i, j, _) in enumerate(pairs):
         constraints[i, k] = 1
         constraints[n_mentees + j, k] = 1
-    room = [1] * n_mentees + [slot.open_slots for slot in cohort.mentors]
+    room = [wanted[mentee.id] for mentee in cohort.mentees] + [slot.open_slots for slot in cohort.mentors]
     optimum = linprog(
         [-gain for _, _, gain in pairs], A_ub=constraints.tocsr(), b_ub=room, bounds=(0, 1), method="highs"
     )
 
-    result = assign(cohort.mentees, cohort.mentors, forbidden=cohort.forbidden)
+    result = assign(cohort.mentees, cohort.mentors, forbidden=cohort.forbidden, min_score=min_score, wanted=wanted)
+
     assert _internal_total(result) == round(-optimum.fun)
-    assert len(result.matches) + len(result.unmatched) == n_mentees
+    made = [(match.mentee_id, match.mentor_id) for match in result.matches]
+    assert len(made) == len(set(made)), "a pair was made twice"
+    for mentee_id, count in Counter(mentee for mentee, _ in made).items():
+        assert count <= wanted[mentee_id]
+    slots = {slot.person.id: slot for slot in cohort.mentors}
+    for mentor_id, count in Counter(mentor for _, mentor in made).items():
+        assert count <= slots[mentor_id].open_slots
+    assert {mentee for mentee, _ in made} | set(result.unmatched) == {mentee.id for mentee in cohort.mentees}
+
+
+@fast
+@given(cohorts(), st.data())
+def test_mentees_wanting_several_mentors_get_the_optimum_with_each_mentor_once(cohort: Cohort, data):
+    wanted = {mentee.id: data.draw(st.integers(0, 3)) for mentee in cohort.mentees}
+
+    result = assign(cohort.mentees, cohort.mentors, weights=cohort.weights, forbidden=cohort.forbidden, wanted=wanted)
+
+    assert _internal_total(result) == brute_force_best(cohort, wanted)
+    made = [(match.mentee_id, match.mentor_id) for match in result.matches]
+    assert len(made) == len(set(made)), "a mentee got the same mentor twice"
+    mentees = {person.id: person for person in cohort.mentees}
+    slots = {slot.person.id: slot for slot in cohort.mentors}
+    for match in result.matches:
+        assert is_allowed(mentees[match.mentee_id], slots[match.mentor_id].person, forbidden=cohort.forbidden)
+        assert match.score == score_pair(mentees[match.mentee_id], slots[match.mentor_id].person, cohort.weights).score
+    for mentee_id, count in Counter(mentee for mentee, _ in made).items():
+        assert count <= wanted[mentee_id]
+    for mentor_id, count in Counter(mentor for _, mentor in made).items():
+        assert count <= slots[mentor_id].open_slots
+    assert {mentee for mentee, _ in made} | set(result.unmatched) == set(mentees)
+    assert not {mentee for mentee, _ in made} & set(result.unmatched)
 
 
 @fast
