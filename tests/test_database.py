@@ -184,3 +184,8 @@ def test_what_a_reading_request_writes_on_postgresql_still_rolls_back_as_a_whole
     with postgresql_connection.begin():  # outside a request: an ordinary transaction again
         assert postgresql_connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
         assert _in_a_transaction(postgresql_connection)
+
+
+def test_postgresql_commits_like_sqlite_without_waiting_for_the_disk(postgresql_connection):
+    # The durability SQLite has with WAL and synchronous=NORMAL; POSTGRES_SYNCHRONOUS_COMMIT=on waits instead.
+    assert postgresql_connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
