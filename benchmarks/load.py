@@ -6,7 +6,9 @@ use the portal for --duration seconds with a realistic mix: home, the wall, the 
 their version (partners write the same notes, so conflicts happen), goal edits, milestone and action-item ticks
 and reactions. Every answered write is recorded; at the end the database is checked against them.
 
-Prints requests, req/s, p50/p95/p99, 5xx, "database is locked" lines in the server log, and lost writes.
+Prints requests, req/s, p50/p95/p99, the CPU each request cost gunicorn, the PostgreSQL backends and this client
+(with the load average: the three share the machine), 5xx, "database is locked" lines in the server log, and lost
+writes.
 Bounded in time (--duration) and count (--max-requests); it only ever talks to 127.0.0.1.
 
     .venv/bin/python benchmarks/load.py                        # 100 users, 5 minutes, SQLite
