@@ -6,7 +6,9 @@ use the portal for --duration seconds with a realistic mix: home, the wall, the 
 their version (partners write the same notes, so conflicts happen), goal edits, milestone and action-item ticks
 and reactions. Every answered write is recorded; at the end the database is checked against them.
 
-Prints requests, req/s, p50/p95/p99, 5xx, "database is locked" lines in the server log, and lost writes.
+Prints requests, req/s, p50/p95/p99, the CPU each request cost gunicorn, the PostgreSQL backends and this client
+(with the load average: the three share the machine), 5xx, "database is locked" lines in the server log, and lost
+writes.
 Bounded in time (--duration) and count (--max-requests); it only ever talks to 127.0.0.1.
 
     .venv/bin/python benchmarks/load.py                        # 100 users, 5 minutes, SQLite
@@ -332,6 +334,70 @@ def lost_writes(url: str, record: Record) -> list[str]:
     return lost
 
 
+def cpu_seconds(pids) -> float:
+    """User plus system CPU seconds the processes ``pids`` have used so far (Linux /proc; 0 for one gone)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def server_pids(server: subprocess.Popen) -> list[int]:
+    """The gunicorn master and its workers."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
+                children.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return [server.pid, *children]
+
+
+def database_pids(url: str) -> list[int]:
+    """The PostgreSQL backends serving the scratch database (none for SQLite, which runs inside gunicorn)."""
+    if not url.startswith("postgresql"):
+        return []
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        ).scalars()
+        pids = list(pids)
+    engine.dispose()
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent by the web server, the database server and this client between ``start`` and ``stop``."""
+
+    def __init__(self, server: subprocess.Popen, url: str):
+        self.server, self.url = server, url
+        self.used = {"gunicorn": 0.0, "postgres": 0.0, "client": 0.0}
+
+    def _now(self) -> dict:
+        return {
+            "gunicorn": cpu_seconds(server_pids(self.server)),
+            "postgres": cpu_seconds(database_pids(self.url)),
+            "client": time.process_time(),
+        }
+
+    def start(self) -> None:
+        self.begun = self._now()
+
+    def stop(self) -> None:
+        # Backends that connected during the run count from zero; the load average is the machine's, all of it.
+        ended = self._now()
+        self.used = {name: ended[name] - self.begun[name] for name in ended}
+        self.load = os.getloadavg()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -367,7 +433,7 @@ def serve(url: str, redis_url: str | None, workers: int, instance: Path, log: Pa
     raise SystemExit("gunicorn did not start; see " + str(log))
 
 
-async def crowd(base: str, world: World, users: int, duration: float, max_requests: int, think: float):
+async def crowd(base: str, world: World, users: int, duration: float, max_requests: int, think: float, meter=None):
     """Sign everyone in, then let them act for ``duration`` seconds; (record of the timed part, its seconds)."""
     record, budget, clock = Record(), [max_requests], {"deadline": 0.0}
     gate, ready = asyncio.Semaphore(8), asyncio.Event()
@@ -383,11 +449,16 @@ async def crowd(base: str, world: World, users: int, duration: float, max_reques
     signed_in = Record(timings=list(record.timings), statuses=Counter(record.statuses), errors=Counter(record.errors))
     record.timings.clear()
     record.statuses.clear()
+    if meter:
+        meter.start()
     started = time.monotonic()
     clock["deadline"] = started + duration
     ready.set()
     await asyncio.gather(*people)
-    return record, time.monotonic() - started, signed_in
+    elapsed = time.monotonic() - started
+    if meter:
+        meter.stop()
+    return record, elapsed, signed_in
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -419,9 +490,10 @@ def main() -> int:
         world = seed(url, users, instance)
         log = Path(folder) / "gunicorn.log"
         server, base = serve(url, args.redis_url, args.workers, instance, log)
+        meter = CpuMeter(server, url)
         try:
             record, elapsed, signed_in = asyncio.run(
-                crowd(base, world, users, args.duration, args.max_requests, args.think)
+                crowd(base, world, users, args.duration, args.max_requests, args.think, meter)
             )
         finally:
             server.terminate()
@@ -439,6 +511,11 @@ def main() -> int:
     if total:
         p50, p95, p99 = (1000 * percentile(record.timings, share) for share in (0.5, 0.95, 0.99))
         print(f"  p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms")
+    if total:
+        shares = ", ".join(f"{name} {1000 * seconds / total:.1f}" for name, seconds in meter.used.items())
+        busy = sum(meter.used.values()) / elapsed
+        print(f"  CPU ms per request: {shares} (these three busy {busy:.2f} of {os.cpu_count()} cores)")
+    print(f"  load average {' '.join(f'{value:.1f}' for value in meter.load)} at the end")
     print(f"  statuses {dict(sorted(record.statuses.items()))}, client errors {dict(record.errors)}")
     writes = len(record.notes) + len(record.goals) + len(record.ticks) + sum(record.reactions.values())
     print(f"  answered writes {writes}: notes {len(record.notes)}, goals {len(record.goals)}, "

@@ -125,7 +125,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_login(app: Flask) -> None:
+    from portal.database import READ_ONLY_METHODS
     from portal.models import User
+    from portal.notifications.services import user_with_unread_count
 
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to see that page."
@@ -136,7 +138,11 @@ def _register_login(app: Flask) -> None:
         # The id carries the session epoch: signing out everywhere bumps it and old cookies stop working.
         try:
             raw_id, raw_epoch = user_id.split(":")
-            user = db.session.get(User, int(raw_id))
+            if request.method in READ_ONLY_METHODS:
+                # A page: its navigation's unread count comes in the same query (one round trip, not two).
+                user = user_with_unread_count(int(raw_id))
+            else:
+                user = db.session.get(User, int(raw_id))
         except ValueError:
             return None
         if user is None or user.session_epoch != int(raw_epoch):

@@ -130,3 +130,62 @@ def test_an_idle_connection_that_went_away_is_replaced_not_used():
 
     with pytest.raises(DisconnectionError):
         _ping_when_idle(_Connection(fails=True), _Record(idle_seconds=60), None)
+
+
+@pytest.fixture
+def postgresql_connection(app):
+    """A connection of its own to the PostgreSQL test database, with an empty temporary table ``t``."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (run with TEST_DATABASE_URL)")
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        with connection.begin():
+            connection.exec_driver_sql("CREATE TEMPORARY TABLE t (n INTEGER)")
+        yield connection
+    engine.dispose()
+
+
+def _in_a_transaction(connection) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return connection.connection.dbapi_connection.info.transaction_status != TransactionStatus.IDLE
+
+
+def test_a_page_read_on_postgresql_pays_no_begin_and_no_commit(app, postgresql_connection):
+    with app.test_request_context("/", method="GET"), postgresql_connection.begin():
+        assert postgresql_connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+        assert not _in_a_transaction(postgresql_connection)
+
+
+@pytest.mark.parametrize(
+    ("method", "statement"),
+    [
+        ("POST", "SELECT count(*) FROM t"),
+        ("GET", "SELECT n FROM t FOR UPDATE"),
+        ("GET", "INSERT INTO t VALUES (1)"),
+    ],
+)
+def test_writes_and_row_locks_on_postgresql_run_inside_a_transaction(app, postgresql_connection, method, statement):
+    with app.test_request_context("/", method=method), postgresql_connection.begin():
+        postgresql_connection.exec_driver_sql(statement)
+        assert _in_a_transaction(postgresql_connection)
+
+
+def test_what_a_reading_request_writes_on_postgresql_still_rolls_back_as_a_whole(app, postgresql_connection):
+    with app.test_request_context("/", method="GET"):
+        transaction = postgresql_connection.begin()
+        postgresql_connection.exec_driver_sql("SELECT count(*) FROM t")
+        postgresql_connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        postgresql_connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+        transaction.rollback()
+    with postgresql_connection.begin():  # outside a request: an ordinary transaction again
+        assert postgresql_connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+        assert _in_a_transaction(postgresql_connection)
+
+
+def test_postgresql_commits_like_sqlite_without_waiting_for_the_disk(postgresql_connection):
+    # The durability SQLite has with WAL and synchronous=NORMAL; POSTGRES_SYNCHRONOUS_COMMIT=on waits instead.
+    assert postgresql_connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"

@@ -175,3 +175,40 @@ def test_a_notice_links_to_an_endpoint_built_without_a_request(app):
     with app.app_context():  # as a job in the worker: no request to build URLs from
         note = notify(person, "Your goal has a new comment.", endpoint="goals.show", goal_id=5)
         assert note.link == "/goals/5" == path_for("goals.show", goal_id=5)
+
+
+def test_the_unread_count_read_with_the_user_follows_what_the_request_then_writes(app):
+    from portal.notifications.services import mark_all_read, unread_count, user_with_unread_count
+
+    user = make_user()
+    notify(user, "Something new.")
+    db.session.commit()
+    with app.test_request_context("/", method="GET"):
+        assert unread_count(user_with_unread_count(user.id)) == 1
+        notify(user, "And something newer.")
+        db.session.flush()
+        assert unread_count(user) == 2
+        mark_all_read(user)
+        assert unread_count(user) == 0
+
+
+def test_a_page_reads_the_signed_in_user_and_the_unread_count_in_one_query(client):
+    from sqlalchemy import event
+
+    user = make_user()
+    notify(user, "Something new.")
+    db.session.commit()
+    login_as(client, user)
+    statements = []
+
+    def keep(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "after_cursor_execute", keep)
+    try:
+        page = client.get("/notifications/preferences").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", keep)
+    assert '1<span class="visually-hidden"> unread</span>' in page
+    counts = [statement for statement in statements if "count(*)" in statement and "notifications" in statement]
+    assert len(counts) == 1 and "FROM users" in counts[0]

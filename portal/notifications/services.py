@@ -11,8 +11,9 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import func, select, update
+from flask import current_app, g, has_request_context
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -143,12 +144,50 @@ def queue_email(
 
 
 def unread_count(user: User) -> int:
-    """How many of the user's notifications are unread."""
+    """How many of the user's notifications are unread.
+
+    Within a request, the figure read together with the signed-in user (``user_with_unread_count``) while
+    the request has written nothing since; otherwise a query of its own.
+    """
+    known = g.get("unread_notifications") if has_request_context() else None
+    if known is not None and known[0] == user.id:
+        return known[1]
     return db.session.scalar(
         select(func.count())
         .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
+
+
+def user_with_unread_count(user_id: int) -> User | None:
+    """The user with ``user_id`` (None when there is none), their unread count read in the same query.
+
+    Every page's navigation shows the count, so reading both at once saves each page a round trip to the
+    database. The count is kept for ``unread_count`` until the request writes anything.
+    """
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(User, unread).where(User.id == user_id)).first()
+    if row is None:
+        return None
+    g.unread_notifications = (row[0].id, row[1])
+    return row[0]
+
+
+@event.listens_for(Session, "after_flush")
+def _written_rows_make_the_count_unknown(session, flush_context) -> None:
+    if has_request_context():
+        g.pop("unread_notifications", None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _written_statements_make_the_count_unknown(state) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and has_request_context():
+        g.pop("unread_notifications", None)
 
 
 def notifications_page(user: User, page: int):
