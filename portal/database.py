@@ -13,11 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
 SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "30000"))
-# PostgreSQL's synchronous_commit for the portal's connections. "off" answers a write once its commit is in
-# PostgreSQL's log buffer rather than on disk, the durability SQLite has here (WAL with synchronous=NORMAL): a
-# crash of the machine may undo the last fraction of a second of commits, and never corrupts or half-applies one.
-# Set "on" to wait for the disk on every commit.
-POSTGRES_SYNCHRONOUS_COMMIT = os.environ.get("POSTGRES_SYNCHRONOUS_COMMIT", "off")
+# PostgreSQL's synchronous_commit for the portal's connections, when set. By default a commit waits for the disk
+# (the server's own setting, normally "on"): a PostgreSQL deployment is expected to keep every answered write.
+# "off" answers once the commit is in PostgreSQL's log buffer, the durability SQLite has here (WAL with
+# synchronous=NORMAL): a crash of the machine may undo the last fraction of a second of commits, and never
+# corrupts or half-applies one; a busy server's writes then stop holding a thread while the disk catches up.
+POSTGRES_SYNCHRONOUS_COMMIT = os.environ.get("POSTGRES_SYNCHRONOUS_COMMIT", "")
 
 # Requests that only read open ordinary (deferred) transactions so readers never queue behind writers.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -70,8 +71,10 @@ def _on_connect(dbapi_connection, connection_record):
 
 
 def _postgresql_on_connect(dbapi_connection) -> None:
-    # Under load a write's commit otherwise waits for the disk (1.5 ms on a quiet machine, far more on a busy
-    # one) while holding one of the worker's few threads.
+    # Under load a write's commit waits for the disk (1.5 ms on a quiet machine, far more on a busy one) while
+    # holding one of the worker's few threads; a deployment may choose not to wait.
+    if not POSTGRES_SYNCHRONOUS_COMMIT:
+        return
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
     dbapi_connection.execute("SELECT set_config('synchronous_commit', %s, false)", (POSTGRES_SYNCHRONOUS_COMMIT,))

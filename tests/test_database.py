@@ -186,6 +186,17 @@ def test_what_a_reading_request_writes_on_postgresql_still_rolls_back_as_a_whole
         assert _in_a_transaction(postgresql_connection)
 
 
-def test_postgresql_commits_like_sqlite_without_waiting_for_the_disk(postgresql_connection):
-    # The durability SQLite has with WAL and synchronous=NORMAL; POSTGRES_SYNCHRONOUS_COMMIT=on waits instead.
-    assert postgresql_connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+def test_postgresql_commits_wait_for_the_disk_unless_the_deployment_says_not_to(
+    app, postgresql_connection, monkeypatch
+):
+    import portal.database
+
+    assert postgresql_connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    # POSTGRES_SYNCHRONOUS_COMMIT=off: the durability SQLite has with WAL and synchronous=NORMAL.
+    monkeypatch.setattr(portal.database, "POSTGRES_SYNCHRONOUS_COMMIT", "off")
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+    finally:
+        engine.dispose()
