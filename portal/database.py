@@ -124,7 +124,8 @@ def _write_in_a_transaction(conn, cursor, statement, parameters, context, execut
     conn.connection.dbapi_connection.autocommit = False
 
 
-ROW_LOCK = re.compile(r"\sFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY\s+SHARE)\b", re.IGNORECASE)
+# Row locks, and advisory locks (a transaction-level one taken in autocommit would be let go at once).
+ROW_LOCK = re.compile(r"\sFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY\s+SHARE)\b|pg_advisory", re.IGNORECASE)
 
 
 def _only_reads(statement: str) -> bool:

@@ -165,6 +165,7 @@ def test_a_page_read_on_postgresql_pays_no_begin_and_no_commit(app, postgresql_c
     [
         ("POST", "SELECT count(*) FROM t"),
         ("GET", "SELECT n FROM t FOR UPDATE"),
+        ("GET", "SELECT pg_advisory_xact_lock(42)"),
         ("GET", "INSERT INTO t VALUES (1)"),
     ],
 )
