@@ -93,10 +93,6 @@ class PairFacts:
         """The person's latest answered first check-in (``pulse`` False) or pulse."""
         return self._latest_answers().get((user_id, pulse))
 
-    def latest_all(self, *, pulse: bool) -> list[Answer]:
-        """Each partner's latest answered first check-in or pulse."""
-        return [a for (_, is_pulse), a in self._latest_answers().items() if is_pulse == pulse]
-
     def _latest_answers(self) -> dict[tuple[int, bool], Answer]:
         found = self._latest
         if found is None:
