@@ -12,7 +12,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import event, func, select, update
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
@@ -159,19 +159,23 @@ def unread_count(user: User) -> int:
     )
 
 
+# Built once: every page runs it, and building it cost more than SQLite took to run it.
+_USER_WITH_UNREAD_COUNT = select(
+    User,
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .scalar_subquery(),
+).where(User.id == bindparam("user_id"))
+
+
 def user_with_unread_count(user_id: int) -> User | None:
     """The user with ``user_id`` (None when there is none), their unread count read in the same query.
 
     Every page's navigation shows the count, so reading both at once saves each page a round trip to the
     database. The count is kept for ``unread_count`` until the request writes anything.
     """
-    unread = (
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
-    row = db.session.execute(select(User, unread).where(User.id == user_id)).first()
+    row = db.session.execute(_USER_WITH_UNREAD_COUNT, {"user_id": user_id}).first()
     if row is None:
         return None
     g.unread_notifications = (row[0].id, row[1])
