@@ -10,11 +10,10 @@ from portal.access import public
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.main import bp
-from portal.main.services import pair_life
+from portal.main.services import pair_life, program_for
 from portal.matches.cohort import explain_pairs
-from portal.matches.services import pairings_of
+from portal.matches.services import persons_pairings
 from portal.onboarding.services import progress_for
-from portal.programs.services import current_cycle, enrolment_for
 from portal.support.services import home_support
 
 
@@ -23,19 +22,30 @@ from portal.support.services import home_support
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
-    cycle = current_cycle()
-    pairings = pairings_of(current_user, cycle) if cycle else []
+    program = program_for(current_user)
+    cycle = program.cycle
+    mine = persons_pairings(current_user)
+    pairings = [pairing for pairing in mine.active if pairing.cycle_id == cycle.id] if cycle else []
     # Stored reasons speak to the mentee; a mentor reads them phrased for a mentor.
     mentoring = [(p.mentee_id, p.mentor_id) for p in pairings if p.is_mentor(current_user)]
     mentor_reasons = explain_pairs(cycle, mentoring, audience="mentor") if mentoring else {}
     return render_template(
         "main/home.html",
-        progress=progress_for(current_user),
+        # Once the questionnaire is finished the page says nothing of its steps: no need to read them.
+        progress=None if current_user.onboarded_at else progress_for(current_user),
         cycle=cycle,
-        enrolment=enrolment_for(current_user, cycle),
+        enrolment=program.enrolment,
         pairings=pairings,
         mentor_reasons=mentor_reasons,
-        support=home_support(current_user, pairings, now=utcnow()),
+        retrospectives_waiting=mine.retrospectives_waiting,
+        support=home_support(
+            current_user,
+            pairings,
+            ended=mine.ended,
+            thresholds=program.thresholds,
+            has_help=program.has_help,
+            now=utcnow(),
+        ),
         **pair_life(current_user, pairings),
     )
 

@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Row, bindparam, select
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.goals.services import goal_summaries
-from portal.models import ActionItem, Meeting, MeetingStatus
+from portal.models import (
+    ActionItem,
+    Cycle,
+    Enrolment,
+    HelpRequest,
+    Meeting,
+    MeetingStatus,
+    SupportSettings,
+    User,
+)
+from portal.support.health import Thresholds
+
+# The current cycle as this person meets it, as one row even when no cycle is current: the cycle, the person's
+# enrolment in it, its back-up plan's thresholds, and whether the person ever asked the director something.
+_PROGRAM = (
+    select(Cycle, Enrolment, SupportSettings, select(HelpRequest.id).where(HelpRequest.user_id == User.id).exists())
+    .select_from(User)
+    .outerjoin(Cycle, Cycle.is_current.is_(True))
+    .outerjoin(Enrolment, (Enrolment.cycle_id == Cycle.id) & (Enrolment.user_id == User.id))
+    .outerjoin(SupportSettings, SupportSettings.cycle_id == Cycle.id)
+    .where(User.id == bindparam("user_id"))
+    .limit(1)
+)
+
+
+@dataclass(frozen=True)
+class Program:
+    """What the home page needs of the program for one person."""
+
+    cycle: Cycle | None
+    enrolment: Enrolment | None
+    thresholds: Thresholds
+    has_help: bool
+
+
+def program_for(user: User) -> Program:
+    """The current cycle (if any), the person's enrolment in it, its thresholds and whether the person has
+    questions with the director, in one query."""
+    cycle, enrolment, settings, has_help = db.session.execute(_PROGRAM, {"user_id": user.id}).one()
+    return Program(cycle, enrolment, Thresholds.of(settings), bool(has_help))
+
 
 # Built once, as plain rows of what the page shows: building a select per request cost more than running it.
 _UPCOMING = (

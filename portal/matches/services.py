@@ -21,6 +21,7 @@ from portal.models import (
     Pairing,
     PairingStatus,
     RequestStatus,
+    Retrospective,
     User,
 )
 from portal.notifications.services import notify
@@ -500,6 +501,56 @@ _ACTIVE_PAIRINGS = (
     )
     .order_by(Pairing.created_at.desc())
 )
+
+
+# The home page reads every pairing of the person at once (a person has a handful over the years): the active ones
+# it shows, the ended ones whose journals stay readable, and whether the person answered each one's retrospective.
+_ALL_PAIRINGS = (
+    select(
+        Pairing,
+        select(Retrospective.id)
+        .where(Retrospective.pairing_id == Pairing.id, Retrospective.user_id == bindparam("user_id"))
+        .exists(),
+    )
+    .options(
+        joinedload(Pairing.mentor, innerjoin=True).joinedload(User.team, innerjoin=True),
+        joinedload(Pairing.mentee, innerjoin=True),
+    )
+    .where((Pairing.mentor_id == bindparam("user_id")) | (Pairing.mentee_id == bindparam("user_id")))
+)
+
+ENDED_SHOWN = 10
+RETROSPECTIVES_OFFERED = 5
+
+
+@dataclass
+class PersonsPairings:
+    """Every pairing of one person, sorted for the home page."""
+
+    active: list[Pairing]  # newest first
+    ended: list[Pairing]  # the latest ENDED_SHOWN to end, newest first
+    # (pairing id, partner's name) of the latest RETROSPECTIVES_OFFERED ended pairings the person has not looked
+    # back on yet
+    retrospectives_waiting: list[tuple[int, str]]
+
+
+def persons_pairings(user: User) -> PersonsPairings:
+    """The person's pairings, active and ended, with both people loaded, in one query."""
+    rows = db.session.execute(_ALL_PAIRINGS, {"user_id": user.id}).unique().all()
+    active = sorted((p for p, _ in rows if p.status == PairingStatus.ACTIVE), key=lambda p: p.created_at, reverse=True)
+    ended = sorted(
+        ((p, answered) for p, answered in rows if p.status == PairingStatus.ENDED),
+        key=lambda row: (row[0].ended_at is not None, row[0].ended_at),
+        reverse=True,
+    )
+    waiting = [
+        (p.id, (p.mentee if p.mentor_id == user.id else p.mentor).display_name) for p, answered in ended if not answered
+    ]
+    return PersonsPairings(
+        active=active,
+        ended=[p for p, _ in ended[:ENDED_SHOWN]],
+        retrospectives_waiting=waiting[:RETROSPECTIVES_OFFERED],
+    )
 
 
 def pairings_of(user: User, cycle: Cycle | None = None) -> list[Pairing]:

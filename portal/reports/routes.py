@@ -213,11 +213,3 @@ def skill_baselines() -> dict[str, int]:
     from portal.reports.services import baseline_levels
 
     return baseline_levels(current_user)
-
-
-@bp.app_template_global()
-def retrospectives_waiting():
-    """The signed-in person's ended pairings that still offer a retrospective, for the home page."""
-    from portal.reports.services import retrospectives_waiting as waiting
-
-    return waiting(current_user)

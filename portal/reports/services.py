@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import delete, select
 
 from portal.clock import today, utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
@@ -219,33 +219,6 @@ def skip_retrospective(form: RetrospectiveForm, user: User) -> None:
         )
     )
     db.session.flush()
-
-
-def _retrospectives_waiting_select():
-    """The select behind retrospectives_waiting, built once (every home page runs it)."""
-    me = bindparam("user_id")
-    partner = select(User.display_name).where(
-        User.id == func.coalesce(func.nullif(Pairing.mentor_id, me), Pairing.mentee_id)
-    )
-    answered = select(Retrospective.id).where(Retrospective.pairing_id == Pairing.id, Retrospective.user_id == me)
-    return (
-        select(Pairing.id, partner.scalar_subquery())
-        .where(
-            (Pairing.mentor_id == me) | (Pairing.mentee_id == me),
-            Pairing.status == PairingStatus.ENDED,
-            ~answered.exists(),
-        )
-        .order_by(Pairing.ended_at.desc())
-        .limit(5)
-    )
-
-
-_RETROSPECTIVES_WAITING = _retrospectives_waiting_select()
-
-
-def retrospectives_waiting(user: User) -> list[tuple[int, str]]:
-    """(pairing id, partner's name) of the person's ended pairings without a retrospective yet (one query)."""
-    return [tuple(row) for row in db.session.execute(_RETROSPECTIVES_WAITING, {"user_id": user.id})]
 
 
 # -- the sponsor's message ---------------------------------------------------------------------------------

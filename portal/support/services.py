@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -37,7 +37,7 @@ from portal.models import (
     User,
 )
 from portal.notifications.services import notify, path_for
-from portal.support.health import facts_for, thresholds_for
+from portal.support.health import Thresholds, facts_for, thresholds_for
 
 NOTE_MAX = 2000
 REASON_MAX = 300
@@ -450,24 +450,6 @@ def rematch_offered(mentee: User, cycle: Cycle, today: date) -> bool:
     return not (reason == ClosingReason.GOALS_MET and ended_by == mentee.id)
 
 
-# Built once (every home page runs it): building it cost more than running it.
-_ENDED_PAIRINGS = (
-    select(Pairing)
-    .options(joinedload(Pairing.mentor, innerjoin=True), joinedload(Pairing.mentee, innerjoin=True))
-    .where(
-        Pairing.status == PairingStatus.ENDED,
-        (Pairing.mentor_id == bindparam("user_id")) | (Pairing.mentee_id == bindparam("user_id")),
-    )
-    .order_by(Pairing.ended_at.desc())
-    .limit(10)
-)
-
-
-def ended_pairings_of(user: User) -> list[Pairing]:
-    """The person's ended pairings, newest first, with both people (their journals stay readable)."""
-    return list(db.session.scalars(_ENDED_PAIRINGS, {"user_id": user.id}))
-
-
 # --- the director as a resource -------------------------------------------------------------------
 
 
@@ -703,15 +685,20 @@ def closing_survey_of(pairing: Pairing) -> ClosingSurvey | None:
     return db.session.scalar(select(ClosingSurvey).where(ClosingSurvey.pairing_id == pairing.id))
 
 
-_ANY_HELP = select(HelpRequest.id).where(HelpRequest.user_id == bindparam("user_id")).limit(1)
-
-
-def home_support(user: User, pairings: list[Pairing], *, now: datetime) -> dict:
+def home_support(
+    user: User,
+    pairings: list[Pairing],
+    *,
+    ended: list[Pairing],
+    thresholds: Thresholds,
+    has_help: bool,
+    now: datetime,
+) -> dict:
     """What the home page shows of the back-up plan, in a fixed number of queries.
 
-    Check-in cards waiting for ``user``, which pairings are paused (until when), earlier pairings with
-    readable journals and "Find another mentor". The director's queues lead the page from
-    ``reports.services.program_state``.
+    Check-in cards waiting for ``user`` in ``pairings`` (the current cycle's, judged by its ``thresholds``),
+    which of them are paused (until when), the ``ended`` pairings with readable journals and "Find another
+    mentor". The director's queues lead the page from ``reports.services.program_state``.
     """
     from portal.pairings import partner_of
     from portal.support.forms import CheckInForm
@@ -719,29 +706,27 @@ def home_support(user: User, pairings: list[Pairing], *, now: datetime) -> dict:
 
     day = now.date()
     facts = facts_for(pairings, day)
-    thresholds = {cycle_id: thresholds_for(cycle_id) for cycle_id in {p.cycle_id for p in pairings}}
     cards, paused = [], {}
     for pairing in pairings:
         found = facts[pairing.id]
         if found.paused_until is not None:
             paused[pairing.id] = found.paused_until
-        round_ = due_round(found, thresholds[pairing.cycle_id], day, user.id)
+        round_ = due_round(found, thresholds, day, user.id)
         if round_ is not None:
             cards.append(CheckInCard(pairing, partner_of(pairing, user), round_))
-    ended = ended_pairings_of(user)
     find_another = False
     mine_ended = [p for p in ended if p.is_mentee(user) and p.end_kind == PairingEnd.CLOSED_EARLY]
     if mine_ended and not any(p.is_mentee(user) for p in pairings):
         cycle = db.session.get(Cycle, mine_ended[0].cycle_id)
         find_another = cycle.is_current and rematch_offered(user, cycle, day)
-    has_help = db.session.scalar(_ANY_HELP, {"user_id": user.id}) is not None
     return {
         "cards": cards,
         "paused": paused,
         "ended": ended,
         "find_another": find_another,
         "has_help": has_help,
-        "form": CheckInForm(formdata=None),
+        # Only a card needs the form (building one costs more than the rest of this function).
+        "form": CheckInForm(formdata=None) if cards else None,
         "now": now,
     }
 
