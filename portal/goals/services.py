@@ -506,7 +506,8 @@ def goal_summaries(pairing_ids: list[int]) -> list[GoalSummary]:
     """
     if not pairing_ids:
         return []
-    rows = db.session.execute(_GOAL_SUMMARIES, {"pairing_ids": pairing_ids})
+    # Plain rows: the session's connection runs them without the ORM's bookkeeping per statement.
+    rows = db.session.connection().execute(_GOAL_SUMMARIES, {"pairing_ids": pairing_ids})
     return [
         GoalSummary(goal_id, pairing_id, title, round(100 * done / total) if total else 0)
         for goal_id, pairing_id, title, total, done in rows

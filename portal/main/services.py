@@ -84,9 +84,11 @@ def pair_life(user, pairings) -> dict:
     goals_by_pairing: dict[int, list] = {}
     for summary in goal_summaries(ids):
         goals_by_pairing.setdefault(summary.pairing_id, []).append(summary)
-    upcoming = db.session.execute(_UPCOMING, {"pairing_ids": ids, "now": utcnow()})
+    # Plain rows: the session's connection runs them without the ORM's bookkeeping per statement.
+    connection = db.session.connection()
+    upcoming = connection.execute(_UPCOMING, {"pairing_ids": ids, "now": utcnow()})
     next_meetings: dict[int, Row] = {}
     for meeting in upcoming:
         next_meetings.setdefault(meeting.pairing_id, meeting)
-    open_actions = db.session.execute(_OPEN_ACTIONS, {"user_id": user.id, "pairing_ids": ids}).all()
+    open_actions = connection.execute(_OPEN_ACTIONS, {"user_id": user.id, "pairing_ids": ids}).all()
     return {"goals_by_pairing": goals_by_pairing, "next_meetings": next_meetings, "open_actions": open_actions}

@@ -111,7 +111,7 @@ _STEP_STATUSES = select(ProfileStep.question, ProfileStep.status).where(ProfileS
 
 def progress_for(user: User) -> Progress:
     """How far the person is: counts, the step to resume at, and whether they finished."""
-    statuses = dict(db.session.execute(_STEP_STATUSES, {"user_id": user.id}).all())
+    statuses = dict(db.session.connection().execute(_STEP_STATUSES, {"user_id": user.id}).all())
     answered = sum(1 for q in QUESTIONS if statuses.get(q.key) == StepStatus.ANSWERED)
     skipped = sum(1 for q in QUESTIONS if statuses.get(q.key) == StepStatus.SKIPPED)
     # Resume at the first question never reached: a skipped one was a choice, so we do not insist.
