@@ -1,5 +1,6 @@
 """The WSGI entry point: ``gunicorn wsgi:app``."""
 
-from portal import create_app
+from portal import create_app, settle_heap
 
 app = create_app()
+settle_heap()
