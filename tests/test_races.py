@@ -530,3 +530,17 @@ def test_eight_meetings_logged_at_once_are_all_counted_for_the_board(race_app):
         assert count == 8
         first, last = first.astimezone(UTC).date(), last.astimezone(UTC).date()
         assert (row.held_meetings, row.first_held_on, row.last_held_on) == (8, first, last)
+
+
+def test_eight_questions_asked_at_once_are_all_counted_for_the_board(race_app):
+    from portal.models import PairingActivity
+    from tests.factories import make_pairing
+
+    with race_app.app_context():
+        pairing = make_pairing(days_ago=30)
+        pairing_id, login = pairing.id, db.session.get(User, pairing.mentee_id).get_id()
+    body = {"pairing_id": str(pairing_id), "topic": "fit", "body": "Could we talk?"}
+    assert fire(race_app, login, "/support/ask", body) == [303] * 8
+    with race_app.app_context():
+        assert db.session.get(PairingActivity, pairing_id).open_help == 8
+        db.session.remove()

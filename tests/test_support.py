@@ -566,6 +566,38 @@ def test_the_facts_read_each_partners_first_answer_and_latest_pulse(pair):
     assert [a.round for a in found.answers if a.user_id == mentee.id] == [0]
 
 
+def test_the_pairs_kept_signals_follow_every_change_made_through_the_services(pair):
+    pairing, mentor, mentee = pair
+    now = utcnow()
+
+    def facts():
+        return facts_for([pairing], today())[pairing.id]
+
+    asked = svc.ask_director(mentee, topic="fit", body="Hi", pairing_id=pairing.id, now=now)
+    svc.ask_director(mentor, topic="goals", body="Hello", pairing_id=pairing.id, now=now)
+    assert facts().open_help == 2
+    svc.set_help_status(asked, status="resolved", now=now)
+    assert facts().open_help == 1
+
+    svc.pause_pairing(pairing, mentee, until=today() + timedelta(days=5), reason=None, today=today())
+    assert facts().paused_until == today() + timedelta(days=5)
+    svc.resume_pairing(pairing, mentor, now=now)  # a conditional Core update
+    assert facts().paused_until is None
+
+    # A skipped first check-in answered later: the answer lands by a conditional Core update.
+    svc.skip_check_in(pairing, mentee, round=0, now=now)
+    assert not facts().said_not_a_fit
+    svc.answer_check_in(pairing, mentee, round=0, fit="not_a_fit", score=None, note=None, now=now)
+    assert facts().said_not_a_fit
+
+
+def test_a_pause_whose_day_has_passed_does_not_count_as_paused(pair):
+    pairing, mentor, mentee = pair
+    svc.pause_pairing(pairing, mentee, until=today() + timedelta(days=5), reason=None, today=today())
+    assert facts_for([pairing], today() + timedelta(days=4))[pairing.id].paused_until == today() + timedelta(days=5)
+    assert facts_for([pairing], today() + timedelta(days=5))[pairing.id].paused_until is None
+
+
 def test_the_board_takes_a_fixed_number_of_queries(client, pair, cycle):
     login_as(client, make_director())
     client.get("/support/board")

@@ -1,35 +1,52 @@
-"""Each pairing's held meetings, counted once when they change instead of on every visit to the board.
+"""Each pairing's activity and signals, worked out once when they change instead of on every visit to the board.
 
 ``pairing_activity`` holds, per pairing, how many meetings were held and the first and last day one was (the
-UTC day of its start). A session listener recounts a pairing in the same transaction whenever one of its
-meetings is added, changed or deleted through the ORM; code that inserts meetings in bulk with Core calls
-``refresh`` itself.
+UTC day of its start), how many of its questions for the director are open, the day a pause not yet resumed
+runs to, whether a partner said "Not a good fit" at the first check-in, and the lower of the two partners'
+latest pulses. A session listener works a pairing out again in the same transaction whenever one of its
+meetings, check-ins, questions or pauses is added, changed or deleted through the ORM; code that writes those
+rows with Core statements (bulk inserts, conditional updates) calls ``refresh`` itself.
 
-The recount takes the activity row's lock first: on PostgreSQL two requests logging meetings of one pair at
-once then run one after the other, and the second one's count (a new statement, so a new snapshot under READ
-COMMITTED) sees the first one's meeting. SQLite has one writer at a time anyway.
+The refresh takes the activity row's lock first: on PostgreSQL two requests changing one pair at once then run
+one after the other, and the second one's reads (new statements, so new snapshots under READ COMMITTED) see the
+first one's rows. SQLite has one writer at a time anyway.
 """
 
 from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy import bindparam, event, func, inspect, select, update
+from sqlalchemy import and_, bindparam, event, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from portal.models import Meeting, MeetingStatus, PairingActivity
+from portal.models import (
+    CheckIn,
+    Fit,
+    HelpRequest,
+    HelpStatus,
+    Meeting,
+    MeetingStatus,
+    PairingActivity,
+    PairingPause,
+)
 
-# Changing any other column of a meeting (its notes, topics, format) leaves the counts as they are.
-_COUNTED = ("status", "starts_at", "pairing_id")
+# Changing any other column of these rows (notes, topics, messages) leaves the activity as it is.
+_WATCHED = {
+    Meeting: ("status", "starts_at", "pairing_id"),
+    CheckIn: ("pairing_id", "user_id", "round", "fit", "score", "answered_at"),
+    HelpRequest: ("pairing_id", "status"),
+    PairingPause: ("pairing_id", "until", "resumed_at"),
+}
+_SIGNALS = {"open_help": 0, "paused_until": None, "said_not_a_fit": False, "lowest_latest_pulse": None}
 
 
 def refresh(connection: Connection, pairing_ids) -> None:
-    """Recount the held meetings of these pairings into ``pairing_activity``, making rows that are missing.
+    """Work out the activity and signals of these pairings into ``pairing_activity``, making rows that are missing.
 
-    Takes the rows' locks in id order, so concurrent recounts of overlapping pairings cannot deadlock.
+    Takes the rows' locks in id order, so concurrent refreshes of overlapping pairings cannot deadlock.
     """
     ids = sorted(set(pairing_ids))
     if not ids:
@@ -45,40 +62,94 @@ def refresh(connection: Connection, pairing_ids) -> None:
     connection.execute(
         select(PairingActivity.pairing_id).where(mine).order_by(PairingActivity.pairing_id).with_for_update()
     )
-    counted = {pairing_id: {"count": 0, "first": None, "last": None} for pairing_id in ids}
+    # Parameters named apart from the columns: the columns' own names are taken by the SET clause.
+    start = {"count": 0, "first": None, "last": None, **{f"new_{name}": value for name, value in _SIGNALS.items()}}
+    found = {pairing_id: dict(start) for pairing_id in ids}
     for pairing_id, count, first, last in connection.execute(
         select(Meeting.pairing_id, func.count(), func.min(Meeting.starts_at), func.max(Meeting.starts_at))
         .where(Meeting.pairing_id.in_(ids), Meeting.status == MeetingStatus.HELD)
         .group_by(Meeting.pairing_id)
     ):
         first, last = first.astimezone(UTC).date(), last.astimezone(UTC).date()
-        counted[pairing_id] = {"count": count, "first": first, "last": last}
+        found[pairing_id].update(count=count, first=first, last=last)
+    for name, pairing_id, value in _signals(connection, ids):
+        found[pairing_id][f"new_{name}"] = value
     connection.execute(
         update(PairingActivity)
         .where(PairingActivity.pairing_id == bindparam("key"))
-        .values(held_meetings=bindparam("count"), first_held_on=bindparam("first"), last_held_on=bindparam("last")),
-        [{"key": pairing_id, **values} for pairing_id, values in counted.items()],
+        .values(
+            held_meetings=bindparam("count"),
+            first_held_on=bindparam("first"),
+            last_held_on=bindparam("last"),
+            **{name: bindparam(f"new_{name}") for name in _SIGNALS},
+        ),
+        [{"key": pairing_id, **values} for pairing_id, values in found.items()],
     )
 
 
+def _signals(connection: Connection, ids: list[int]):
+    """(signal, pairing id, value) for every signal of these pairings that is not at its default."""
+    for pairing_id, count in connection.execute(
+        select(HelpRequest.pairing_id, func.count())
+        .where(HelpRequest.pairing_id.in_(ids), HelpRequest.status != HelpStatus.RESOLVED)
+        .group_by(HelpRequest.pairing_id)
+    ):
+        yield "open_help", pairing_id, count
+    for pairing_id, until in connection.execute(
+        select(PairingPause.pairing_id, func.max(PairingPause.until))
+        .where(PairingPause.pairing_id.in_(ids), PairingPause.resumed_at.is_(None))
+        .group_by(PairingPause.pairing_id)
+    ):
+        yield "paused_until", pairing_id, until
+    answered = and_(CheckIn.pairing_id.in_(ids), CheckIn.answered_at.is_not(None))
+    for (pairing_id,) in connection.execute(
+        select(CheckIn.pairing_id)
+        .where(answered, CheckIn.round == 0, CheckIn.fit == Fit.NOT_A_FIT)
+        .group_by(CheckIn.pairing_id)
+    ):
+        yield "said_not_a_fit", pairing_id, True
+    # Each partner's latest answered pulse, then the lower of the pair's.
+    last_round = (
+        select(CheckIn.pairing_id, CheckIn.user_id, func.max(CheckIn.round).label("round"))
+        .where(answered, CheckIn.round > 0)
+        .group_by(CheckIn.pairing_id, CheckIn.user_id)
+        .subquery()
+    )
+    for pairing_id, score in connection.execute(
+        select(CheckIn.pairing_id, func.min(CheckIn.score))
+        .join(
+            last_round,
+            and_(
+                last_round.c.pairing_id == CheckIn.pairing_id,
+                last_round.c.user_id == CheckIn.user_id,
+                last_round.c.round == CheckIn.round,
+            ),
+        )
+        .group_by(CheckIn.pairing_id)
+    ):
+        yield "lowest_latest_pulse", pairing_id, score
+
+
 def _touched(session: Session) -> set[int]:
-    """The pairings whose held meetings this flush may have changed."""
+    """The pairings whose activity or signals this flush may have changed."""
     found = set()
-    for meeting in (*session.new, *session.deleted):
-        if isinstance(meeting, Meeting) and meeting.pairing_id is not None:
-            found.add(meeting.pairing_id)
-    for meeting in session.dirty:
-        if not isinstance(meeting, Meeting):
+    for row in (*session.new, *session.deleted):
+        if type(row) in _WATCHED and row.pairing_id is not None:
+            found.add(row.pairing_id)
+    for row in session.dirty:
+        watched = _WATCHED.get(type(row))
+        if watched is None:
             continue
-        state = inspect(meeting)
-        if any(state.attrs[name].history.has_changes() for name in _COUNTED):
-            found.add(meeting.pairing_id)
+        state = inspect(row)
+        if any(state.attrs[name].history.has_changes() for name in watched):
+            if row.pairing_id is not None:
+                found.add(row.pairing_id)
             found.update(p for p in state.attrs.pairing_id.history.deleted if p is not None)
     return found
 
 
 @event.listens_for(Session, "after_flush")
-def _recount_after_flush(session: Session, flush_context) -> None:
+def _refresh_after_flush(session: Session, flush_context) -> None:
     touched = _touched(session)
     if touched:
         refresh(session.connection(), touched)

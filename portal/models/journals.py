@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -53,16 +54,26 @@ class Meeting(db.Model):
 
 
 class PairingActivity(db.Model):
-    """How many of a pairing's meetings were held, and the first and last day one was (UTC days), kept up to
-    date by ``portal.journals.activity`` whenever a meeting changes. The director's board judges thousands of
-    pairs on each visit; reading these beats counting every meeting each time."""
+    """A pairing's activity and signals as health reads them, kept up to date by ``portal.journals.activity``
+    whenever a meeting, check-in, question for the director or pause of the pair changes. The director's board
+    judges thousands of pairs on each visit; reading these beats working them out from every row each time.
+    Metadata only: no note or message text."""
 
     __tablename__ = "pairing_activity"
 
     pairing_id: Mapped[int] = mapped_column(ForeignKey("pairings.id", ondelete="CASCADE"), primary_key=True)
+    # Meetings held, and the first and last day one was (UTC days).
     held_meetings: Mapped[int] = mapped_column(default=0)
     first_held_on: Mapped[date | None]
     last_held_on: Mapped[date | None]
+    # Questions for the director about the pair that are not resolved.
+    open_help: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The latest day a pause not yet resumed runs to (a pause whose day has passed has ended by itself).
+    paused_until: Mapped[date | None]
+    # Whether either partner answered the first check-in with "Not a good fit".
+    said_not_a_fit: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # The lower of the two partners' latest answered pulse scores.
+    lowest_latest_pulse: Mapped[int | None]
 
 
 class NoteVersion(db.Model):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import String, select, type_coerce
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, select
 
 from portal.extensions import db
 from portal.models import Cycle, Pairing, PairingStatus, Team, User
@@ -16,10 +15,9 @@ from portal.support.health import (
     HealthState,
     PairFacts,
     add_answers,
-    facts_for_query,
     health_of,
+    pairs_with_facts,
     thresholds_for,
-    utc_day,
     utc_moment,
 )
 
@@ -101,30 +99,16 @@ def health_counts(cycle: Cycle, *, today: date) -> dict[HealthState, int]:
 
 def _judged(cycle: Cycle, *, team_id: int | None, today: date) -> list[BoardRow]:
     """The cycle's active pairs (of one team, when asked), each with its facts and health."""
-    mentor, mentee = aliased(User), aliased(User)
-    chosen = select(Pairing.id).where(Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE)
+    chosen = and_(Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE)
     if team_id is not None:
-        chosen = (
-            chosen.join(mentor, mentor.id == Pairing.mentor_id)
-            .join(mentee, mentee.id == Pairing.mentee_id)
-            .where((mentor.team_id == team_id) | (mentee.team_id == team_id))
-        )
-    # Plain column rows, the start as its stored value: turning thousands of them into aware datetimes cost
-    # more than the query; only the page's fifty need one (``board`` parses theirs).
-    pairs = (
-        db.session.connection()
-        .execute(
-            select(Pairing.id, type_coerce(Pairing.created_at, String), Pairing.mentor_id, Pairing.mentee_id).where(
-                Pairing.id.in_(chosen)
-            )
-        )
-        .all()
-    )
-    facts = facts_for_query([(pairing_id, utc_day(created)) for pairing_id, created, *_ in pairs], chosen, today)
+        team = select(User.id).where(User.team_id == team_id)
+        chosen = and_(chosen, Pairing.mentor_id.in_(team) | Pairing.mentee_id.in_(team))
     t = thresholds_for(cycle.id)
+    # The start stays as stored: turning thousands into aware datetimes cost more than the query; only the
+    # page's fifty need one (``board`` parses theirs).
     return [
-        BoardRow(pairing_id, created, mentor_id, mentee_id, facts[pairing_id], health_of(facts[pairing_id], t, today))
-        for pairing_id, created, mentor_id, mentee_id in pairs
+        BoardRow(pairing_id, created, mentor_id, mentee_id, facts, health_of(facts, t, today))
+        for pairing_id, created, mentor_id, mentee_id, facts in pairs_with_facts(chosen, today)
     ]
 
 

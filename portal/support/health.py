@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Date, Select, String, and_, bindparam, func, select, type_coerce
+from sqlalchemy import Date, Select, String, bindparam, func, select, type_coerce
 
 from portal.dates import format_day
 from portal.extensions import db
@@ -21,12 +21,9 @@ from portal.models import (
     Fit,
     Goal,
     GoalStatus,
-    HelpRequest,
-    HelpStatus,
     Milestone,
     Pairing,
     PairingActivity,
-    PairingPause,
     SupportSettings,
 )
 
@@ -250,14 +247,17 @@ def facts_for(pairings: list[Pairing], today: date) -> dict[int, PairFacts]:
     return facts
 
 
-def facts_for_query(pairs: list[tuple[int, date]], id_query, today: date) -> dict[int, PairFacts]:
-    """Like ``facts_for`` for many pairs given as (id, start date), in one query and without their check-in
-    rows (``add_answers`` reads those for the few pairs shown). ``id_query`` selects their ids, so no long IN
-    list is sent and no ORM object is built per pair."""
-    facts = {pairing_id: PairFacts(pairing_id=pairing_id, created_on=started) for pairing_id, started in pairs}
-    if facts:
-        _fill(facts, _facts_select(Pairing.id.in_(id_query)), {"today": today})
-    return facts
+def pairs_with_facts(chosen, today: date) -> list[tuple[int, str | datetime, int, int, PairFacts]]:
+    """The pairings the condition ``chosen`` selects, as (id, start as stored, mentor id, mentee id, facts), in one
+    query whatever their number: plain rows, no ORM object and no check-in rows (``add_answers`` reads those for
+    the few pairs shown)."""
+    statement = _facts_select(chosen, type_coerce(Pairing.created_at, String), Pairing.mentor_id, Pairing.mentee_id)
+    found = []
+    for row in db.session.connection().execute(statement, {"today": today}).all():
+        facts = PairFacts(pairing_id=row[0], created_on=utc_day(row[9]))
+        _put(facts, row, today)
+        found.append((row[0], row[9], row[10], row[11], facts))
+    return found
 
 
 @cache
@@ -267,62 +267,22 @@ def _facts_by_id() -> Select:
     return _facts_select(Pairing.id.in_(bindparam("pairing_ids", expanding=True)))
 
 
-def _facts_select(chosen) -> Select:
-    """Every fact but the check-in rows of the pairings ``chosen`` selects, one row per pair (the ``today``
-    parameter says which milestones are overdue and which pauses still run): the counts are grouped in the
-    database and joined, so the board reads as many rows as it has pairs, whatever the number of meetings or
-    check-ins."""
+def _facts_select(chosen, *columns) -> Select:
+    """Every fact but the check-in rows of the pairings ``chosen`` selects, one row per pair, then ``columns``
+    (the ``today`` parameter says which milestones are overdue). Meetings, open questions, pauses, "Not a good
+    fit" and the pulse are kept per pair as they change (``portal.journals.activity``); overdue milestones depend
+    on the day, so they are counted here, grouped in the database."""
     today = bindparam("today", type_=Date)
-    ids = select(Pairing.id).where(chosen).scalar_subquery()
     overdue = (
         select(Goal.pairing_id, func.count().label("count"))
         .join(Milestone, Milestone.goal_id == Goal.id)
         .where(
-            Goal.pairing_id.in_(ids),
+            Goal.pairing_id.in_(select(Pairing.id).where(chosen).scalar_subquery()),
             Goal.status == GoalStatus.ACTIVE,
             Milestone.done_at.is_(None),
             Milestone.due_on < today,
         )
         .group_by(Goal.pairing_id)
-        .subquery()
-    )
-    asking = (
-        select(HelpRequest.pairing_id, func.count().label("count"))
-        .where(HelpRequest.pairing_id.in_(ids), HelpRequest.status != HelpStatus.RESOLVED)
-        .group_by(HelpRequest.pairing_id)
-        .subquery()
-    )
-    paused = (
-        select(PairingPause.pairing_id, func.max(PairingPause.until).label("until"))
-        .where(PairingPause.pairing_id.in_(ids), PairingPause.resumed_at.is_(None), PairingPause.until > today)
-        .group_by(PairingPause.pairing_id)
-        .subquery()
-    )
-    answered = and_(CheckIn.pairing_id.in_(ids), CheckIn.answered_at.is_not(None))
-    unfit = (
-        select(CheckIn.pairing_id)
-        .where(answered, CheckIn.round == 0, CheckIn.fit == Fit.NOT_A_FIT)
-        .group_by(CheckIn.pairing_id)
-        .subquery()
-    )
-    # Each partner's latest answered pulse, then the lower of the pair's.
-    last_round = (
-        select(CheckIn.pairing_id, CheckIn.user_id, func.max(CheckIn.round).label("round"))
-        .where(answered, CheckIn.round > 0)
-        .group_by(CheckIn.pairing_id, CheckIn.user_id)
-        .subquery()
-    )
-    pulse = (
-        select(CheckIn.pairing_id, func.min(CheckIn.score).label("score"))
-        .join(
-            last_round,
-            and_(
-                last_round.c.pairing_id == CheckIn.pairing_id,
-                last_round.c.user_id == CheckIn.user_id,
-                last_round.c.round == CheckIn.round,
-            ),
-        )
-        .group_by(CheckIn.pairing_id)
         .subquery()
     )
     return (
@@ -332,32 +292,34 @@ def _facts_select(chosen) -> Select:
             PairingActivity.first_held_on,
             PairingActivity.last_held_on,
             overdue.c.count,
-            asking.c.count,
-            paused.c.until,
-            unfit.c.pairing_id,
-            pulse.c.score,
+            PairingActivity.open_help,
+            PairingActivity.paused_until,
+            PairingActivity.said_not_a_fit,
+            PairingActivity.lowest_latest_pulse,
+            *columns,
         )
         .select_from(Pairing)
         .outerjoin(PairingActivity, PairingActivity.pairing_id == Pairing.id)
         .outerjoin(overdue, overdue.c.pairing_id == Pairing.id)
-        .outerjoin(asking, asking.c.pairing_id == Pairing.id)
-        .outerjoin(paused, paused.c.pairing_id == Pairing.id)
-        .outerjoin(unfit, unfit.c.pairing_id == Pairing.id)
-        .outerjoin(pulse, pulse.c.pairing_id == Pairing.id)
         .where(chosen)
     )
 
 
 def _fill(facts: dict[int, PairFacts], statement: Select, params: dict) -> None:
     """Put what ``statement`` (a ``_facts_select``) reads into the facts of the pairs it names."""
-    rows = db.session.connection().execute(statement, params)
-    for pairing_id, held, first, last, overdue_count, asking_count, until, unfit_id, score in rows:
-        found = facts.get(pairing_id)
-        if found is None:
-            continue
-        found.held_count, found.first_held_on, found.last_held_on = held or 0, first, last
-        found.overdue_milestones, found.open_help, found.paused_until = overdue_count or 0, asking_count or 0, until
-        found.said_not_a_fit, found.lowest_latest_pulse = unfit_id is not None, score
+    for row in db.session.connection().execute(statement, params).all():
+        found = facts.get(row[0])
+        if found is not None:
+            _put(found, row, params["today"])
+
+
+def _put(facts: PairFacts, row, today: date) -> None:
+    _, held, first, last, overdue_count, asking_count, until, unfit, score = row[:9]
+    facts.held_count, facts.first_held_on, facts.last_held_on = held or 0, first, last
+    facts.overdue_milestones, facts.open_help = overdue_count or 0, asking_count or 0
+    # A pause whose day has passed has ended by itself.
+    facts.paused_until = until if until is not None and until > today else None
+    facts.said_not_a_fit, facts.lowest_latest_pulse = bool(unfit), score
 
 
 def add_answers(facts: dict[int, PairFacts]) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from portal.dates import format_day
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.extensions import db
+from portal.journals.activity import refresh as refresh_activity
 from portal.models import (
     CheckIn,
     ClosingReason,
@@ -175,6 +176,8 @@ def answer_check_in(
                 db.session.add(CheckIn(pairing_id=pairing.id, user_id=user.id, round=round, **values))
         except IntegrityError:
             raise Conflict("You have already answered this check-in. Your earlier answer is kept.") from None
+    else:
+        refresh_activity(db.session.connection(), [pairing.id])  # a Core update: the flush does not see it
     db.session.flush()
     return db.session.scalar(
         select(CheckIn).where(CheckIn.pairing_id == pairing.id, CheckIn.user_id == user.id, CheckIn.round == round)
@@ -285,6 +288,7 @@ def resume_pairing(pairing: Pairing, by: User, *, now: datetime) -> None:
     )
     if updated.rowcount == 0:
         raise Conflict("This pairing is not paused any more. Nothing was changed.")
+    refresh_activity(db.session.connection(), [pairing.id])  # a Core update: the flush does not see it
     notify(
         _partner(pairing, by),
         f"{by.display_name} has resumed your mentoring pairing. Welcome back.",
@@ -369,6 +373,7 @@ def end_pairing(
     )
     if ended.rowcount == 0:
         raise Conflict("This pairing has already come to a close, so nothing was changed.")
+    refresh_activity(db.session.connection(), [pairing.id])  # its pauses ended with a Core update
     db.session.refresh(pairing)
     survey = ClosingSurvey(
         pairing_id=pairing.id,
