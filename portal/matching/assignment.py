@@ -132,7 +132,8 @@ def assign(
     report("scoring", 0.0)
     rows = MentorRows([slot.person for slot in slots])
     columns = MenteeColumns(people, rows)
-    shortlist = Shortlist(len(people), room, min_score=min_score)
+    wanted_counts = np.array([wanted.get(person.id, 1) for person in people], dtype=np.int64)
+    shortlist = Shortlist(len(people), room, column_capacity=wanted_counts, min_score=min_score)
     gains = gain_matrix(
         rows,
         columns,
@@ -145,7 +146,7 @@ def assign(
     solution = solve(
         gains,
         row_capacity=room,
-        column_capacity=[wanted.get(person.id, 1) for person in people],
+        column_capacity=wanted_counts,
         min_score=min_score,
         shortlist=shortlist.pairs(gains),
     )

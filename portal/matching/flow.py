@@ -58,6 +58,8 @@ _DEPTH = 3
 _UNREACHED = np.iinfo(np.int64).max // 4
 # A re-solve keeps the shortlisted pairs whose reduced cost is at most this (see solve).
 _PRUNE = 3
+# A row's shortlist threshold comes from every this many-th column (see Shortlist).
+_SAMPLE = 8
 
 
 @dataclass(frozen=True)
@@ -437,11 +439,17 @@ def _min_cost_flow(
     gain: np.ndarray,
     row_capacity: np.ndarray,
     column_capacity: np.ndarray,
+    prices: Certificate | None = None,
 ) -> np.ndarray:
     """Which listed pairs an optimal flow uses (a boolean per pair). Raises RuntimeError if OR-Tools fails.
 
     Only the people with a listed pair become nodes: a re-solve's pruned shortlist leaves many out,
-    and the solver's time grows with the nodes as well as the arcs.
+    and the solver's time grows with the nodes as well as the arcs. With ``prices`` (the last round's
+    potentials), every arc costs its reduced cost instead: mentee c -> mentor r costs u[c] + v[r] - g,
+    source -> c costs -u[c] and r -> sink -v[r]. Along any flow of the same value these differ from the
+    plain costs by the same constant (each node's potential enters once in and once out), so the optimal
+    flows are the same; but the solver starts near its optimal prices, which measured a re-solve a fifth
+    faster. OR-Tools takes no starting flow, so this is the warm start it can have.
     """
     mentees, mentee_node = _compact(pair_columns, n_columns)
     mentors, mentor_node = _compact(pair_rows, n_rows)
@@ -450,23 +458,30 @@ def _min_cost_flow(
     source, sink = n_mentees + n_mentors, n_mentees + n_mentors + 1
     wanted, room = column_capacity[mentees], row_capacity[mentors]
     supply = int(min(wanted.sum(), room.sum()))
+    pair_cost = -gain.astype(np.int64)
+    mentee_cost, mentor_cost = np.zeros(n_mentees, dtype=np.int64), np.zeros(n_mentors, dtype=np.int64)
+    if prices is not None:
+        u, v = prices.u.astype(np.int64), prices.v.astype(np.int64)
+        pair_cost += u[pair_columns] + v[pair_rows]
+        mentee_cost -= u[mentees]
+        mentor_cost -= v[mentors]
     pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
         mentee_node.astype(np.int32),
         (n_mentees + mentor_node).astype(np.int32),
         np.ones(len(pair_rows), dtype=np.int64),
-        -gain.astype(np.int64),
+        pair_cost,
     )
     flow.add_arcs_with_capacity_and_unit_cost(
         np.full(n_mentees, source, dtype=np.int32),
         np.arange(n_mentees, dtype=np.int32),
         wanted.astype(np.int64),
-        np.zeros(n_mentees, dtype=np.int64),
+        mentee_cost,
     )
     flow.add_arcs_with_capacity_and_unit_cost(
         np.arange(n_mentees, n_mentees + n_mentors, dtype=np.int32),
         np.full(n_mentors, sink, dtype=np.int32),
         room.astype(np.int64),
-        np.zeros(n_mentors, dtype=np.int64),
+        mentor_cost,
     )
     # Nobody has to be matched: the rest of the supply goes straight to the sink at no cost.
     flow.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
@@ -602,7 +617,7 @@ def solve(
     else:
         scores = _allowed_only(scores, min_score, forbidden)
         if shortlist is None:
-            shortlist = initial_shortlist(scores, rows_cap, min_score=min_score)
+            shortlist = initial_shortlist(scores, rows_cap, column_capacity=columns_cap, min_score=min_score)
         pair_rows, pair_columns = shortlist
         keep = scores[pair_rows, pair_columns] >= min_score
         pair_rows, pair_columns = pair_rows[keep].astype(np.intp), pair_columns[keep].astype(np.intp)
@@ -613,11 +628,12 @@ def solve(
         top = 129 if scores.dtype == np.int8 else int(scores.max(initial=0)) + 2
     listed_pairs = _Listed(None if listed else scores.shape, pair_rows, pair_columns)
 
+    certificate = None
     for round_number in range(1, max_rounds + 1):
         pair_rows, pair_columns = listed_pairs.rows, listed_pairs.columns
         gain = _scores_at(scores, pair_rows, pair_columns).astype(np.int64) + 1
         started = time.perf_counter()
-        chosen = _min_cost_flow(n_rows, n_columns, pair_rows, pair_columns, gain, rows_cap, columns_cap)
+        chosen = _min_cost_flow(n_rows, n_columns, pair_rows, pair_columns, gain, rows_cap, columns_cap, certificate)
         rows, columns = pair_rows[chosen], pair_columns[chosen]
         row_load = np.bincount(rows, minlength=n_rows)
         column_load = np.bincount(columns, minlength=n_columns)
@@ -654,70 +670,82 @@ class Shortlist:
 
     ``add`` takes the scores of mentor rows lo..hi (a block still in cache); ``pairs`` gives (rows,
     columns) once every block is in. A column keeps the pairs within ``spread`` of its best score (found
-    against the best so far, then trimmed against the final best); a row keeps its ``capacity + extra``
-    best columns. Pairs below ``min_score`` never enter. (A spread of 3 rather than 4 measured a first flow
-    a seventh smaller for as many rounds, on two seeds of the benchmark's large cohort.) Raises nothing.
+    against the best so far, then trimmed against the final best); a row keeps about its ``per_row`` best
+    columns: every pair at least its threshold, the ``per_row``-th best score of every ``_SAMPLE``-th
+    column (a partial sort of a sample costs an eighth of one of the whole row, and ties or the sample's
+    luck only make the list a little longer or shorter). Pairs below ``min_score`` never enter.
+
+    Why rows matter most: when seats are scarce, a mentor's potential is about the gain of the best
+    mentee they cannot take, so every mentor needs enough of their own best mentees on the list for
+    the first flow to price them right. On the benchmark's large cohort, 30 per row and a spread of 1
+    measured three rounds where each column's best within 3 and each row's capacity + 2 best took four
+    with a first flow as large, on three seeds. When seats are not scarce (the benchmark's two-sided
+    cohort) a deep list only makes the flows larger, so ``per_row`` defaults to 30 when the rows offer
+    fewer seats than the columns want (``column_capacity``, one each when not given) and 8 otherwise.
+    Raises nothing.
     """
 
     def __init__(
-        self, n_columns: int, row_capacity: np.ndarray, *, min_score: int = 0, spread: int = 3, extra: int = 2
+        self,
+        n_columns: int,
+        row_capacity: np.ndarray,
+        *,
+        column_capacity: np.ndarray | None = None,
+        min_score: int = 0,
+        spread: int = 1,
+        per_row: int | None = None,
     ) -> None:
+        if per_row is None:
+            wanted = n_columns if column_capacity is None else int(np.sum(column_capacity))
+            per_row = 30 if int(np.sum(row_capacity)) < wanted else 8
         self.best = np.full(n_columns, -1, dtype=np.int16)
-        self.counts = np.asarray(row_capacity, dtype=np.int64) + extra
+        self.threshold = np.full(len(row_capacity), np.iinfo(np.int16).max, dtype=np.int16)
         self.min_score, self.spread = max(0, min_score), spread
+        # Sample only when a row is long enough for the sample to hold several times per_row / _SAMPLE.
+        self.step = _SAMPLE if n_columns >= 4 * _SAMPLE * per_row else 1
+        self.rank = max(1, -(-per_row // self.step))
         self.parts: list[np.ndarray] = []
         self.n_columns = n_columns
 
     def add(self, lo: int, block: np.ndarray) -> None:
         """Take in the scores of rows lo..lo + len(block). Raises nothing."""
-        np.maximum(self.best, block.max(axis=0, initial=-1), out=self.best)
+        if block.size == 0:
+            return
+        np.maximum(self.best, block.max(axis=0), out=self.best)
+        sample = block[:, :: self.step]
+        at = sample.shape[1] - min(self.rank, sample.shape[1])
+        threshold = np.maximum(np.partition(sample, at, axis=1)[:, at].astype(np.int16), self.min_score)
+        self.threshold[lo : lo + len(block)] = threshold
         floor = np.maximum(self.best - self.spread, self.min_score)
-        rows, columns = _cells(block >= floor[None, :])
+        top = np.iinfo(block.dtype).max
+        if self.min_score > top:
+            return
+        # Compared in the block's own type (the bounds fit it): mixing types would widen the block.
+        mask = block >= np.minimum(floor, top).astype(block.dtype)[None, :]
+        mask |= block >= np.minimum(threshold, top).astype(block.dtype)[:, None]
+        rows, columns = _cells(mask)
         self.parts.append((rows + lo).astype(np.int64) * self.n_columns + columns)
-        self.parts.append(top_columns(block, self.counts[lo : lo + len(block)], min_score=self.min_score, offset=lo))
 
     def pairs(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The shortlist as (rows, columns), trimmed against each column's final best. Raises nothing."""
         if not self.parts:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
         # Column picks were made against the best so far: keep those within reach of the final best.
-        keys = np.concatenate(self.parts[0::2])
+        # Each block's keys are distinct and blocks do not overlap, so there is nothing to deduplicate.
+        keys = np.concatenate(self.parts)
         rows, columns = (keys // self.n_columns).astype(np.intp), (keys % self.n_columns).astype(np.intp)
         found = scores[rows, columns]
         keep = found >= np.maximum(self.best[columns] - self.spread, self.min_score)
-        # Row picks were exact within their block, which is the whole row. Each list has no repeats.
-        keys = _distinct(np.concatenate([keys[keep], np.concatenate(self.parts[1::2])]))
-        rows, columns = (keys // self.n_columns).astype(np.intp), (keys % self.n_columns).astype(np.intp)
-        keep = scores[rows, columns] >= self.min_score
+        keep |= found >= self.threshold[rows]
         return rows[keep], columns[keep]
 
 
 def initial_shortlist(
-    scores: np.ndarray, row_capacity: np.ndarray, *, min_score: int = 0, spread: int = 4, extra: int = 2
+    scores: np.ndarray, row_capacity: np.ndarray, *, column_capacity: np.ndarray | None = None, min_score: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Where to start for a dense matrix: each column's pairs within ``spread`` of its best, and each row's
-    ``capacity + extra`` best columns. Raises nothing.
-    """
-    if scores.size == 0:
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-    best = scores.max(axis=0).astype(np.int16)
-    floor = np.maximum(best - spread, max(0, min_score))
-    rows, columns = _cells(scores >= floor[None, :])
-    top = top_columns(scores, np.asarray(row_capacity) + extra, min_score=min_score)
-    keys = _distinct(np.concatenate([rows.astype(np.int64) * scores.shape[1] + columns, top]))
-    return (keys // scores.shape[1]).astype(np.intp), (keys % scores.shape[1]).astype(np.intp)
-
-
-def top_columns(block: np.ndarray, counts: np.ndarray, *, min_score: int = 0, offset: int = 0) -> np.ndarray:
-    """Keys (row x n_columns + column) of each row's ``counts[row]`` best allowed columns. Raises nothing."""
-    work = block.copy()
-    n_rows, n_columns = work.shape
-    found = []
-    everyone = np.arange(n_rows)
-    for _ in range(int(counts.max(initial=0))):
-        at = work.argmax(axis=1)
-        value = work[everyone, at]
-        keep = (value >= max(0, min_score)) & (counts > len(found))
-        found.append((everyone[keep] + offset).astype(np.int64) * n_columns + at[keep])
-        work[everyone, at] = -1
-    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+    """Where to start for a dense matrix: the pairs a ``Shortlist`` fed the whole matrix keeps. Raises nothing."""
+    shortlist = Shortlist(scores.shape[1], row_capacity, column_capacity=column_capacity, min_score=min_score)
+    step = max(1, _CHECK_CELLS // max(1, scores.shape[1]))
+    for lo in range(0, scores.shape[0], step):
+        shortlist.add(lo, scores[lo : lo + step])
+    return shortlist.pairs(scores)
