@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -413,7 +414,17 @@ def _vocabulary(sets: Iterable[frozenset[str]]) -> dict[str, int]:
 
 def _mask_ints(sets: Sequence[frozenset[str]], vocabulary: dict[str, int]) -> list[int]:
     """One Python int per person with bit ``vocabulary[key]`` set for each key chosen (others dropped)."""
-    return [sum(1 << vocabulary[key] for key in chosen if key in vocabulary) for chosen in sets]
+    bits = {key: 1 << bit for key, bit in vocabulary.items()}
+    # People often give the same answer (a frozenset hashes once): each distinct set is summed once,
+    # and a whole cohort's encoding measured several times faster than one generator per person.
+    known: dict[frozenset[str], int] = {}
+    masks = []
+    for chosen in sets:
+        mask = known.get(chosen)
+        if mask is None:
+            mask = known[chosen] = sum(map(bits.get, chosen, itertools.repeat(0, len(chosen))))
+        masks.append(mask)
+    return masks
 
 
 def _words(masks: Sequence[int], bits: int) -> np.ndarray:
