@@ -327,10 +327,12 @@ def _floor(block: np.ndarray, min_score: int, floor: int, out: np.ndarray, ok: n
     return out
 
 
-def _allowed_only(scores: np.ndarray, min_score: int, forbidden: np.ndarray) -> np.ndarray:
-    """A copy of a dense matrix with every pair that is not allowed at ``-(_MARGIN + 1)``. Raises nothing."""
+def _allowed_only(scores: np.ndarray, min_score: int, forbidden: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """A dense matrix with every pair that is not allowed at ``-(_MARGIN + 1)``: a copy, or with
+    ``in_place`` the matrix itself when it is int8. Raises nothing.
+    """
     kind = np.int8 if scores.dtype.itemsize == 1 and scores.dtype.kind == "i" else np.int32
-    work = np.empty(scores.shape, dtype=kind)
+    work = scores if in_place and scores.dtype == kind else np.empty(scores.shape, dtype=kind)
     n_rows, n_columns = scores.shape
     step = max(1, _CHECK_CELLS // max(1, n_columns))
     ok = np.empty((min(step, n_rows), n_columns), dtype=bool)
@@ -560,13 +562,16 @@ def solve(
     forbidden: Iterable[tuple[int, int]] = (),
     shortlist: tuple[np.ndarray, np.ndarray] | None = None,
     max_rounds: int = 50,
+    overwrite_scores: bool = False,
 ) -> Solution:
     """The optimal pairs for these scores (see the module notes), with a certificate that proves it.
 
     ``scores`` is a dense mentors x mentees integer matrix (-1 where the hard rules forbid a pair) or
     ``Candidates``; ``row_capacity`` is each mentor's room, ``column_capacity`` each mentee's number of
     mentors wanted (1 by default); ``forbidden`` lists (row, column) pairs never to make; ``shortlist``
-    (rows, columns) is where to start for a dense matrix (``initial_shortlist`` when not given).
+    (rows, columns) is where to start for a dense matrix (``initial_shortlist`` when not given);
+    ``overwrite_scores`` lets it mark the pairs that are not allowed in an int8 dense matrix itself,
+    instead of in a copy as large (the allowed pairs keep their scores; the others are left below -1).
     Raises ValueError for capacities of the wrong length or below zero, RuntimeError when the proof
     still fails after ``max_rounds`` widenings (which would be a bug).
     """
@@ -599,7 +604,7 @@ def solve(
         )
         pair_rows, pair_columns = scores.rows, scores.columns
     else:
-        scores = _allowed_only(scores, min_score, forbidden)
+        scores = _allowed_only(scores, min_score, forbidden, in_place=overwrite_scores)
         if shortlist is None:
             shortlist = initial_shortlist(scores, rows_cap, column_capacity=columns_cap, min_score=min_score)
         pair_rows, pair_columns = shortlist

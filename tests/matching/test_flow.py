@@ -151,6 +151,24 @@ def test_the_shortlist_gathered_block_by_block_keeps_each_side_s_best_pairs(n_co
         assert sum(1 for c in range(n_columns) if (r, c) in listed) >= min(5, int((scores[r] >= 30).sum()))
 
 
+def test_overwriting_the_scores_gives_the_same_answer_and_keeps_every_allowed_score():
+    rng = np.random.default_rng(11)
+    scores = rng.integers(-1, 101, size=(30, 90)).astype(np.int8)
+    row_capacity = rng.integers(0, 4, size=30)
+    forbidden = [(0, 0), (3, 7)]
+    kept = scores.copy()
+
+    copied = solve(kept, row_capacity=row_capacity, min_score=30, forbidden=forbidden)
+    assert (kept[kept < 30] >= -1).all(), "the default leaves the caller's matrix alone"
+    overwritten = solve(scores, row_capacity=row_capacity, min_score=30, forbidden=forbidden, overwrite_scores=True)
+
+    assert overwritten.total_gain == copied.total_gain == exact_optimum(kept, row_capacity, np.ones(90), 30, forbidden)
+    allowed = kept >= 30
+    allowed[0, 0] = allowed[3, 7] = False
+    assert (scores[allowed] == kept[allowed]).all()
+    assert (scores[~allowed] < -1).all()
+
+
 def test_a_certificate_that_does_not_fit_is_refused():
     scores = np.array([[50, 10], [10, 50]], dtype=np.int8)
     good = solve(scores, row_capacity=[1, 1])
