@@ -51,15 +51,16 @@ from ortools.graph.python import min_cost_flow
 _CHECK_CELLS = 1 << 20
 # How close to violating a pair may be and still join the shortlist (see _dense_violations), at most
 # this many pairs per person; beyond that, each row's and each column's this many most violated pairs.
-_MARGIN = 6
+_MARGIN = 5
 _BUDGET = 10
 _DEPTH = 3
 # Distance of a node no path reaches (far from overflowing when costs are added to it).
 _UNREACHED = np.iinfo(np.int64).max // 4
 # A re-solve keeps the shortlisted pairs whose reduced cost is at most this (see solve). Pricing never
-# brings back a pair that is still listed, so this is the whole margin for them: 3 measured a fourth
-# round on one of three seeds of the benchmark's large cohort, 4 none.
-_PRUNE = 4
+# brings back a pair that is still listed, so this is the whole margin for them. On six seeds of the
+# benchmark's large cohort, a margin and a prune of 5 took three rounds each, with a last flow a fifth
+# smaller than 6 and 4; 4 and 4, or 3 for either, took a fourth round on some seeds.
+_PRUNE = 5
 # A row's shortlist threshold comes from every this many-th column (see Shortlist).
 _SAMPLE = 8
 
@@ -541,7 +542,7 @@ def _price(
     no pair off the list violates the potentials.
     """
     if not isinstance(scores, Candidates):
-        return _dense_violations(scores, rows, columns, u, v, min_score, None, floored=True)
+        return _dense_violations(scores, rows, columns, u, v, min_score, None, margin=_MARGIN, floored=True)
     slack = scores.scores.astype(np.int64) - u[scores.columns] - v[scores.rows]
     near = np.flatnonzero(slack >= -_MARGIN)
     near = near[~_member(scores.rows[near], scores.columns[near], rows, columns, len(u))]
