@@ -32,8 +32,9 @@ so that nobody has to be matched. The potentials come from shortest paths in the
 that flow. Checking them over every allowed pair finds the pairs the shortlist missed that could still
 improve the total; those and the pairs just short of violating (while there are many, each row's and
 each column's few best) are added and the flow is solved again, until the check passes. OR-Tools has
-no warm start, so each re-solve keeps only the pairs the current flow uses and those whose reduced cost
-is near zero (a much smaller network). Each check is one pass over the whole matrix in int16, a block
+no warm start from a flow, so each re-solve keeps only the pairs the current flow uses and those whose
+reduced cost is near zero (a much smaller network), and costs every arc at its reduced cost for the last
+potentials, which starts the solver near its optimal prices. Each check is one pass over the whole matrix in int16, a block
 of rows at a time (``_dense_violations``): a few plain array operations per cell, no sorting. The check
 is exact, so the answer is optimal whatever the shortlist was; a good shortlist only saves rounds.
 """
