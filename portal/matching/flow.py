@@ -34,9 +34,10 @@ improve the total; those and the pairs just short of violating (while there are 
 each column's few best) are added and the flow is solved again, until the check passes. OR-Tools has
 no warm start from a flow, so each re-solve keeps only the pairs the current flow uses and those whose
 reduced cost is near zero (a much smaller network), and costs every arc at its reduced cost for the last
-potentials, which starts the solver near its optimal prices. Each check is one pass over the whole matrix in int16, a block
-of rows at a time (``_dense_violations``): a few plain array operations per cell, no sorting. The check
-is exact, so the answer is optimal whatever the shortlist was; a good shortlist only saves rounds.
+potentials, which starts the solver near its optimal prices. Each check is one pass over the whole
+matrix in int16, a block of rows at a time (``_dense_violations``): a few plain array operations per
+cell, no sorting. The check is exact, so the answer is optimal whatever the shortlist was; a good
+shortlist only saves rounds.
 """
 
 from __future__ import annotations
