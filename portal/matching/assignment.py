@@ -132,7 +132,8 @@ def assign(
     report("scoring", 0.0)
     rows = MentorRows([slot.person for slot in slots])
     columns = MenteeColumns(people, rows)
-    shortlist = Shortlist(len(people), room, min_score=min_score)
+    wanted_counts = np.array([wanted.get(person.id, 1) for person in people], dtype=np.int64)
+    shortlist = Shortlist(len(people), room, column_capacity=wanted_counts, min_score=min_score)
     gains = gain_matrix(
         rows,
         columns,
@@ -142,12 +143,16 @@ def assign(
         shortlist=shortlist,
     )
     report("assigning", 0.0)
+    # The best allowed score of each mentee, for the reasons of those left out: taken before solve
+    # marks the pairs below the floor in the matrix itself, which saves a copy of the whole matrix.
+    best = gains.max(axis=0, initial=-1) if len(slots) else np.full(len(people), -1)
     solution = solve(
         gains,
         row_capacity=room,
-        column_capacity=[wanted.get(person.id, 1) for person in people],
+        column_capacity=wanted_counts,
         min_score=min_score,
         shortlist=shortlist.pairs(gains),
+        overwrite_scores=True,
     )
     report("assigning", 0.9)
 
@@ -172,10 +177,9 @@ def assign(
     matched[pair_columns] = True
     alone = np.flatnonzero(~matched)
     # The best allowed score of each mentee left out tells "nobody allowed" from "nobody good enough".
-    best = gains[:, alone].max(axis=0, initial=-1) if len(slots) else np.full(len(alone), -1)
     unmatched = {
         people[column].id: _unmatched_reason(people[column], int(score), min_score, open_mentors, open_written, left)
-        for column, score in zip(alone.tolist(), best.tolist(), strict=True)
+        for column, score in zip(alone.tolist(), best[alone].tolist(), strict=True)
     }
     report("assigning", 1.0)
     return Assignment(matches=matches, unmatched=unmatched, certificate=solution.certificate)

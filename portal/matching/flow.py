@@ -32,10 +32,12 @@ so that nobody has to be matched. The potentials come from shortest paths in the
 that flow. Checking them over every allowed pair finds the pairs the shortlist missed that could still
 improve the total; those and the pairs just short of violating (while there are many, each row's and
 each column's few best) are added and the flow is solved again, until the check passes. OR-Tools has
-no warm start, so each re-solve keeps only the pairs the current flow uses and those whose reduced cost
-is near zero (a much smaller network). Each check is one pass over the whole matrix in int16, a block
-of rows at a time (``_dense_violations``): a few plain array operations per cell, no sorting. The check
-is exact, so the answer is optimal whatever the shortlist was; a good shortlist only saves rounds.
+no warm start from a flow, so each re-solve keeps only the pairs the current flow uses and those whose
+reduced cost is near zero (a much smaller network), and costs every arc at its reduced cost for the last
+potentials, which starts the solver near its optimal prices. Each check is one pass over the whole
+matrix in int16, a block of rows at a time (``_dense_violations``): a few plain array operations per
+cell, no sorting. The check is exact, so the answer is optimal whatever the shortlist was; a good
+shortlist only saves rounds.
 """
 
 from __future__ import annotations
@@ -51,13 +53,18 @@ from ortools.graph.python import min_cost_flow
 _CHECK_CELLS = 1 << 20
 # How close to violating a pair may be and still join the shortlist (see _dense_violations), at most
 # this many pairs per person; beyond that, each row's and each column's this many most violated pairs.
-_MARGIN = 6
+_MARGIN = 5
 _BUDGET = 10
 _DEPTH = 3
 # Distance of a node no path reaches (far from overflowing when costs are added to it).
 _UNREACHED = np.iinfo(np.int64).max // 4
-# A re-solve keeps the shortlisted pairs whose reduced cost is at most this (see solve).
-_PRUNE = 3
+# A re-solve keeps the shortlisted pairs whose reduced cost is at most this (see solve). Pricing never
+# brings back a pair that is still listed, so this is the whole margin for them. On six seeds of the
+# benchmark's large cohort, a margin and a prune of 5 took three rounds each, with a last flow a fifth
+# smaller than 6 and 4; 4 and 4, or 3 for either, took a fourth round on some seeds.
+_PRUNE = 5
+# A row's shortlist threshold comes from every this many-th column (see Shortlist).
+_SAMPLE = 8
 
 
 @dataclass(frozen=True)
@@ -194,15 +201,16 @@ def _dense_violations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs to add to the shortlist, from one pass over a dense matrix, a block of rows at a time.
 
-    Every allowed pair that is not chosen and whose slack score - (u + v) is at least -``margin``
+    Every allowed pair outside (rows, columns) whose slack score - (u + v) is at least -``margin``
     (violators have slack >= 0): the potentials move a little between rounds, so the pairs just short
     of violating now are the likely violators of the next round. When there are more than ``budget``
     of those (early rounds, with rough potentials), only the ``_DEPTH`` pairs of largest slack of each
     row and of each column (several each: measured to save rounds over one each). None at all when
     nothing violates. With ``limit``, at most that many violators, and the scan stops at the first
     block that has one. ``floored`` says that every pair not allowed already holds a value below
-    -``margin`` (``_allowed_only``), which saves the scan a few operations per cell. The chosen pairs
-    are set aside in place for the scan and put back before returning.
+    -``margin`` (``_allowed_only``), which saves the scan a few operations per cell. The pairs (rows,
+    columns), the chosen ones for a check and every listed one for pricing, are set aside in place for
+    the scan and put back before returning.
     """
     n_rows, n_columns = scores.shape
     empty = np.empty(0, dtype=np.intp)
@@ -322,10 +330,12 @@ def _floor(block: np.ndarray, min_score: int, floor: int, out: np.ndarray, ok: n
     return out
 
 
-def _allowed_only(scores: np.ndarray, min_score: int, forbidden: np.ndarray) -> np.ndarray:
-    """A copy of a dense matrix with every pair that is not allowed at ``-(_MARGIN + 1)``. Raises nothing."""
+def _allowed_only(scores: np.ndarray, min_score: int, forbidden: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """A dense matrix with every pair that is not allowed at ``-(_MARGIN + 1)``: a copy, or with
+    ``in_place`` the matrix itself when it is int8. Raises nothing.
+    """
     kind = np.int8 if scores.dtype.itemsize == 1 and scores.dtype.kind == "i" else np.int32
-    work = np.empty(scores.shape, dtype=kind)
+    work = scores if in_place and scores.dtype == kind else np.empty(scores.shape, dtype=kind)
     n_rows, n_columns = scores.shape
     step = max(1, _CHECK_CELLS // max(1, n_columns))
     ok = np.empty((min(step, n_rows), n_columns), dtype=bool)
@@ -437,11 +447,17 @@ def _min_cost_flow(
     gain: np.ndarray,
     row_capacity: np.ndarray,
     column_capacity: np.ndarray,
+    prices: Certificate | None = None,
 ) -> np.ndarray:
     """Which listed pairs an optimal flow uses (a boolean per pair). Raises RuntimeError if OR-Tools fails.
 
     Only the people with a listed pair become nodes: a re-solve's pruned shortlist leaves many out,
-    and the solver's time grows with the nodes as well as the arcs.
+    and the solver's time grows with the nodes as well as the arcs. With ``prices`` (the last round's
+    potentials), every arc costs its reduced cost instead: mentee c -> mentor r costs u[c] + v[r] - g,
+    source -> c costs -u[c] and r -> sink -v[r]. Along any flow of the same value these differ from the
+    plain costs by the same constant (each node's potential enters once in and once out), so the optimal
+    flows are the same; but the solver starts near its optimal prices, which measured a re-solve a fifth
+    faster. OR-Tools takes no starting flow, so this is the warm start it can have.
     """
     mentees, mentee_node = _compact(pair_columns, n_columns)
     mentors, mentor_node = _compact(pair_rows, n_rows)
@@ -450,23 +466,30 @@ def _min_cost_flow(
     source, sink = n_mentees + n_mentors, n_mentees + n_mentors + 1
     wanted, room = column_capacity[mentees], row_capacity[mentors]
     supply = int(min(wanted.sum(), room.sum()))
+    pair_cost = -gain.astype(np.int64)
+    mentee_cost, mentor_cost = np.zeros(n_mentees, dtype=np.int64), np.zeros(n_mentors, dtype=np.int64)
+    if prices is not None:
+        u, v = prices.u.astype(np.int64), prices.v.astype(np.int64)
+        pair_cost += u[pair_columns] + v[pair_rows]
+        mentee_cost -= u[mentees]
+        mentor_cost -= v[mentors]
     pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
         mentee_node.astype(np.int32),
         (n_mentees + mentor_node).astype(np.int32),
         np.ones(len(pair_rows), dtype=np.int64),
-        -gain.astype(np.int64),
+        pair_cost,
     )
     flow.add_arcs_with_capacity_and_unit_cost(
         np.full(n_mentees, source, dtype=np.int32),
         np.arange(n_mentees, dtype=np.int32),
         wanted.astype(np.int64),
-        np.zeros(n_mentees, dtype=np.int64),
+        mentee_cost,
     )
     flow.add_arcs_with_capacity_and_unit_cost(
         np.arange(n_mentees, n_mentees + n_mentors, dtype=np.int32),
         np.full(n_mentors, sink, dtype=np.int32),
         room.astype(np.int64),
-        np.zeros(n_mentors, dtype=np.int64),
+        mentor_cost,
     )
     # Nobody has to be matched: the rest of the supply goes straight to the sink at no cost.
     flow.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
@@ -488,47 +511,26 @@ def _compact(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Listed:
-    """The pairs on the shortlist: parallel arrays, and a membership test without sorting or hashing.
+    """The pairs on the shortlist, as parallel arrays. Raises nothing.
 
-    A dense problem keeps one bit per pair (a bool matrix as large as the int8 scores); a listed one
-    keeps a set of pair keys. Pairs are added in batches with no pair twice. Raises nothing.
+    Pricing sets every listed pair aside (an optimal flow on the list leaves none of them violating),
+    so the pairs it adds are never listed already and a batch is simply appended: no membership test,
+    and no bit per pair of a dense matrix to clear and set. Only a first shortlist given by the caller
+    may repeat a pair, and that is deduplicated once.
     """
 
-    def __init__(self, shape: tuple[int, int] | None, rows: np.ndarray, columns: np.ndarray) -> None:
-        self.mask = np.zeros(shape, dtype=bool) if shape is not None else None
-        self.width = max(1, shape[1]) if shape is not None else max(1, int(columns.max(initial=0)) + 1)
-        self.keys: set[int] = set()
-        self.rows = np.empty(0, dtype=np.intp)
-        self.columns = np.empty(0, dtype=np.intp)
-        self.add(rows, columns)
-
-    def contains(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        if self.mask is not None:
-            return self.mask[rows, columns]
-        keys = (rows.astype(np.int64) * self.width + columns).tolist()
-        return np.fromiter((key in self.keys for key in keys), dtype=bool, count=len(keys))
+    def __init__(self, rows: np.ndarray, columns: np.ndarray, width: int) -> None:
+        self.width = max(1, width)
+        keys = _distinct(rows.astype(np.int64) * self.width + columns)
+        self.rows, self.columns = (keys // self.width).astype(np.intp), (keys % self.width).astype(np.intp)
 
     def add(self, rows: np.ndarray, columns: np.ndarray) -> None:
-        rows, columns = rows.astype(np.intp), columns.astype(np.intp)
-        keys = rows.astype(np.int64) * self.width + columns
-        keys = _distinct(keys)
-        rows, columns = (keys // self.width).astype(np.intp), (keys % self.width).astype(np.intp)
-        fresh = ~self.contains(rows, columns)
-        rows, columns = rows[fresh], columns[fresh]
-        if self.mask is not None:
-            self.mask[rows, columns] = True
-        else:
-            self.keys.update((rows.astype(np.int64) * self.width + columns).tolist())
-        self.rows = np.concatenate([self.rows, rows])
-        self.columns = np.concatenate([self.columns, columns])
+        """Append pairs that are not listed yet (each at most once)."""
+        self.rows = np.concatenate([self.rows, rows.astype(np.intp)])
+        self.columns = np.concatenate([self.columns, columns.astype(np.intp)])
 
     def keep(self, wanted: np.ndarray) -> None:
         """Keep only the pairs where ``wanted`` is true (a bool per pair, in order)."""
-        dropped_rows, dropped_columns = self.rows[~wanted], self.columns[~wanted]
-        if self.mask is not None:
-            self.mask[dropped_rows, dropped_columns] = False
-        else:
-            self.keys.difference_update((dropped_rows.astype(np.int64) * self.width + dropped_columns).tolist())
         self.rows, self.columns = self.rows[wanted], self.columns[wanted]
 
     def __len__(self) -> int:
@@ -538,9 +540,11 @@ class _Listed:
 def _price(
     scores: np.ndarray | Candidates, rows: np.ndarray, columns: np.ndarray, u: np.ndarray, v: np.ndarray, min_score: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs to add to the shortlist (none when the potentials prove the chosen pairs optimal)."""
+    """Pairs to add to the shortlist, none of them listed (``rows``, ``columns``) already: none at all when
+    no pair off the list violates the potentials.
+    """
     if not isinstance(scores, Candidates):
-        return _dense_violations(scores, rows, columns, u, v, min_score, None, floored=True)
+        return _dense_violations(scores, rows, columns, u, v, min_score, None, margin=_MARGIN, floored=True)
     slack = scores.scores.astype(np.int64) - u[scores.columns] - v[scores.rows]
     near = np.flatnonzero(slack >= -_MARGIN)
     near = near[~_member(scores.rows[near], scores.columns[near], rows, columns, len(u))]
@@ -561,13 +565,16 @@ def solve(
     forbidden: Iterable[tuple[int, int]] = (),
     shortlist: tuple[np.ndarray, np.ndarray] | None = None,
     max_rounds: int = 50,
+    overwrite_scores: bool = False,
 ) -> Solution:
     """The optimal pairs for these scores (see the module notes), with a certificate that proves it.
 
     ``scores`` is a dense mentors x mentees integer matrix (-1 where the hard rules forbid a pair) or
     ``Candidates``; ``row_capacity`` is each mentor's room, ``column_capacity`` each mentee's number of
     mentors wanted (1 by default); ``forbidden`` lists (row, column) pairs never to make; ``shortlist``
-    (rows, columns) is where to start for a dense matrix (``initial_shortlist`` when not given).
+    (rows, columns) is where to start for a dense matrix (``initial_shortlist`` when not given);
+    ``overwrite_scores`` lets it mark the pairs that are not allowed in an int8 dense matrix itself,
+    instead of in a copy as large (the allowed pairs keep their scores; the others are left below -1).
     Raises ValueError for capacities of the wrong length or below zero, RuntimeError when the proof
     still fails after ``max_rounds`` widenings (which would be a bug).
     """
@@ -600,9 +607,9 @@ def solve(
         )
         pair_rows, pair_columns = scores.rows, scores.columns
     else:
-        scores = _allowed_only(scores, min_score, forbidden)
+        scores = _allowed_only(scores, min_score, forbidden, in_place=overwrite_scores)
         if shortlist is None:
-            shortlist = initial_shortlist(scores, rows_cap, min_score=min_score)
+            shortlist = initial_shortlist(scores, rows_cap, column_capacity=columns_cap, min_score=min_score)
         pair_rows, pair_columns = shortlist
         keep = scores[pair_rows, pair_columns] >= min_score
         pair_rows, pair_columns = pair_rows[keep].astype(np.intp), pair_columns[keep].astype(np.intp)
@@ -611,13 +618,14 @@ def solve(
         top = int(scores.scores.max(initial=0)) + 2
     else:
         top = 129 if scores.dtype == np.int8 else int(scores.max(initial=0)) + 2
-    listed_pairs = _Listed(None if listed else scores.shape, pair_rows, pair_columns)
+    listed_pairs = _Listed(pair_rows, pair_columns, n_columns)
 
+    certificate = None
     for round_number in range(1, max_rounds + 1):
         pair_rows, pair_columns = listed_pairs.rows, listed_pairs.columns
         gain = _scores_at(scores, pair_rows, pair_columns).astype(np.int64) + 1
         started = time.perf_counter()
-        chosen = _min_cost_flow(n_rows, n_columns, pair_rows, pair_columns, gain, rows_cap, columns_cap)
+        chosen = _min_cost_flow(n_rows, n_columns, pair_rows, pair_columns, gain, rows_cap, columns_cap, certificate)
         rows, columns = pair_rows[chosen], pair_columns[chosen]
         row_load = np.bincount(rows, minlength=n_rows)
         column_load = np.bincount(columns, minlength=n_columns)
@@ -628,9 +636,14 @@ def solve(
         )
         stats["potentials"] += time.perf_counter() - started
         started = time.perf_counter()
-        add_rows, add_columns = _price(scores, rows, columns, certificate.u, certificate.v, min_score)
+        add_rows, add_columns = _price(scores, pair_rows, pair_columns, certificate.u, certificate.v, min_score)
         stats["pricing"] += time.perf_counter() - started
+        reduced = certificate.u[pair_columns] + certificate.v[pair_rows] - gain
         if len(add_rows) == 0:
+            # Pricing looked only off the list: the pairs on it pass by construction of the potentials,
+            # and are checked here all the same, so that the proof covers every allowed pair.
+            if (reduced[~chosen] < 0).any():
+                raise RuntimeError("The potentials do not fit the flow they came from.")
             return Solution(
                 rows=rows,
                 columns=columns,
@@ -643,7 +656,6 @@ def solve(
         # Re-solve warm: the next flow needs the pairs the current one uses and those near them, not
         # the pairs the potentials show to be far from useful. Dropping those keeps each re-solve small;
         # should one be needed after all, the next pricing brings it back, and the proof covers all.
-        reduced = certificate.u[pair_columns] + certificate.v[pair_rows] - gain
         listed_pairs.keep(chosen | (reduced <= _PRUNE))
         listed_pairs.add(add_rows, add_columns)
     raise RuntimeError("The assignment could not be proved optimal.")
@@ -654,70 +666,82 @@ class Shortlist:
 
     ``add`` takes the scores of mentor rows lo..hi (a block still in cache); ``pairs`` gives (rows,
     columns) once every block is in. A column keeps the pairs within ``spread`` of its best score (found
-    against the best so far, then trimmed against the final best); a row keeps its ``capacity + extra``
-    best columns. Pairs below ``min_score`` never enter. (A spread of 3 rather than 4 measured a first flow
-    a seventh smaller for as many rounds, on two seeds of the benchmark's large cohort.) Raises nothing.
+    against the best so far, then trimmed against the final best); a row keeps about its ``per_row`` best
+    columns: every pair at least its threshold, the ``per_row``-th best score of every ``_SAMPLE``-th
+    column (a partial sort of a sample costs an eighth of one of the whole row, and ties or the sample's
+    luck only make the list a little longer or shorter). Pairs below ``min_score`` never enter.
+
+    Why rows matter most: when seats are scarce, a mentor's potential is about the gain of the best
+    mentee they cannot take, so every mentor needs enough of their own best mentees on the list for
+    the first flow to price them right. On the benchmark's large cohort, 30 per row and a spread of 1
+    measured three rounds where each column's best within 3 and each row's capacity + 2 best took four
+    with a first flow as large, on three seeds. When seats are not scarce (the benchmark's two-sided
+    cohort) a deep list only makes the flows larger, so ``per_row`` defaults to 30 when the rows offer
+    fewer seats than the columns want (``column_capacity``, one each when not given) and 8 otherwise.
+    Raises nothing.
     """
 
     def __init__(
-        self, n_columns: int, row_capacity: np.ndarray, *, min_score: int = 0, spread: int = 3, extra: int = 2
+        self,
+        n_columns: int,
+        row_capacity: np.ndarray,
+        *,
+        column_capacity: np.ndarray | None = None,
+        min_score: int = 0,
+        spread: int = 1,
+        per_row: int | None = None,
     ) -> None:
+        if per_row is None:
+            wanted = n_columns if column_capacity is None else int(np.sum(column_capacity))
+            per_row = 30 if int(np.sum(row_capacity)) < wanted else 8
         self.best = np.full(n_columns, -1, dtype=np.int16)
-        self.counts = np.asarray(row_capacity, dtype=np.int64) + extra
+        self.threshold = np.full(len(row_capacity), np.iinfo(np.int16).max, dtype=np.int16)
         self.min_score, self.spread = max(0, min_score), spread
+        # Sample only when a row is long enough for the sample to hold several times per_row / _SAMPLE.
+        self.step = _SAMPLE if n_columns >= 4 * _SAMPLE * per_row else 1
+        self.rank = max(1, -(-per_row // self.step))
         self.parts: list[np.ndarray] = []
         self.n_columns = n_columns
 
     def add(self, lo: int, block: np.ndarray) -> None:
         """Take in the scores of rows lo..lo + len(block). Raises nothing."""
-        np.maximum(self.best, block.max(axis=0, initial=-1), out=self.best)
+        if block.size == 0:
+            return
+        np.maximum(self.best, block.max(axis=0), out=self.best)
+        sample = block[:, :: self.step]
+        at = sample.shape[1] - min(self.rank, sample.shape[1])
+        threshold = np.maximum(np.partition(sample, at, axis=1)[:, at].astype(np.int16), self.min_score)
+        self.threshold[lo : lo + len(block)] = threshold
         floor = np.maximum(self.best - self.spread, self.min_score)
-        rows, columns = _cells(block >= floor[None, :])
+        top = np.iinfo(block.dtype).max
+        if self.min_score > top:
+            return
+        # Compared in the block's own type (the bounds fit it): mixing types would widen the block.
+        mask = block >= np.minimum(floor, top).astype(block.dtype)[None, :]
+        mask |= block >= np.minimum(threshold, top).astype(block.dtype)[:, None]
+        rows, columns = _cells(mask)
         self.parts.append((rows + lo).astype(np.int64) * self.n_columns + columns)
-        self.parts.append(top_columns(block, self.counts[lo : lo + len(block)], min_score=self.min_score, offset=lo))
 
     def pairs(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The shortlist as (rows, columns), trimmed against each column's final best. Raises nothing."""
         if not self.parts:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
         # Column picks were made against the best so far: keep those within reach of the final best.
-        keys = np.concatenate(self.parts[0::2])
+        # Each block's keys are distinct and blocks do not overlap, so there is nothing to deduplicate.
+        keys = np.concatenate(self.parts)
         rows, columns = (keys // self.n_columns).astype(np.intp), (keys % self.n_columns).astype(np.intp)
         found = scores[rows, columns]
         keep = found >= np.maximum(self.best[columns] - self.spread, self.min_score)
-        # Row picks were exact within their block, which is the whole row. Each list has no repeats.
-        keys = _distinct(np.concatenate([keys[keep], np.concatenate(self.parts[1::2])]))
-        rows, columns = (keys // self.n_columns).astype(np.intp), (keys % self.n_columns).astype(np.intp)
-        keep = scores[rows, columns] >= self.min_score
+        keep |= found >= self.threshold[rows]
         return rows[keep], columns[keep]
 
 
 def initial_shortlist(
-    scores: np.ndarray, row_capacity: np.ndarray, *, min_score: int = 0, spread: int = 4, extra: int = 2
+    scores: np.ndarray, row_capacity: np.ndarray, *, column_capacity: np.ndarray | None = None, min_score: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Where to start for a dense matrix: each column's pairs within ``spread`` of its best, and each row's
-    ``capacity + extra`` best columns. Raises nothing.
-    """
-    if scores.size == 0:
-        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-    best = scores.max(axis=0).astype(np.int16)
-    floor = np.maximum(best - spread, max(0, min_score))
-    rows, columns = _cells(scores >= floor[None, :])
-    top = top_columns(scores, np.asarray(row_capacity) + extra, min_score=min_score)
-    keys = _distinct(np.concatenate([rows.astype(np.int64) * scores.shape[1] + columns, top]))
-    return (keys // scores.shape[1]).astype(np.intp), (keys % scores.shape[1]).astype(np.intp)
-
-
-def top_columns(block: np.ndarray, counts: np.ndarray, *, min_score: int = 0, offset: int = 0) -> np.ndarray:
-    """Keys (row x n_columns + column) of each row's ``counts[row]`` best allowed columns. Raises nothing."""
-    work = block.copy()
-    n_rows, n_columns = work.shape
-    found = []
-    everyone = np.arange(n_rows)
-    for _ in range(int(counts.max(initial=0))):
-        at = work.argmax(axis=1)
-        value = work[everyone, at]
-        keep = (value >= max(0, min_score)) & (counts > len(found))
-        found.append((everyone[keep] + offset).astype(np.int64) * n_columns + at[keep])
-        work[everyone, at] = -1
-    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+    """Where to start for a dense matrix: the pairs a ``Shortlist`` fed the whole matrix keeps. Raises nothing."""
+    shortlist = Shortlist(scores.shape[1], row_capacity, column_capacity=column_capacity, min_score=min_score)
+    step = max(1, _CHECK_CELLS // max(1, scores.shape[1]))
+    for lo in range(0, scores.shape[0], step):
+        shortlist.add(lo, scores[lo : lo + step])
+    return shortlist.pairs(scores)

@@ -388,6 +388,19 @@ def test_long_choice_lists_score_the_same_in_both_paths():
     assert [[score_pair(a, b).score for b in mentors] for a in mentees] == matrix.tolist()
 
 
+def test_scores_on_a_half_point_round_to_even_in_both_paths():
+    # Values alone: 100 x shared / 8 is 12.5, 37.5 and 62.5 for 1, 3 and 5 values shared out of 8.
+    keys = [f"value_{n}" for n in range(16)]
+    mentee = person(1, team_id=1, values=set(keys[:8]))
+    mentors = [person(10 + n, team_id=2, values=set(keys[:n]) | set(keys[8 : 16 - n])) for n in (1, 3, 5)]
+    only_values = Weights(values=1, interests=0, experiences=0, skills=0, logistics=0, perspective=0)
+
+    matrix = score_matrix([mentee], mentors, only_values)
+
+    assert matrix.tolist() == [[12, 38, 62]]
+    assert [score_pair(mentee, mentor, only_values).score for mentor in mentors] == [12, 38, 62]
+
+
 def test_bit_counting_without_numpy_2():
     rng = np.random.default_rng(5)
     for dtype in (np.uint8, np.uint16, np.uint32, np.uint64):

@@ -12,6 +12,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from portal.matching import NO_GOOD_FIT, Candidates, MentorSlot, Person, assign, solve
+from portal.matching.flow import Shortlist
 
 fast = settings(deadline=None, max_examples=150)
 
@@ -124,6 +125,48 @@ def test_a_shortlist_that_misses_the_best_pairs_is_widened_until_the_proof_holds
     assert solution.rounds > 1
     assert solution.total_gain == exact_optimum(scores, row_capacity, column_capacity)
     assert solution.certificate.verify(scores, solution.rows, solution.columns, row_capacity, column_capacity)
+
+
+@pytest.mark.parametrize("n_columns", [50, 2_000])
+def test_the_shortlist_gathered_block_by_block_keeps_each_side_s_best_pairs(n_columns):
+    rng = np.random.default_rng(n_columns)
+    scores = rng.integers(-1, 101, size=(37, n_columns)).astype(np.int8)
+    shortlist = Shortlist(n_columns, np.full(37, 2), min_score=30, spread=1, per_row=30)
+    for lo in (0, 5, 6, 20):  # uneven blocks, as the scoring hands them over
+        shortlist.add(lo, scores[lo : {0: 5, 5: 6, 6: 20, 20: 37}[lo]])
+
+    rows, columns = shortlist.pairs(scores)
+
+    listed = set(zip(rows.tolist(), columns.tolist(), strict=True))
+    assert len(listed) == len(rows)
+    assert (scores[rows, columns] >= 30).all()
+    best = scores.max(axis=0)
+    for c in range(n_columns):
+        wanted = np.flatnonzero(scores[:, c] >= max(30, best[c] - 1))
+        assert {(r, c) for r in wanted.tolist()} <= listed
+    for r in range(37):
+        order = np.argsort(-scores[r], kind="stable")
+        # A row's threshold comes from a sample of its columns: its best few are always in.
+        assert (r, int(order[0])) in listed
+        assert sum(1 for c in range(n_columns) if (r, c) in listed) >= min(5, int((scores[r] >= 30).sum()))
+
+
+def test_overwriting_the_scores_gives_the_same_answer_and_keeps_every_allowed_score():
+    rng = np.random.default_rng(11)
+    scores = rng.integers(-1, 101, size=(30, 90)).astype(np.int8)
+    row_capacity = rng.integers(0, 4, size=30)
+    forbidden = [(0, 0), (3, 7)]
+    kept = scores.copy()
+
+    copied = solve(kept, row_capacity=row_capacity, min_score=30, forbidden=forbidden)
+    assert (kept[kept < 30] >= -1).all(), "the default leaves the caller's matrix alone"
+    overwritten = solve(scores, row_capacity=row_capacity, min_score=30, forbidden=forbidden, overwrite_scores=True)
+
+    assert overwritten.total_gain == copied.total_gain == exact_optimum(kept, row_capacity, np.ones(90), 30, forbidden)
+    allowed = kept >= 30
+    allowed[0, 0] = allowed[3, 7] = False
+    assert (scores[allowed] == kept[allowed]).all()
+    assert (scores[~allowed] < -1).all()
 
 
 def test_a_certificate_that_does_not_fit_is_refused():
