@@ -640,7 +640,7 @@ class Satisfaction:
     help: Help
 
 
-def _recommend_score(promoters: int, detractors: int, answers: int) -> Figure:
+def recommend_score(promoters: int, detractors: int, answers: int) -> Figure:
     value = 100 * (promoters - detractors) / answers if answers else None
     return Figure("recommend", value, answers, "score")
 
@@ -681,27 +681,15 @@ def satisfaction(cycles: list[Cycle]) -> dict[int, Satisfaction]:
         mentor = by_role.get("mentor", (0, 0, 0, 0))
         result[cycle_id] = Satisfaction(
             answered=count("retro_answered", total[0]),
-            recommend=_recommend_score(total[2], total[3], total[1]),
-            recommend_mentees=_recommend_score(mentee[2], mentee[3], mentee[1]),
-            recommend_mentors=_recommend_score(mentor[2], mentor[3], mentor[1]),
+            recommend=recommend_score(total[2], total[3], total[1]),
+            recommend_mentees=recommend_score(mentee[2], mentee[3], mentee[1]),
+            recommend_mentors=recommend_score(mentor[2], mentor[3], mentor[1]),
             ended_early=count("ended_early", early.get(cycle_id, 0)),
             checkins=checkins[cycle_id],
             closing=closing[cycle_id],
             help=questions[cycle_id],
         )
     return result
-
-
-def recommend_overall() -> Figure:
-    """The recommend score over every answered retrospective of every cycle (one query)."""
-    answers, promoters, detractors = db.session.execute(
-        select(
-            func.count(Retrospective.recommend),
-            func.count(case((Retrospective.recommend >= 9, 1))),
-            func.count(case((Retrospective.recommend <= 6, 1))),
-        ).where(Retrospective.answered_at.is_not(None))
-    ).one()
-    return _recommend_score(promoters, detractors, answers)
 
 
 # -- the back-up plan: check-ins, closing surveys, help requests, pair health --------------------------------

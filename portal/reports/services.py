@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, case, delete, exists, func, select
 
 from portal.clock import today, utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
@@ -13,6 +13,9 @@ from portal.models import (
     Choice,
     Cycle,
     Goal,
+    GoalStatus,
+    Meeting,
+    MeetingStatus,
     Pairing,
     PairingStatus,
     ProfileAnswer,
@@ -612,25 +615,50 @@ class ProgramNumbers:
     recommend: Figure
 
 
+def _program_select():
+    """The program's totals in one select, built once: cycles, pairs, held meetings, achieved goals, the mentees
+    with a goal counted once per cycle (as each cycle's report counts them), and the recommend score's parts."""
+
+    def scalar(query):
+        return query.scalar_subquery()
+
+    with_goal = (
+        select(Pairing.cycle_id, Pairing.mentee_id)
+        .where(exists().where(Goal.pairing_id == Pairing.id))
+        .distinct()
+        .subquery()
+    )
+    answered = Retrospective.answered_at.is_not(None)
+    return select(
+        scalar(select(func.count()).select_from(Cycle)),
+        scalar(select(func.count()).select_from(Pairing)),
+        scalar(select(func.count()).select_from(Meeting).where(Meeting.status == MeetingStatus.HELD)),
+        scalar(select(func.count()).select_from(Goal).where(Goal.status == GoalStatus.ACHIEVED)),
+        scalar(select(func.count()).select_from(with_goal)),
+        scalar(select(func.count(Retrospective.recommend)).where(answered)),
+        scalar(select(func.count(case((Retrospective.recommend >= 9, 1)))).where(answered)),
+        scalar(select(func.count(case((Retrospective.recommend <= 6, 1)))).where(answered)),
+    )
+
+
+_PROGRAM = _program_select()
+
+
 def program_numbers() -> ProgramNumbers:
-    """Pairs, meetings held, goals achieved and the recommend score over all cycles (fixed queries)."""
-    cycles = list(db.session.scalars(select(Cycle)))
+    """Pairs, meetings held, goals achieved and the recommend score over all cycles (one query).
+
+    Every meeting and goal belongs to a pairing and every pairing to a cycle, so the totals are plain counts.
+    """
+    cycles, pairs, held, achieved, people, answers, promoters, detractors = db.session.execute(_PROGRAM).one()
     if not cycles:
         return ProgramNumbers(
             *(Figure(key, None, 0) for key in ("pairs", "meetings_held", "goals_achieved", "recommend"))
         )
-    meets = measures.meetings(cycles)
-    goals = measures.goals(cycles)
-    pairs = sum(meets[c.id].pairs.value for c in cycles)
-    held = sum(meets[c.id].held.value for c in cycles)
-    achieved = sum(goals[c.id].total.achieved.value for c in cycles)
-    people = sum(goals[c.id].total.achieved.base for c in cycles)
-    score = measures.recommend_overall()
     return ProgramNumbers(
         pairs=measures.count("pairs", pairs),
         meetings=Figure("meetings_held", held, pairs),
         goals_achieved=Figure("goals_achieved", achieved, people),
-        recommend=score,
+        recommend=measures.recommend_score(promoters, detractors, answers),
     )
 
 
