@@ -58,6 +58,29 @@ from portal.support.services import CLOSING_LABELS, FIT_LABELS, Waiting, waiting
 
 SMALL = 5
 
+# Every table a measure reads: a committed change to any of them makes the kept report compute anew
+# (``portal.stamps``; a test checks that the measures' SQL names no other table).
+REPORT_TABLES = (
+    "check_ins",
+    "choices",
+    "closing_surveys",
+    "cycles",
+    "enrolments",
+    "goal_skills",
+    "goals",
+    "help_messages",
+    "help_requests",
+    "interest_events",
+    "meetings",
+    "nudges",
+    "objectives",
+    "pairings",
+    "retrospective_skills",
+    "retrospectives",
+    "roster_entries",
+    "users",
+)
+
 # Every figure's definition, one click away on the report (key: (label, definition)).
 DEFINITIONS: dict[str, tuple[str, str]] = {
     "roster": ("On the roster", "People on the company roster today, plus people with an account who are not on it."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, case, delete, exists, func, select
 
@@ -28,6 +28,7 @@ from portal.models import (
 from portal.pairings import pairing_for
 from portal.reports import measures
 from portal.reports.measures import DEFINITIONS, Figure
+from portal.stamps import Kept
 from portal.support.services import Waiting
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -403,12 +404,25 @@ def label(key: str) -> str:
     return DEFINITIONS[key][0]
 
 
+# Reports computed at the current stamp of the tables they read, for a few cycles and days.
+_KEPT_REPORTS = Kept(*measures.REPORT_TABLES)
+
+
 def cycle_report(cycle: Cycle, cycles: list[Cycle]) -> Report:
     """Everything the report of one cycle shows, with the change from the cycle before it.
 
-    A fixed number of queries: each measure asks once for this cycle and the previous one together.
+    Computed once per change of its data (and per day: "due so far" moves with today), then kept per process
+    (``portal.stamps``): one query when kept, a fixed number otherwise.
     """
     previous = previous_of(cycle, cycles)
+    key = (today(), cycle.id, tuple(other.id for other in cycles))
+    # What is kept holds no ORM object (each belongs to one session): the request's own cycles go back in.
+    kept = _KEPT_REPORTS.get(key, lambda: replace(_compute_report(cycle, cycles, previous), cycle=None, previous=None))
+    return replace(kept, cycle=cycle, previous=previous)
+
+
+def _compute_report(cycle: Cycle, cycles: list[Cycle], previous: Cycle | None) -> Report:
+    """The report of one cycle from the measures; each asks once for every cycle together."""
     # Every cycle at once: the table across cycles needs them, and grouped queries cost the same number.
     everyone = list({c.id: c for c in [cycle, *cycles]}.values())
     funnel = measures.funnels(everyone)
@@ -642,13 +656,20 @@ def _program_select():
 
 
 _PROGRAM = _program_select()
+# The program page is every employee's: its totals are kept until one of their tables changes.
+_KEPT_PROGRAM = Kept("cycles", "pairings", "meetings", "goals", "retrospectives")
 
 
 def program_numbers() -> ProgramNumbers:
-    """Pairs, meetings held, goals achieved and the recommend score over all cycles (one query).
+    """Pairs, meetings held, goals achieved and the recommend score over all cycles.
 
     Every meeting and goal belongs to a pairing and every pairing to a cycle, so the totals are plain counts.
+    One query when kept (``portal.stamps``), two otherwise.
     """
+    return _KEPT_PROGRAM.get("program", _compute_program_numbers)
+
+
+def _compute_program_numbers() -> ProgramNumbers:
     cycles, pairs, held, achieved, people, answers, promoters, detractors = db.session.execute(_PROGRAM).one()
     if not cycles:
         return ProgramNumbers(
