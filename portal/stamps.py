@@ -3,13 +3,13 @@
 A module that reads whole tables (the impact report) names them with ``watch``. From then on every statement
 that writes one of them (an ORM flush, a Core ``insert``/``update``/``delete``, raw SQL) is noticed on its
 connection, and when the session commits, the table's row in ``data_stamps`` goes up by one in that same
-transaction. ``stamp(tables)`` reads the sum of those counts in one small query.
+transaction. ``read(tables)`` reads those counts in one small query.
 
 Why this is enough for a kept figure to be never stale after a change:
 
 - The stamp rises in the transaction that wrote the data, so no reader can see the new rows with the old stamp
   or the old rows with the new stamp (SQLite has one writer at a time; on PostgreSQL both commit at once).
-- ``Kept`` reads the stamp before it computes, so a figure kept under a stamp was computed from data at least
+- ``Kept`` reads the stamps before it computes, so a figure kept under a stamp was computed from data at least
   as new as that stamp; any later commit to a watched table raises the stamp, and the next reader computes anew.
 - The stamp's rows are taken last, just before COMMIT, in name order: a transaction holds them only while it
   commits and never waits for another lock after taking them, so they cannot deadlock with anything.
@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -52,19 +52,20 @@ def watch(*tables: str) -> None:
     WATCHED.update(tables)
 
 
-_STAMP = select(func.coalesce(func.sum(DataStamp.version), 0)).where(
-    DataStamp.name.in_(bindparam("names", expanding=True))
-)
+_STAMPS = select(DataStamp.name, DataStamp.version).where(DataStamp.name.in_(bindparam("names", expanding=True)))
+
+
+def read(tables: Iterable[str]) -> dict[str, int]:
+    """How many committed transactions have written each of these tables (one query); a table never written
+    since the stamps began is left out. A stamp only ever grows while the data stays."""
+    from portal.extensions import db
+
+    return dict(db.session.execute(_STAMPS, {"names": sorted(tables)}).all())
 
 
 def stamp(tables: Iterable[str]) -> int:
-    """The number of committed transactions that have written these tables (one query).
-
-    It only ever grows while the data stays; compare two readings for equality, not order.
-    """
-    from portal.extensions import db
-
-    return int(db.session.execute(_STAMP, {"names": sorted(tables)}).scalar_one())
+    """The stamps of these tables added up: it changes whenever one of them does (one query)."""
+    return sum(read(tables).values())
 
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -136,10 +137,11 @@ KEPT_SECONDS = 600
 
 
 class Kept:
-    """Results kept per process under the stamp of the tables they were computed from.
+    """Results kept per process under the stamps of the tables they were computed from.
 
-    ``get(key, compute)`` reads the stamp (one query), then answers what was computed for ``key`` at that stamp,
-    or computes it. Keep only plain values (no ORM objects: they belong to one session), and never change them.
+    ``get(key, compute)`` reads the stamps (one query, or none when the caller read them already), then answers
+    what was computed for ``key`` at those stamps, or computes it. Keep only plain values (no ORM objects: they
+    belong to one session), and never change them.
     """
 
     def __init__(self, *tables: str, size: int = 16) -> None:
@@ -150,17 +152,20 @@ class Kept:
         self._lock = threading.Lock()
         _all_kept.append(self)
 
-    def get(self, key: Hashable, compute: Callable[[], object]):
-        """The value of ``compute()`` for ``key`` at the tables' current stamp.
+    def get(self, key: Hashable, compute: Callable[[], object], stamps: dict[str, int] | None = None):
+        """The value of ``compute()`` for ``key`` at the tables' current stamps.
 
-        A transaction that has written one of the tables and not committed yet sees rows that no stamp stands
-        for: it computes afresh and keeps nothing.
+        ``stamps`` is what ``read`` answered for these tables (and maybe more) earlier in this request, when
+        several kept values are asked for at once; otherwise they are read here (one query). A transaction that
+        has written one of the tables and not committed yet sees rows that no stamp stands for: it computes
+        afresh and keeps nothing.
         """
         from portal.extensions import db
 
-        full = (stamp(self.tables), key)  # reading it flushed the session: its writes are noticed by now
+        stamps = read(self.tables) if stamps is None else stamps  # reading flushed the session's writes
         if not self.tables_written_here(db.session.connection()).isdisjoint(self.tables):
             return compute()
+        full = (tuple(stamps.get(table, 0) for table in self.tables), key)
         now = time.monotonic()
         with self._lock:
             found = self._kept.get(full)

@@ -68,14 +68,25 @@ def _tables_read_by(compute) -> set[str]:
     return {name for name in db.metadata.tables if re.search(rf"\b{name}\b", sql)}
 
 
-def test_every_table_the_report_and_the_program_page_read_is_watched(backup):  # noqa: F811
+def test_every_table_each_measure_and_the_program_page_read_is_watched(backup):  # noqa: F811
     cycles = services.report_cycles()
     cycle = backup["now"]
-    report = _tables_read_by(lambda: services._compute_report(cycle, cycles, services.previous_of(cycle, cycles)))
-    program = _tables_read_by(services._compute_program_numbers)
-    assert "meetings" in report and "check_ins" in report  # the capture sees the measures' SQL
-    assert report <= set(measures.REPORT_TABLES)
-    assert program <= set(services._KEPT_PROGRAM.tables)
+    computations = {
+        "funnels": lambda: measures.funnels(cycles),
+        "meetings": lambda: measures.meetings(cycles),
+        "goals": lambda: measures.goals(cycles),
+        "satisfaction": lambda: measures.satisfaction(cycles),
+        "growth": lambda: measures.growth([cycle]),
+        "nudges": lambda: measures.nudges([cycle]),
+        "free_text": lambda: measures.free_text(cycle),
+    }
+    assert computations.keys() == measures.MEASURE_TABLES.keys()
+    for name, compute in computations.items():
+        read = _tables_read_by(compute)
+        assert read, name  # the capture sees the measure's SQL
+        assert read <= set(measures.MEASURE_TABLES[name]) | {"cycles"}, name
+    assert _tables_read_by(services._compute_program_numbers) <= set(services._KEPT_PROGRAM.tables)
+    assert set(measures.REPORT_TABLES) <= WATCHED
 
 
 def test_no_unwatched_table_deletes_or_changes_watched_rows_by_cascade():

@@ -29,6 +29,7 @@ from portal.pairings import pairing_for
 from portal.reports import measures
 from portal.reports.measures import DEFINITIONS, Figure
 from portal.stamps import Kept
+from portal.stamps import read as read_stamps
 from portal.support.services import Waiting
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -404,34 +405,49 @@ def label(key: str) -> str:
     return DEFINITIONS[key][0]
 
 
-# Reports computed at the current stamp of the tables they read, for a few cycles and days.
+# Reports computed at the current stamps of the tables they read, for a few cycles and days; and each measure
+# on its own, so that a change recomputes only the measures that read what changed.
 _KEPT_REPORTS = Kept(*measures.REPORT_TABLES)
+_KEPT_MEASURES = {name: Kept(*tables) for name, tables in measures.MEASURE_TABLES.items()}
 
 
 def cycle_report(cycle: Cycle, cycles: list[Cycle]) -> Report:
     """Everything the report of one cycle shows, with the change from the cycle before it.
 
-    Computed once per change of its data (and per day: "due so far" moves with today), then kept per process
-    (``portal.stamps``): one query when kept, a fixed number otherwise.
+    Kept per process until a table it reads changes, and per day ("due so far" moves with today): two queries
+    when kept (the cycles, read by the caller, and the stamps), a fixed number otherwise.
     """
     previous = previous_of(cycle, cycles)
     key = (today(), cycle.id, tuple(other.id for other in cycles))
+    stamps = read_stamps(measures.REPORT_TABLES)
     # What is kept holds no ORM object (each belongs to one session): the request's own cycles go back in.
-    kept = _KEPT_REPORTS.get(key, lambda: replace(_compute_report(cycle, cycles, previous), cycle=None, previous=None))
+    kept = _KEPT_REPORTS.get(
+        key, lambda: replace(_compute_report(cycle, cycles, previous, stamps), cycle=None, previous=None), stamps
+    )
     return replace(kept, cycle=cycle, previous=previous)
 
 
-def _compute_report(cycle: Cycle, cycles: list[Cycle], previous: Cycle | None) -> Report:
-    """The report of one cycle from the measures; each asks once for every cycle together."""
-    # Every cycle at once: the table across cycles needs them, and grouped queries cost the same number.
+def _compute_report(cycle: Cycle, cycles: list[Cycle], previous: Cycle | None, stamps=None) -> Report:
+    """The report of one cycle from the measures; each asks once for every cycle together, or is kept.
+
+    ``stamps``: the tables' stamps as ``cycle_report`` read them, else read here once.
+    """
     everyone = list({c.id: c for c in [cycle, *cycles]}.values())
-    funnel = measures.funnels(everyone)
-    meets = measures.meetings(everyone)
-    goal_sets = measures.goals(everyone, people={c.id: funnel[c.id].set_goal.value for c in everyone})
-    feelings = measures.satisfaction(everyone)
-    growth = measures.growth([cycle])[cycle.id]
-    nudge = measures.nudges([cycle])[cycle.id]
-    answered, went_well, to_change = measures.free_text(cycle)
+    stamps = read_stamps(measures.REPORT_TABLES) if stamps is None else stamps
+    day, ids = today(), tuple(c.id for c in everyone)
+
+    def kept(name: str, compute, *key):
+        return _KEPT_MEASURES[name].get((day, ids, *key), compute, stamps)
+
+    funnel = kept("funnels", lambda: measures.funnels(everyone))
+    meets = kept("meetings", lambda: measures.meetings(everyone))
+    # The funnel has counted the mentees with a goal already (and reads every table that count depends on).
+    people = {c.id: funnel[c.id].set_goal.value for c in everyone}
+    goal_sets = kept("goals", lambda: measures.goals(everyone, people=people))
+    feelings = kept("satisfaction", lambda: measures.satisfaction(everyone))
+    growth = kept("growth", lambda: measures.growth([cycle])[cycle.id], cycle.id)
+    nudge = kept("nudges", lambda: measures.nudges([cycle])[cycle.id], cycle.id)
+    answered, went_well, to_change = kept("free_text", lambda: measures.free_text(cycle), cycle.id)
 
     def heads(cycle_id):
         return {
