@@ -17,6 +17,8 @@ from portal.extensions import db
 from portal.fragments import cache as fragment_cache
 from portal.models import (
     Choice,
+    Enrolment,
+    EnrolmentRole,
     Goal,
     GoalStatus,
     HelpRequest,
@@ -452,6 +454,17 @@ def test_the_directors_home_leads_with_the_programs_state(client, world):  # noq
     assert 'href="/reports/"' in page
     login_as(client, make_user())
     assert "The program today" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_directors_home_shows_a_new_enrolment_at_once_though_its_funnel_is_kept(client, world):  # noqa: F811
+    login_as(client, make_director())
+    db.session.commit()
+    assert "9 mentees, 5 mentors" in client.get("/").get_data(as_text=True)
+    assert "9 mentees, 5 mentors" in client.get("/").get_data(as_text=True)  # kept
+    newcomer = make_user(team="Data")
+    db.session.add(Enrolment(cycle_id=world["now"].id, user_id=newcomer.id, role=EnrolmentRole.MENTEE))
+    db.session.commit()
+    assert "10 mentees, 5 mentors" in client.get("/").get_data(as_text=True)
 
 
 def test_the_directors_home_counts_questions_waiting_and_leads_with_the_program(client, backup):  # noqa: F811

@@ -432,6 +432,7 @@ def _compute_report(cycle: Cycle, cycles: list[Cycle], previous: Cycle | None, s
 
     ``stamps``: the tables' stamps as ``cycle_report`` read them, else read here once.
     """
+    # Every cycle at once: the table across cycles needs them, and grouped queries cost the same number.
     everyone = list({c.id: c for c in [cycle, *cycles]}.values())
     stamps = read_stamps(measures.REPORT_TABLES) if stamps is None else stamps
     day, ids = today(), tuple(c.id for c in everyone)
@@ -686,6 +687,7 @@ def program_numbers() -> ProgramNumbers:
 
 
 def _compute_program_numbers() -> ProgramNumbers:
+    """The program's totals from the database (one query)."""
     cycles, pairs, held, achieved, people, answers, promoters, detractors = db.session.execute(_PROGRAM).one()
     if not cycles:
         return ProgramNumbers(
@@ -717,12 +719,14 @@ class ProgramState:
 
 def program_state() -> ProgramState:
     """What the director's home page leads with: the current cycle, enrolment, match rate, the pairs that may
-    need help and the questions waiting for an answer. A fixed number of queries."""
+    need help and the questions waiting for an answer. A fixed number of queries, fewer while the funnel is kept
+    (``portal.stamps``)."""
     help_waiting, waiting = measures.help_requests_waiting()
     cycle = db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True)))
     if cycle is None:
         return ProgramState(None, None, None, None, None, help_waiting, waiting)
-    funnel = measures.funnels([cycle])[cycle.id]
+    # Kept like the report's funnel: enrolment and matching move with each enrolment and pairing, not per visit.
+    funnel = _KEPT_MEASURES["funnels"].get((today(), (cycle.id,)), lambda: measures.funnels([cycle]))[cycle.id]
     return ProgramState(
         cycle=cycle,
         mentees=funnel.mentees,
