@@ -14,9 +14,10 @@ Why this is enough for a kept figure to be never stale after a change:
 - The stamp's rows are taken last, just before COMMIT, in name order: a transaction holds them only while it
   commits and never waits for another lock after taking them, so they cannot deadlock with anything.
 
-Not seen: writes outside the portal's SQLAlchemy sessions (psql, a restored backup) and rows that a database
-``ON DELETE CASCADE`` removes from a watched table when its parent table is not watched (a test checks that
-every such parent is watched). ``Kept`` therefore also forgets what it keeps after ``KEPT_SECONDS``.
+Not seen: writes outside the portal's SQLAlchemy sessions (psql, a restored backup), a write hidden in a
+statement that starts with ``WITH`` (the portal has none), and rows that a database ``ON DELETE CASCADE`` removes
+from a watched table when its parent table is not watched (a test checks that every such parent is watched).
+``Kept`` therefore also forgets what it keeps after ``KEPT_SECONDS``.
 """
 
 from __future__ import annotations
