@@ -543,6 +543,45 @@ def measure_report(app, args, ids: list[int]) -> None:
             client.get(url)
             cpu.append((time.process_time() - start) * 1000)
         print(f"{url:<40}{median:>10.2f}{p95:>10.2f}{queries:>9}{statistics.median(cpu):>9.2f}")
+    measure_report_after_changes(app, client, cycle_id, runs)
+
+
+def measure_report_after_changes(app, client, cycle_id: int, runs: int) -> None:
+    """The report and the program page are kept until their data changes: time the first request after a
+    change, a held meeting logged (the funnel and the meetings are counted again), and after the process forgot
+    everything it kept (every measure is counted again, as after a restart or a change to the cycles)."""
+    from sqlalchemy import select
+
+    from portal.clock import utcnow
+    from portal.extensions import db
+    from portal.models import Meeting, Pairing
+    from portal.stamps import forget_all
+
+    def log_meeting():
+        with app.app_context():
+            pairing_id = db.session.scalar(select(Pairing.id).where(Pairing.cycle_id == cycle_id).limit(1))
+            now = utcnow()
+            db.session.add(Meeting(pairing_id=pairing_id, status="held", starts_at=now, held_on=now.date(),
+                                   format="video", duration_minutes=30))  # fmt: skip
+            db.session.commit()
+
+    print(f"{'after a change (first request)':<40}{'median ms':>10}{'p95 ms':>10}{'':>9}{'CPU ms':>9}")
+    report = f"/reports/?cycle={cycle_id}"
+    for label, url, change in [
+        (f"{report} (meeting logged)", report, log_meeting),
+        (f"{report} (all forgotten)", report, forget_all),
+        ("/reports/program (meeting logged)", "/reports/program", log_meeting),
+    ]:
+        times, cpu = [], []
+        for _ in range(runs):
+            change()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            assert client.get(url).status_code == 200
+            times.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+        times.sort()
+        p95 = times[int(len(times) * 0.95) - 1]
+        print(f"{label:<40}{statistics.median(times):>10.2f}{p95:>10.2f}{'':>9}{statistics.median(cpu):>9.2f}")
 
 
 def build_wall(ids: list[int], posts: int = 200_000, reactions: int = 1_000_000, seed: int = 17) -> dict:

@@ -21,6 +21,7 @@ from portal import create_app
 from portal.extensions import db, limiter
 from portal.fragments import cache as fragment_cache
 from portal.queue import huey
+from portal.stamps import forget_all as forget_kept
 
 
 class IsolatedClient(FlaskClient):
@@ -79,6 +80,7 @@ def _rollback(app):
         db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         limiter.reset()
         fragment_cache.clear()  # rendered fragments of rows that this rollback is about to undo
+        forget_kept()  # figures kept under stamps that the rollback takes back
         try:
             yield
         finally:

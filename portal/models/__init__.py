@@ -51,6 +51,7 @@ from portal.models.nudges import (
 from portal.models.profiles import Choice, Draft, ProfileAnswer, ProfileStep
 from portal.models.programs import Cycle, Enrolment, EnrolmentRole
 from portal.models.reports import Retrospective, RetrospectiveSkill, SkillBaseline, SponsorMessage
+from portal.models.stamps import DataStamp
 from portal.models.support import (
     CatchUpNote,
     CheckIn,
@@ -66,6 +67,7 @@ from portal.models.support import (
 )
 
 __all__ = [
+    "DataStamp",
     "PendingRegistration",
     "Celebration",
     "CelebrationAudience",

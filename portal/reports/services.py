@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, exists, func, select
 
 from portal.clock import today, utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
@@ -13,6 +13,9 @@ from portal.models import (
     Choice,
     Cycle,
     Goal,
+    GoalStatus,
+    Meeting,
+    MeetingStatus,
     Pairing,
     PairingStatus,
     ProfileAnswer,
@@ -25,6 +28,8 @@ from portal.models import (
 from portal.pairings import pairing_for
 from portal.reports import measures
 from portal.reports.measures import DEFINITIONS, Figure
+from portal.stamps import Kept
+from portal.stamps import read as read_stamps
 from portal.support.services import Waiting
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -373,21 +378,50 @@ def label(key: str) -> str:
     return DEFINITIONS[key][0]
 
 
+# Reports computed at the current stamps of the tables they read, for a few cycles and days; and each measure
+# on its own, so that a change recomputes only the measures that read what changed.
+_KEPT_REPORTS = Kept(*measures.REPORT_TABLES)
+_KEPT_MEASURES = {name: Kept(*tables) for name, tables in measures.MEASURE_TABLES.items()}
+
+
 def cycle_report(cycle: Cycle, cycles: list[Cycle]) -> Report:
     """Everything the report of one cycle shows, with the change from the cycle before it.
 
-    A fixed number of queries: each measure asks once for this cycle and the previous one together.
+    Kept per process until a table it reads changes, and per day ("due so far" moves with today): two queries
+    when kept (the cycles, read by the caller, and the stamps), a fixed number otherwise.
     """
     previous = previous_of(cycle, cycles)
+    key = (today(), cycle.id, tuple(other.id for other in cycles))
+    stamps = read_stamps(measures.REPORT_TABLES)
+    # What is kept holds no ORM object (each belongs to one session): the request's own cycles go back in.
+    kept = _KEPT_REPORTS.get(
+        key, lambda: replace(_compute_report(cycle, cycles, previous, stamps), cycle=None, previous=None), stamps
+    )
+    return replace(kept, cycle=cycle, previous=previous)
+
+
+def _compute_report(cycle: Cycle, cycles: list[Cycle], previous: Cycle | None, stamps=None) -> Report:
+    """The report of one cycle from the measures; each asks once for every cycle together, or is kept.
+
+    ``stamps``: the tables' stamps as ``cycle_report`` read them, else read here once.
+    """
     # Every cycle at once: the table across cycles needs them, and grouped queries cost the same number.
     everyone = list({c.id: c for c in [cycle, *cycles]}.values())
-    funnel = measures.funnels(everyone)
-    meets = measures.meetings(everyone)
-    goal_sets = measures.goals(everyone, people={c.id: funnel[c.id].set_goal.value for c in everyone})
-    feelings = measures.satisfaction(everyone)
-    growth = measures.growth([cycle])[cycle.id]
-    nudge = measures.nudges([cycle])[cycle.id]
-    answered, went_well, to_change = measures.free_text(cycle)
+    stamps = read_stamps(measures.REPORT_TABLES) if stamps is None else stamps
+    day, ids = today(), tuple(c.id for c in everyone)
+
+    def kept(name: str, compute, *key):
+        return _KEPT_MEASURES[name].get((day, ids, *key), compute, stamps)
+
+    funnel = kept("funnels", lambda: measures.funnels(everyone))
+    meets = kept("meetings", lambda: measures.meetings(everyone))
+    # The funnel has counted the mentees with a goal already (and reads every table that count depends on).
+    people = {c.id: funnel[c.id].set_goal.value for c in everyone}
+    goal_sets = kept("goals", lambda: measures.goals(everyone, people=people))
+    feelings = kept("satisfaction", lambda: measures.satisfaction(everyone))
+    growth = kept("growth", lambda: measures.growth([cycle])[cycle.id], cycle.id)
+    nudge = kept("nudges", lambda: measures.nudges([cycle])[cycle.id], cycle.id)
+    answered, went_well, to_change = kept("free_text", lambda: measures.free_text(cycle), cycle.id)
 
     def heads(cycle_id):
         return {
@@ -585,25 +619,58 @@ class ProgramNumbers:
     recommend: Figure
 
 
+def _program_select():
+    """The program's totals in one select, built once: cycles, pairs, held meetings, achieved goals, the mentees
+    with a goal counted once per cycle (as each cycle's report counts them), and the recommend score's parts."""
+
+    def scalar(query):
+        return query.scalar_subquery()
+
+    with_goal = (
+        select(Pairing.cycle_id, Pairing.mentee_id)
+        .where(exists().where(Goal.pairing_id == Pairing.id))
+        .distinct()
+        .subquery()
+    )
+    answered = Retrospective.answered_at.is_not(None)
+    return select(
+        scalar(select(func.count()).select_from(Cycle)),
+        scalar(select(func.count()).select_from(Pairing)),
+        scalar(select(func.count()).select_from(Meeting).where(Meeting.status == MeetingStatus.HELD)),
+        scalar(select(func.count()).select_from(Goal).where(Goal.status == GoalStatus.ACHIEVED)),
+        scalar(select(func.count()).select_from(with_goal)),
+        scalar(select(func.count(Retrospective.recommend)).where(answered)),
+        scalar(select(func.count(case((Retrospective.recommend >= 9, 1)))).where(answered)),
+        scalar(select(func.count(case((Retrospective.recommend <= 6, 1)))).where(answered)),
+    )
+
+
+_PROGRAM = _program_select()
+# The program page is every employee's: its totals are kept until one of their tables changes.
+_KEPT_PROGRAM = Kept("cycles", "pairings", "meetings", "goals", "retrospectives")
+
+
 def program_numbers() -> ProgramNumbers:
-    """Pairs, meetings held, goals achieved and the recommend score over all cycles (fixed queries)."""
-    cycles = list(db.session.scalars(select(Cycle)))
+    """Pairs, meetings held, goals achieved and the recommend score over all cycles.
+
+    Every meeting and goal belongs to a pairing and every pairing to a cycle, so the totals are plain counts.
+    One query when kept (``portal.stamps``), two otherwise.
+    """
+    return _KEPT_PROGRAM.get("program", _compute_program_numbers)
+
+
+def _compute_program_numbers() -> ProgramNumbers:
+    """The program's totals from the database (one query)."""
+    cycles, pairs, held, achieved, people, answers, promoters, detractors = db.session.execute(_PROGRAM).one()
     if not cycles:
         return ProgramNumbers(
             *(Figure(key, None, 0) for key in ("pairs", "meetings_held", "goals_achieved", "recommend"))
         )
-    meets = measures.meetings(cycles)
-    goals = measures.goals(cycles)
-    pairs = sum(meets[c.id].pairs.value for c in cycles)
-    held = sum(meets[c.id].held.value for c in cycles)
-    achieved = sum(goals[c.id].total.achieved.value for c in cycles)
-    people = sum(goals[c.id].total.achieved.base for c in cycles)
-    score = measures.recommend_overall()
     return ProgramNumbers(
         pairs=measures.count("pairs", pairs),
         meetings=Figure("meetings_held", held, pairs),
         goals_achieved=Figure("goals_achieved", achieved, people),
-        recommend=score,
+        recommend=measures.recommend_score(promoters, detractors, answers),
     )
 
 
@@ -625,12 +692,14 @@ class ProgramState:
 
 def program_state() -> ProgramState:
     """What the director's home page leads with: the current cycle, enrolment, match rate, the pairs that may
-    need help and the questions waiting for an answer. A fixed number of queries."""
+    need help and the questions waiting for an answer. A fixed number of queries, fewer while the funnel is kept
+    (``portal.stamps``)."""
     help_waiting, waiting = measures.help_requests_waiting()
     cycle = db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True)))
     if cycle is None:
         return ProgramState(None, None, None, None, None, help_waiting, waiting)
-    funnel = measures.funnels([cycle])[cycle.id]
+    # Kept like the report's funnel: enrolment and matching move with each enrolment and pairing, not per visit.
+    funnel = _KEPT_MEASURES["funnels"].get((today(), (cycle.id,)), lambda: measures.funnels([cycle]))[cycle.id]
     return ProgramState(
         cycle=cycle,
         mentees=funnel.mentees,
