@@ -92,25 +92,30 @@ def _on_begin(conn):
         _postgresql_reads_without_begin(conn)
 
 
-# Set on a pooled PostgreSQL connection while this module has switched it to autocommit for a reading request.
+# Set on a pooled PostgreSQL connection while this module has switched it to autocommit for a request's reads.
 AUTOCOMMIT_READS = "autocommit_reads"
 
 
 def _postgresql_reads_without_begin(conn) -> None:
-    """Let a read-only request's SELECTs run outside a transaction, so it pays no BEGIN and no COMMIT.
+    """Let a request's SELECTs run outside a transaction until it writes, so a read pays no BEGIN and no COMMIT.
 
     Each costs a round trip of its own on PostgreSQL (psycopg sends BEGIN before the first query), a fifth of
-    a page's round trips. Under READ COMMITTED every statement takes its own snapshot anyway, so the page reads
-    exactly what it would inside a transaction. The first statement that is not a plain SELECT switches the
-    connection back (``_write_in_a_transaction``), so whatever a reading request writes is still one
-    transaction that commits or rolls back as a whole.
+    a page's round trips. Under READ COMMITTED every statement takes its own snapshot anyway, so a request reads
+    exactly what it would inside a transaction, and a plain SELECT holds no lock that a transaction would keep.
+    The first statement that is not a plain SELECT switches the connection back (``_write_in_a_transaction``),
+    so whatever a request writes is one transaction that commits or rolls back as a whole.
+
+    A form that ends up writing nothing (a save refused because the notes moved on, a validation error) then
+    has nothing to roll back. That matters beyond the round trip: psycopg forgets every statement it prepared
+    on a connection at each ROLLBACK (and sends DEALLOCATE ALL), so when such forms rolled back, about half of
+    the load benchmark's statements were parsed and planned afresh instead of running prepared.
     """
     record, raw = conn.connection, conn.connection.dbapi_connection
-    reading = has_request_context() and not _wants_immediate()
-    if reading and not raw.autocommit:
+    in_request = has_request_context()
+    if in_request and not raw.autocommit:
         raw.autocommit = True
         record.info[AUTOCOMMIT_READS] = True
-    elif not reading and record.info.pop(AUTOCOMMIT_READS, False):
+    elif not in_request and record.info.pop(AUTOCOMMIT_READS, False):
         raw.autocommit = False
 
 
