@@ -215,3 +215,30 @@ def test_postgresql_commits_wait_for_the_disk_unless_the_deployment_says_not_to(
             assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
     finally:
         engine.dispose()
+
+
+def test_result_columns_on_postgresql_still_have_their_names_and_types(postgresql_connection):
+    # psycopg's description is built only when read (portal.database); a statement SQLAlchemy has not seen
+    # before reads it for the column names.
+    result = postgresql_connection.exec_driver_sql("SELECT 1 AS one, 'two' AS two, now() AS three")
+    assert list(result.keys()) == ["one", "two", "three"]
+    description = result.cursor.description
+    assert [column.name for column in description] == ["one", "two", "three"]
+    assert len(description) == 3 and description[1].type_code == 25  # text
+
+
+def test_a_statement_run_before_makes_psycopg_build_no_column_objects(postgresql_connection, monkeypatch):
+    import psycopg
+    from sqlalchemy import column, select, table
+
+    made, original = [], psycopg.Column.__init__
+
+    def counted(self, *args):
+        made.append(args)
+        original(self, *args)
+
+    monkeypatch.setattr(psycopg.Column, "__init__", counted)
+    for _ in range(2):
+        made.clear()
+        assert postgresql_connection.execute(select(column("n")).select_from(table("t"))).all() == []
+    assert made == []  # the second time: SQLAlchemy knows the result's columns and reads none of them
