@@ -291,6 +291,19 @@ def test_a_save_without_a_version_is_a_conflict_but_the_same_text_is_not(pair):
     assert meeting.notes_version == 4
 
 
+def test_saved_notes_come_back_with_their_new_version_without_reading_the_meeting_again(pair):
+    pairing, mentor, mentee = pair
+    meeting = make_meeting(pairing, notes="First", notes_version=3)
+    assert meeting.notes_version == 3 and mentor.id  # both loaded, as the route has them
+    with count_queries() as counted:
+        save_notes(meeting, mentor, body="Second", base_version=3)
+    # The conditional UPDATE returns what it wrote; then the kept version and the dropped draft.
+    assert counted[0] == 3
+    assert (meeting.notes, meeting.notes_version, meeting.notes_updated_by_id) == ("Second", 4, mentor.id)
+    db.session.expire(meeting)
+    assert (meeting.notes, meeting.notes_version) == ("Second", 4)
+
+
 def test_notes_over_the_limit_are_refused(pair):
     pairing, mentor, _ = pair
     meeting = make_meeting(pairing)
