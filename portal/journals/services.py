@@ -583,7 +583,19 @@ def _discard(user: User, prefix: str, meeting: Meeting) -> None:
 
 def notes_draft(meeting: Meeting, user: User) -> NotesDraft | None:
     """``user``'s unsaved draft of the shared notes, with the version it was based on, if any."""
-    draft = _draft(user, NOTES_DRAFT, meeting)
+    return _notes_draft_of(_draft(user, NOTES_DRAFT, meeting))
+
+
+def journal_drafts(meeting: Meeting, user: User) -> tuple[NotesDraft | None, Draft | None]:
+    """``user``'s drafts on ``meeting`` read at once: of the shared notes (as ``notes_draft``) and of their
+    reflection (as ``reflection_draft``)."""
+    keys = {f"{NOTES_DRAFT}{meeting.id}": None, f"{REFLECTION_DRAFT}{meeting.id}": None}
+    for draft in db.session.scalars(select(Draft).where(Draft.user_id == user.id, Draft.key.in_(list(keys)))):
+        keys[draft.key] = draft
+    return _notes_draft_of(keys[f"{NOTES_DRAFT}{meeting.id}"]), keys[f"{REFLECTION_DRAFT}{meeting.id}"]
+
+
+def _notes_draft_of(draft: Draft | None) -> NotesDraft | None:
     if draft is None:
         return None
     try:
