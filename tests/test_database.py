@@ -154,16 +154,29 @@ def _in_a_transaction(connection) -> bool:
     return connection.connection.dbapi_connection.info.transaction_status != TransactionStatus.IDLE
 
 
-def test_a_page_read_on_postgresql_pays_no_begin_and_no_commit(app, postgresql_connection):
-    with app.test_request_context("/", method="GET"), postgresql_connection.begin():
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_what_a_request_reads_on_postgresql_pays_no_begin_and_no_commit(app, postgresql_connection, method):
+    with app.test_request_context("/", method=method), postgresql_connection.begin():
         assert postgresql_connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
         assert not _in_a_transaction(postgresql_connection)
+
+
+def test_a_form_that_writes_nothing_on_postgresql_keeps_the_statements_psycopg_prepared(app, postgresql_connection):
+    # psycopg forgets (and deallocates) every prepared statement of a connection at a ROLLBACK; a refused form,
+    # rolled back by the edge, must not cost the next requests their prepared statements.
+    postgresql_connection.connection.dbapi_connection.prepare_threshold = 0
+    with app.test_request_context("/", method="POST"):
+        transaction = postgresql_connection.begin()
+        postgresql_connection.exec_driver_sql("SELECT count(*) FROM t")
+        transaction.rollback()
+    prepared = postgresql_connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars()
+    assert "SELECT count(*) FROM t" in list(prepared)
 
 
 @pytest.mark.parametrize(
     ("method", "statement"),
     [
-        ("POST", "SELECT count(*) FROM t"),
+        ("POST", "INSERT INTO t VALUES (1)"),
         ("GET", "SELECT n FROM t FOR UPDATE"),
         ("GET", "SELECT pg_advisory_xact_lock(42)"),
         ("GET", "INSERT INTO t VALUES (1)"),
@@ -175,8 +188,9 @@ def test_writes_and_row_locks_on_postgresql_run_inside_a_transaction(app, postgr
         assert _in_a_transaction(postgresql_connection)
 
 
-def test_what_a_reading_request_writes_on_postgresql_still_rolls_back_as_a_whole(app, postgresql_connection):
-    with app.test_request_context("/", method="GET"):
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_what_a_request_writes_on_postgresql_still_rolls_back_as_a_whole(app, postgresql_connection, method):
+    with app.test_request_context("/", method=method):
         transaction = postgresql_connection.begin()
         postgresql_connection.exec_driver_sql("SELECT count(*) FROM t")
         postgresql_connection.exec_driver_sql("INSERT INTO t VALUES (1)")
@@ -201,3 +215,30 @@ def test_postgresql_commits_wait_for_the_disk_unless_the_deployment_says_not_to(
             assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
     finally:
         engine.dispose()
+
+
+def test_result_columns_on_postgresql_still_have_their_names_and_types(postgresql_connection):
+    # psycopg's description is built only when read (portal.database); a statement SQLAlchemy has not seen
+    # before reads it for the column names.
+    result = postgresql_connection.exec_driver_sql("SELECT 1 AS one, 'two' AS two, now() AS three")
+    assert list(result.keys()) == ["one", "two", "three"]
+    description = result.cursor.description
+    assert [column.name for column in description] == ["one", "two", "three"]
+    assert len(description) == 3 and description[1].type_code == 25  # text
+
+
+def test_a_statement_run_before_makes_psycopg_build_no_column_objects(postgresql_connection, monkeypatch):
+    import psycopg
+    from sqlalchemy import column, select, table
+
+    made, original = [], psycopg.Column.__init__
+
+    def counted(self, *args):
+        made.append(args)
+        original(self, *args)
+
+    monkeypatch.setattr(psycopg.Column, "__init__", counted)
+    for _ in range(2):
+        made.clear()
+        assert postgresql_connection.execute(select(column("n")).select_from(table("t"))).all() == []
+    assert made == []  # the second time: SQLAlchemy knows the result's columns and reads none of them

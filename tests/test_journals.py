@@ -28,6 +28,7 @@ from portal.journals.services import (
     save_notes,
     save_notes_draft,
     save_reflection,
+    save_reflection_draft,
 )
 from portal.models import (
     ActionItem,
@@ -289,6 +290,19 @@ def test_a_save_without_a_version_is_a_conflict_but_the_same_text_is_not(pair):
         save_notes(meeting, mentee, body="Something else", base_version=None)
     save_notes(meeting, mentee, body="Shared", base_version=2)  # identical: nothing to merge
     assert meeting.notes_version == 4
+
+
+def test_saved_notes_come_back_with_their_new_version_without_reading_the_meeting_again(pair):
+    pairing, mentor, mentee = pair
+    meeting = make_meeting(pairing, notes="First", notes_version=3)
+    assert meeting.notes_version == 3 and mentor.id  # both loaded, as the route has them
+    with count_queries() as counted:
+        save_notes(meeting, mentor, body="Second", base_version=3)
+    # The conditional UPDATE returns what it wrote; then the kept version and the dropped draft.
+    assert counted[0] == 3
+    assert (meeting.notes, meeting.notes_version, meeting.notes_updated_by_id) == ("Second", 4, mentor.id)
+    db.session.expire(meeting)
+    assert (meeting.notes, meeting.notes_version) == ("Second", 4)
 
 
 def test_notes_over_the_limit_are_refused(pair):
@@ -717,6 +731,22 @@ def test_a_notes_draft_autosaves_shows_when_coming_back_and_can_be_discarded(cli
     assert db.session.scalar(select(Draft).where(Draft.user_id == mentee.id)) is None
 
 
+def test_the_session_page_shows_both_drafts_and_reads_them_in_one_query(client, pair):
+    pairing, mentor, mentee = pair
+    meeting = make_meeting(pairing, notes="Saved text", notes_version=3)
+    save_notes_draft(meeting, mentee, text="Notes typed", base_version=3)
+    save_reflection_draft(meeting, mentee, text="Reflection typed")
+    db.session.commit()
+    login_as(client, mentee)
+    url = f"/journals/meetings/{meeting.id}"
+    client.get(url)  # warm caches
+    with count_queries() as counted:
+        page = client.get(url).get_data(as_text=True)
+    assert ">Notes typed</textarea>" in page and "Reflection typed" in page
+    # The person with the unread count, the meeting, its goals, both drafts, the reflection, the action items.
+    assert counted[0] == 6
+
+
 def test_a_stale_draft_says_the_notes_changed(client, pair):
     pairing, mentor, mentee = pair
     meeting = make_meeting(pairing, notes="v1", notes_version=1)
@@ -946,7 +976,7 @@ def test_cancelling_needs_a_short_reason_and_a_draft_keeps_to_the_notes_limit(pa
     with pytest.raises(ValidationFailed):
         save_notes_draft(meeting, mentee, text="x" * (NOTES_MAX + 1), base_version=0)
     assert notes_draft(meeting, mentee) is None
-    from portal.journals.services import REFLECTION_MAX, reflection_draft, save_reflection_draft
+    from portal.journals.services import REFLECTION_MAX, reflection_draft
 
     with pytest.raises(ValidationFailed):
         save_reflection_draft(meeting, mentee, text="y" * (REFLECTION_MAX + 1))

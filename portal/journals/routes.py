@@ -32,6 +32,7 @@ from portal.journals.services import (
     format_labels,
     goals_of,
     ics_for,
+    journal_drafts,
     linked_goal_ids,
     log_meeting,
     meeting_for,
@@ -256,10 +257,15 @@ def log(meeting_id: int):
 # --- the session page ---------------------------------------------------------------------------------
 
 
-def _notes_context(meeting, pairing, *, conflict: NotesConflict | None = None, sent=None, error=None):
+# Passed for a draft not read yet: the context reads it.
+_UNREAD = object()
+
+
+def _notes_context(meeting, pairing, *, conflict: NotesConflict | None = None, sent=None, error=None, draft=_UNREAD):
     """What the shared-notes section shows: the saved notes, the person's draft, what they sent, or a merge."""
     people = _people(pairing)
-    draft = notes_draft(meeting, current_user)
+    if draft is _UNREAD:
+        draft = notes_draft(meeting, current_user)
     if draft is not None and draft.text == meeting.notes:
         draft = None  # the draft is what everyone already has
     context = {
@@ -282,9 +288,10 @@ def _notes_context(meeting, pairing, *, conflict: NotesConflict | None = None, s
     return context
 
 
-def _reflection_context(meeting, *, sent=None, error=None):
+def _reflection_context(meeting, *, sent=None, error=None, draft=_UNREAD):
     mine = reflection_for(meeting, current_user)
-    draft = reflection_draft(meeting, current_user)
+    if draft is _UNREAD:
+        draft = reflection_draft(meeting, current_user)
     if draft is not None and mine is not None and draft.text == mine.body:
         draft = None
     if sent is not None:
@@ -325,6 +332,11 @@ def _render_meeting(meeting, pairing, *, status=200, notes=None, reflection=None
     goal_ids = linked_goal_ids(meeting)
     goals = [goal for goal in goals_of(pairing) if goal.id in goal_ids] if goal_ids else []
     partner = _partner(pairing)
+    if notes is None and reflection is None:
+        # Both of the person's drafts in one query, not one per section.
+        notes_draft_, reflection_draft_ = journal_drafts(meeting, current_user)
+        notes = _notes_context(meeting, pairing, draft=notes_draft_)
+        reflection = _reflection_context(meeting, draft=reflection_draft_)
     return render_template(
         "journals/meeting.html",
         meeting=meeting,

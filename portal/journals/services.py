@@ -19,6 +19,7 @@ from flask import current_app
 from merge3 import Merge3
 from sqlalchemy import Row, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.clock import utcnow, zone_for
 from portal.database import insert_or_update
@@ -396,6 +397,15 @@ def log_meeting(
 # --- shared notes -------------------------------------------------------------------------------------
 
 
+_SAVED_NOTES = (
+    Meeting.notes,
+    Meeting.notes_version,
+    Meeting.notes_updated_by_id,
+    Meeting.notes_updated_at,
+    Meeting.updated_at,
+)
+
+
 def save_notes(meeting: Meeting, user: User, *, body: str, base_version: int | None) -> Meeting:
     """Save the pair's shared notes if nobody else saved since ``base_version``; drop the person's draft.
 
@@ -406,7 +416,7 @@ def save_notes(meeting: Meeting, user: User, *, body: str, base_version: int | N
     if len(body) > NOTES_MAX:
         message = f"Please keep the notes to {NOTES_MAX:,} characters; they are {len(body):,} now."
         raise ValidationFailed({"notes": message})
-    result = db.session.execute(
+    saved = db.session.execute(
         update(Meeting)
         .where(Meeting.id == meeting.id, Meeting.notes_version == (base_version if base_version is not None else -1))
         .values(
@@ -416,10 +426,16 @@ def save_notes(meeting: Meeting, user: User, *, body: str, base_version: int | N
             notes_updated_at=utcnow(),
             updated_at=utcnow(),
         )
+        .returning(*_SAVED_NOTES)
         .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(meeting)
-    if result.rowcount == 0 and meeting.notes != body:
+    ).first()
+    if saved is None:
+        db.session.refresh(meeting)  # what the other person saved
+    else:
+        # What the UPDATE wrote comes back with it: no second read of the meeting.
+        for column, value in zip(_SAVED_NOTES, saved, strict=True):
+            set_committed_value(meeting, column.key, value)
+    if saved is None and meeting.notes != body:
         by = db.session.get(User, meeting.notes_updated_by_id) if meeting.notes_updated_by_id else None
         raise NotesConflict(
             mine=body,
@@ -429,7 +445,7 @@ def save_notes(meeting: Meeting, user: User, *, body: str, base_version: int | N
             at=meeting.notes_updated_at,
             base=notes_at(meeting, base_version),
         )
-    if result.rowcount:
+    if saved is not None:
         # Kept so that a later conflict can show what each person changed since the version they began from.
         kept = NoteVersion(meeting_id=meeting.id, version=meeting.notes_version, text=body, saved_by_id=user.id)
         db.session.add(kept)
@@ -567,7 +583,19 @@ def _discard(user: User, prefix: str, meeting: Meeting) -> None:
 
 def notes_draft(meeting: Meeting, user: User) -> NotesDraft | None:
     """``user``'s unsaved draft of the shared notes, with the version it was based on, if any."""
-    draft = _draft(user, NOTES_DRAFT, meeting)
+    return _notes_draft_of(_draft(user, NOTES_DRAFT, meeting))
+
+
+def journal_drafts(meeting: Meeting, user: User) -> tuple[NotesDraft | None, Draft | None]:
+    """``user``'s drafts on ``meeting`` read at once: of the shared notes (as ``notes_draft``) and of their
+    reflection (as ``reflection_draft``)."""
+    keys = {f"{NOTES_DRAFT}{meeting.id}": None, f"{REFLECTION_DRAFT}{meeting.id}": None}
+    for draft in db.session.scalars(select(Draft).where(Draft.user_id == user.id, Draft.key.in_(list(keys)))):
+        keys[draft.key] = draft
+    return _notes_draft_of(keys[f"{NOTES_DRAFT}{meeting.id}"]), keys[f"{REFLECTION_DRAFT}{meeting.id}"]
+
+
+def _notes_draft_of(draft: Draft | None) -> NotesDraft | None:
     if draft is None:
         return None
     try:
