@@ -350,31 +350,37 @@ def measure_matches(app, args, ids: list[int]) -> None:
     print(f"{'page':<40}{'median ms':>10}{'p95 ms':>10}{'queries':>9}")
     median, p95, queries = measure(app, client, "/matches/", args.runs)
     print(f"{'/matches/ (warm mentor index)':<40}{median:>10.2f}{p95:>10.2f}{queries:>9}")
-    times = []
-    for _ in range(max(5, args.runs // 20)):
-        cohort._INDEX_CACHE.clear()
-        start = time.perf_counter()
-        assert client.get("/matches/").status_code == 200
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
+    rounds = max(5, args.runs // 20)
+    times, _ = timed_after(client, "/matches/", cohort._INDEX_CACHE.clear, rounds)
     print(f"{'/matches/ (index rebuilt)':<40}{statistics.median(times):>10.2f}{times[-1]:>10.2f}{'':>9}")
     # The usual change: one mentor edits their capacity; only that mentor's row of the index is rebuilt.
-    changed = ids[::3][len(ids[::3]) // 2]
-    assert client.get("/matches/").status_code == 200
-    times = []
-    for n in range(max(5, args.runs // 20)):
+    changed, capacity = ids[::3][len(ids[::3]) // 2], iter(range(10**6))
+
+    def change_one_mentor():
         with app.app_context():
             db.session.execute(
                 update(Enrolment)
                 .where(Enrolment.cycle_id == cycle_id, Enrolment.user_id == changed)
-                .values(capacity=3 + n % 2, updated_at=utcnow())
+                .values(capacity=3 + next(capacity) % 2, updated_at=utcnow())
             )
             db.session.commit()
-        start = time.perf_counter()
-        assert client.get("/matches/").status_code == 200
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
+
+    assert client.get("/matches/").status_code == 200
+    times, _ = timed_after(client, "/matches/", change_one_mentor, rounds)
     print(f"{'/matches/ (one mentor changed)':<40}{statistics.median(times):>10.2f}{times[-1]:>10.2f}{'':>9}")
+
+
+def timed_after(client, url: str, change, runs: int) -> tuple[list[float], list[float]]:
+    """Time the first request to ``url`` after each of ``runs`` calls of ``change``: (sorted ms, CPU ms)."""
+    times, cpu = [], []
+    for _ in range(runs):
+        change()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        assert client.get(url).status_code == 200
+        times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    times.sort()
+    return times, cpu
 
 
 def measure_nudges(app, args, ids: list[int], nudges: int = 20_000, invited: int = 20_000) -> None:
@@ -572,14 +578,7 @@ def measure_report_after_changes(app, client, cycle_id: int, runs: int) -> None:
         (f"{report} (all forgotten)", report, forget_all),
         ("/reports/program (meeting logged)", "/reports/program", log_meeting),
     ]:
-        times, cpu = [], []
-        for _ in range(runs):
-            change()
-            start, start_cpu = time.perf_counter(), time.process_time()
-            assert client.get(url).status_code == 200
-            times.append((time.perf_counter() - start) * 1000)
-            cpu.append((time.process_time() - start_cpu) * 1000)
-        times.sort()
+        times, cpu = timed_after(client, url, change, runs)
         p95 = times[int(len(times) * 0.95) - 1]
         print(f"{label:<40}{statistics.median(times):>10.2f}{p95:>10.2f}{'':>9}{statistics.median(cpu):>9.2f}")
 
