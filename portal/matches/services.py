@@ -25,6 +25,7 @@ from portal.models import (
     User,
 )
 from portal.notifications.services import notify
+from portal.pairings import partner_of
 from portal.programs.services import enrolment_for, mentor_load
 
 MAX_OPEN_REQUESTS = 3
@@ -488,17 +489,18 @@ def my_requests(mentee: User, cycle: Cycle) -> list[MentorRequest]:
     )
 
 
+# Both people of a pairing (the mentor with their team), and "the person is one of the pair", for the selects below.
+_BOTH_PEOPLE = (
+    joinedload(Pairing.mentor, innerjoin=True).joinedload(User.team, innerjoin=True),
+    joinedload(Pairing.mentee, innerjoin=True),
+)
+_EITHER_SIDE = (Pairing.mentor_id == bindparam("user_id")) | (Pairing.mentee_id == bindparam("user_id"))
+
 # Built once: every home page runs it, and building it (options, joins, cache key) cost more than running it.
 _ACTIVE_PAIRINGS = (
     select(Pairing)
-    .options(
-        joinedload(Pairing.mentor, innerjoin=True).joinedload(User.team, innerjoin=True),
-        joinedload(Pairing.mentee, innerjoin=True),
-    )
-    .where(
-        Pairing.status == PairingStatus.ACTIVE,
-        (Pairing.mentor_id == bindparam("user_id")) | (Pairing.mentee_id == bindparam("user_id")),
-    )
+    .options(*_BOTH_PEOPLE)
+    .where(Pairing.status == PairingStatus.ACTIVE, _EITHER_SIDE)
     .order_by(Pairing.created_at.desc())
 )
 
@@ -512,11 +514,8 @@ _ALL_PAIRINGS = (
         .where(Retrospective.pairing_id == Pairing.id, Retrospective.user_id == bindparam("user_id"))
         .exists(),
     )
-    .options(
-        joinedload(Pairing.mentor, innerjoin=True).joinedload(User.team, innerjoin=True),
-        joinedload(Pairing.mentee, innerjoin=True),
-    )
-    .where((Pairing.mentor_id == bindparam("user_id")) | (Pairing.mentee_id == bindparam("user_id")))
+    .options(*_BOTH_PEOPLE)
+    .where(_EITHER_SIDE)
 )
 
 ENDED_SHOWN = 10
@@ -543,9 +542,7 @@ def persons_pairings(user: User) -> PersonsPairings:
         key=lambda row: (row[0].ended_at is not None, row[0].ended_at),
         reverse=True,
     )
-    waiting = [
-        (p.id, (p.mentee if p.mentor_id == user.id else p.mentor).display_name) for p, answered in ended if not answered
-    ]
+    waiting = [(p.id, partner_of(p, user).display_name) for p, answered in ended if not answered]
     return PersonsPairings(
         active=active,
         ended=[p for p, _ in ended[:ENDED_SHOWN]],
