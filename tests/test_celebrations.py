@@ -14,7 +14,7 @@ from portal.celebrations.services import (
     accept_kudos,
     give_kudos,
     propose_celebration,
-    toggle_reaction,
+    set_reaction,
 )
 from portal.celebrations.text import linkify
 from portal.clock import today, utcnow
@@ -285,35 +285,55 @@ def test_bad_kudos_are_refused_with_a_clear_message(client, to, skill, text, fie
 # --- reactions ---------------------------------------------------------------------------------------------
 
 
-def test_a_reaction_toggles_and_the_count_lives_on_the_post(client):
+def test_a_reaction_is_given_once_however_often_it_is_sent_and_then_taken_back(client):
     shared = make_post(make_user(display_name="Asha Rao"))
     me = make_user()
     login_as(client, me)
-    response = post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"}, htmx=True)
-    fragment = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "<html" not in fragment
-    assert re.search(r'value="heart"[^>]*aria-pressed="true"', fragment)
-    assert re.search(r'Heart <span class="reaction-count">1</span>', fragment)
-    assert "Heart added." in fragment and 'hx-swap-oob="innerHTML:#status"' in fragment
-    assert reload(shared).heart_count == 1
-    response = post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"}, htmx=True)
-    fragment = response.get_data(as_text=True)
-    assert re.search(r'value="heart"[^>]*aria-pressed="false"', fragment)
-    assert "reaction-count" not in fragment  # no "0" anywhere: a count shows only when there is one
-    assert reload(shared).heart_count == 0
+    for _ in range(2):  # a double click gives the reaction once
+        response = post(client, f"/celebrations/{shared.id}/react", {"kind": "heart", "on": "1"}, htmx=True)
+        fragment = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "<html" not in fragment
+        assert re.search(rf'id="react-{shared.id}-heart"[^>]*aria-pressed="true"', fragment)
+        assert re.search(r'Heart <span class="reaction-count">1</span>', fragment)
+        assert "Heart added." in fragment and 'hx-swap-oob="innerHTML:#status"' in fragment
+        assert reload(shared).heart_count == 1
+    # The pressed button's form now asks to take it back; the others still offer to give theirs.
+    assert re.search(r'name="kind" value="heart">\s*<input type="hidden" name="on" value="0">', fragment)
+    assert re.search(r'name="kind" value="clap">\s*<input type="hidden" name="on" value="1">', fragment)
+    for _ in range(2):
+        response = post(client, f"/celebrations/{shared.id}/react", {"kind": "heart", "on": "0"}, htmx=True)
+        fragment = response.get_data(as_text=True)
+        assert re.search(rf'id="react-{shared.id}-heart"[^>]*aria-pressed="false"', fragment)
+        assert "reaction-count" not in fragment  # no "0" anywhere: a count shows only when there is one
+        assert "Heart taken back." in fragment
+        assert reload(shared).heart_count == 0
+    assert db.session.scalar(select(func.count()).select_from(CelebrationReaction)) == 0
+
+
+def test_a_reaction_form_that_does_not_say_give_or_take_back_changes_nothing(client):
+    shared = make_post(make_user())
+    login_as(client, make_user())
+    for wanted in ({}, {"on": "toggle"}, {"on": "2"}):
+        response = post(client, f"/celebrations/{shared.id}/react", {"kind": "clap", **wanted})
+        assert response.status_code == 400
+        assert "Please choose one of the reactions." in response.get_data(as_text=True)
+    assert reload(shared).clap_count == 0
     assert db.session.scalar(select(func.count()).select_from(CelebrationReaction)) == 0
 
 
 def test_without_javascript_a_reaction_is_a_form_post_that_returns_to_the_post(client):
     shared = make_post(make_user())
     login_as(client, make_user())
-    response = post(client, f"/celebrations/{shared.id}/react", {"kind": "clap", "next": "/celebrations/?skill=focus"})
+    url = f"/celebrations/{shared.id}/react"
+    response = post(client, url, {"kind": "clap", "on": "1", "next": "/celebrations/?skill=focus"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/celebrations/?skill=focus#post-{shared.id}"
-    response = post(client, f"/celebrations/{shared.id}/react", {"kind": "clap", "next": "https://evil.test/"})
+    response = post(
+        client, f"/celebrations/{shared.id}/react", {"kind": "clap", "on": "1", "next": "https://evil.test/"}
+    )
     assert response.headers["Location"] == f"/celebrations/#post-{shared.id}"
-    assert reload(shared).clap_count == 0
+    assert reload(shared).clap_count == 1  # given once, though sent twice
 
 
 def test_reactions_to_hidden_deleted_unknown_or_private_posts_change_nothing(client):
@@ -323,14 +343,14 @@ def test_reactions_to_hidden_deleted_unknown_or_private_posts_change_nothing(cli
     proposal = make_post(author, status=CelebrationStatus.PROPOSED, published_at=None)
     login_as(client, make_user())
     for target in (hidden, deleted):
-        response = post(client, f"/celebrations/{target.id}/react", {"kind": "clap"})
+        response = post(client, f"/celebrations/{target.id}/react", {"kind": "clap", "on": "1"})
         assert response.status_code == 409
         assert "no longer on the wall" in response.get_data(as_text=True)
-        htmx_response = post(client, f"/celebrations/{target.id}/react", {"kind": "clap"}, htmx=True)
+        htmx_response = post(client, f"/celebrations/{target.id}/react", {"kind": "clap", "on": "1"}, htmx=True)
         assert htmx_response.status_code == 409 and htmx_response.headers["HX-Reswap"] == "none"
-    assert post(client, f"/celebrations/{proposal.id}/react", {"kind": "clap"}).status_code == 404
-    assert post(client, "/celebrations/999999/react", {"kind": "clap"}).status_code == 404
-    assert post(client, f"/celebrations/{make_post(author).id}/react", {"kind": "thumbs"}).status_code == 400
+    assert post(client, f"/celebrations/{proposal.id}/react", {"kind": "clap", "on": "1"}).status_code == 404
+    assert post(client, "/celebrations/999999/react", {"kind": "clap", "on": "1"}).status_code == 404
+    assert post(client, f"/celebrations/{make_post(author).id}/react", {"kind": "thumbs", "on": "1"}).status_code == 400
     assert db.session.scalar(select(func.count()).select_from(CelebrationReaction)) == 0
     assert db.session.scalar(select(func.sum(Celebration.clap_count))) == 0
 
@@ -340,32 +360,30 @@ def test_reaction_spam_is_slowed_down_kindly(client):
     login_as(client, make_user())
     token = client.get("/celebrations/").get_data(as_text=True)
     token = re.search(r'"X-CSRFToken": "([^"]+)"', token).group(1)
-    for _ in range(60):
-        assert (
-            client.post(f"/celebrations/{shared.id}/react", data={"kind": "clap", "csrf_token": token}).status_code
-            == 303
-        )
-    response = client.post(f"/celebrations/{shared.id}/react", data={"kind": "clap", "csrf_token": token})
+    url = f"/celebrations/{shared.id}/react"
+    for n in range(60):  # given, taken back, given, ... the sixtieth takes it back
+        assert client.post(url, data={"kind": "clap", "on": str(1 - n % 2), "csrf_token": token}).status_code == 303
+    response = client.post(url, data={"kind": "clap", "on": "1", "csrf_token": token})
     assert response.status_code == 429
     assert "a lot of reactions in a short time" in response.get_data(as_text=True)
-    assert reload(shared).clap_count == 0  # sixty toggles: on, off, ... and the sixty-first changed nothing
+    assert reload(shared).clap_count == 0  # the sixty-first, giving it again, changed nothing
     htmx_response = client.post(
-        f"/celebrations/{shared.id}/react", data={"kind": "clap", "csrf_token": token}, headers={"HX-Request": "true"}
+        url, data={"kind": "clap", "on": "1", "csrf_token": token}, headers={"HX-Request": "true"}
     )
     assert htmx_response.status_code == 429 and "a lot of reactions" in htmx_response.get_data(as_text=True)
 
 
-def test_the_toggle_service_refuses_reactions_before_sharing():
+def test_the_reaction_service_refuses_reactions_before_sharing():
     me = make_user()
     pairing = make_pairing(mentee=me)
     pair_post = make_post(me, audience=CelebrationAudience.PAIR, pairing_id=pairing.id)
-    post_, on = toggle_reaction(pair_post.id, me, "sparkle")
-    assert on and post_.sparkle_count == 1
+    post_, changed = set_reaction(pair_post.id, me, "sparkle", on=True)
+    assert changed and post_.sparkle_count == 1
     with pytest.raises(LookupError):
-        toggle_reaction(pair_post.id, make_user(), "sparkle")
+        set_reaction(pair_post.id, make_user(), "sparkle", on=True)
     proposal = make_post(me, status=CelebrationStatus.PROPOSED, published_at=None)
     with pytest.raises(Conflict):
-        toggle_reaction(proposal.id, me, "sparkle")
+        set_reaction(proposal.id, me, "sparkle", on=True)
 
 
 # --- editing, deleting, reporting, the director --------------------------------------------------------
@@ -690,7 +708,7 @@ def test_a_post_kept_rendered_on_the_wall_shows_a_new_reaction_and_an_edit_at_on
     shared = make_post(subject, text="Ran my first retrospective")
     login_as(client, first)
     assert f'id="react-{shared.id}-heart" class="reaction" aria-pressed="false"' in wall(client)
-    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"})
+    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart", "on": "1"})
     page = wall(client)
     assert f'id="react-{shared.id}-heart" class="reaction" aria-pressed="true"' in page
     assert '<span class="reaction-count">1</span>' in page
@@ -716,9 +734,9 @@ def test_the_kept_wall_shows_each_viewer_their_own_reactions_and_every_change_at
     heart += r'( <span class="reaction-count">(\d+))?'
     assert re.search(heart, wall_as(asha_fan)).group(1, 3) == ("false", None)
     login_as(client, asha_fan)
-    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"})
+    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart", "on": "1"})
     assert re.search(heart, wall_as(asha_fan)).group(1, 3) == ("true", "1")
     assert re.search(heart, wall_as(ben_fan)).group(1, 3) == ("false", "1")
-    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart"})  # signed in as ben_fan now
+    post(client, f"/celebrations/{shared.id}/react", {"kind": "heart", "on": "1"})  # signed in as ben_fan now
     assert re.search(heart, wall_as(ben_fan)).group(1, 3) == ("true", "2")
     assert re.search(heart, wall_as(asha_fan)).group(1, 3) == ("true", "2")

@@ -34,9 +34,9 @@ from portal.celebrations.services import (
     report_post,
     reported_posts,
     set_hidden,
+    set_reaction,
     share_post,
     skill_labels,
-    toggle_reaction,
     waiting_count,
     wall_page,
 )
@@ -254,9 +254,12 @@ def _reaction_key() -> str:
 @signed_in
 @limiter.limit(REACTION_LIMIT, key_func=_reaction_key)
 def react(post_id: int):
-    kind = request.form.get("kind", "")
+    kind, wanted = request.form.get("kind", ""), request.form.get("on", "")
     try:
-        post, on = toggle_reaction(post_id, current_user, kind)
+        if wanted not in ("1", "0"):
+            # Each reaction's form says whether it is being given or taken back; a form without it is not ours.
+            raise ValidationFailed({"kind": "Please choose one of the reactions."})
+        post, _ = set_reaction(post_id, current_user, kind, on=wanted == "1")
     except ValidationFailed as failure:
         return render_template(
             "errors/error.html", title="Please choose a reaction", message=failure.errors["kind"]
@@ -266,7 +269,7 @@ def react(post_id: int):
             raise  # the edge puts the message in the status region and swaps nothing
         return render_template("errors/error.html", title="This post has left the wall", message=refusal.message), 409
     label = REACTIONS[kind][1]
-    message = f"{label} added." if on else f"{label} taken back."
+    message = f"{label} added." if wanted == "1" else f"{label} taken back."
     if htmx and not htmx.boosted:
         post = get_post_for(current_user, post.id)
         return render_template(

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.edge import MAX_ID
@@ -456,11 +457,13 @@ def get_post_for(user: User, post_id: int) -> Celebration:
 # --- reactions -----------------------------------------------------------------------------------------
 
 
-def toggle_reaction(post_id: int, user: User, kind: str) -> tuple[Celebration, bool]:
-    """Add ``user``'s reaction of ``kind`` to a post, or take it back; return (post, whether it is on now).
+def set_reaction(post_id: int, user: User, kind: str, *, on: bool) -> tuple[Celebration, bool]:
+    """Give ``user``'s reaction of ``kind`` to a post (``on``) or take it back; return (post, whether it changed).
 
-    The count on the post changes in the same transaction. Raises ValidationFailed (``kind``) for an unknown
-    reaction, NotFound when the post is not there for ``user``, Conflict when it was taken off the wall.
+    The form says which state it wants, so a double click or a retried request sets the same state again and
+    changes nothing. The count on the post follows the row in the same transaction. Raises ValidationFailed
+    (``kind``) for an unknown reaction, NotFound when the post is not there for ``user``, Conflict when it was
+    taken off the wall or is not shared yet.
     """
     if kind not in REACTIONS:
         raise ValidationFailed({"kind": "Please choose one of the reactions."})
@@ -475,37 +478,34 @@ def toggle_reaction(post_id: int, user: User, kind: str) -> tuple[Celebration, b
         raise NotFound()
     if post.status != CelebrationStatus.PUBLISHED or post.hidden_at is not None:
         raise Conflict("Reactions open once this is shared.")
-    column = getattr(Celebration, f"{kind}_count")
-    mine = (
-        CelebrationReaction.celebration_id == post.id,
-        CelebrationReaction.user_id == user.id,
-        CelebrationReaction.kind == kind,
-    )
-    if db.session.scalar(select(func.count()).select_from(CelebrationReaction).where(*mine)):
-        # Of two tabs taking one reaction back at once, only the one whose DELETE removed the row counts it.
-        removed = db.session.execute(
-            delete(CelebrationReaction).where(*mine), execution_options={"synchronize_session": False}
-        ).rowcount
-        delta, on = (-1 if removed else 0), False
+    mine = {"celebration_id": post.id, "user_id": user.id, "kind": kind}
+    if on:
+        # Of two tabs giving the same reaction at once, only the one whose row went in counts it; the other
+        # meets the primary key and changes nothing (RETURNING, not rowcount: psycopg does not report the rows
+        # of an INSERT ... ON CONFLICT reliably).
+        insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        changed = db.session.execute(
+            insert(CelebrationReaction).values(**mine).on_conflict_do_nothing()
+            .returning(CelebrationReaction.kind)
+        ).first() is not None  # fmt: skip
     else:
-        try:
-            # A double click from two tabs can race to insert the same reaction; the second one is a no-op.
-            with db.session.begin_nested():
-                db.session.add(CelebrationReaction(celebration_id=post.id, user_id=user.id, kind=kind))
-            delta, on = 1, True
-        except IntegrityError:
-            delta, on = 0, True
-    if delta:
-        # Each change of the count follows exactly one row that was added or removed by this statement's
-        # transaction, and is computed in the database (never read-modify-write), so it cannot drift; the
-        # CASE keeps it from ever going below zero.
+        # Likewise, only the DELETE that removed the row counts it.
+        changed = bool(
+            db.session.execute(
+                delete(CelebrationReaction).filter_by(**mine), execution_options={"synchronize_session": False}
+            ).rowcount
+        )
+    if changed:
+        # Computed in the database (never read-modify-write) from exactly one row added or removed by this
+        # transaction, so the count cannot drift; the CASE keeps it from ever going below zero.
+        column, delta = getattr(Celebration, f"{kind}_count"), 1 if on else -1
         db.session.execute(
             update(Celebration)
             .where(Celebration.id == post.id)
             .values({column: case((column + delta < 0, 0), else_=column + delta)})
         )
-    db.session.expire(post, [f"{kind}_count"])
-    return post, on
+        db.session.expire(post, [f"{kind}_count"])
+    return post, changed
 
 
 _MY_REACTIONS = select(CelebrationReaction.celebration_id, CelebrationReaction.kind).where(
