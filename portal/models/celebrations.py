@@ -75,7 +75,8 @@ class Celebration(db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Reaction counts kept on the post (changed with each toggle) so the wall never counts a million rows.
+    # Reaction counts kept on the post (moved with each reaction given or taken back) so the wall never counts a
+    # million rows.
     clap_count: Mapped[int] = mapped_column(default=0)
     heart_count: Mapped[int] = mapped_column(default=0)
     sparkle_count: Mapped[int] = mapped_column(default=0)
@@ -99,7 +100,7 @@ class Celebration(db.Model):
 
 
 class CelebrationReaction(db.Model):
-    """One person's reaction of one kind to a post (toggled on and off)."""
+    """One person's reaction of one kind to a post (given, or taken back by deleting it)."""
 
     __tablename__ = "celebration_reactions"
 
