@@ -48,14 +48,15 @@ def scratch_database(url: str | None, folder: Path):
     if not url or not url.startswith("postgresql"):
         yield f"sqlite:///{folder / 'load.sqlite3'}"
         return
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, make_url, text
 
     name = f"portal_load_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield url.rsplit("/", 1)[0] + "/" + name
+        # make_url keeps a query such as ?host=/var/run/postgresql (PostgreSQL's Unix socket) as it was.
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
