@@ -48,6 +48,9 @@ _WRITE = re.compile(
 )
 
 
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+
+
 def watch(*tables: str) -> None:
     """Stamp every committed change to these tables from now on (call at import time)."""
     WATCHED.update(tables)
@@ -69,13 +72,21 @@ def stamp(tables: Iterable[str]) -> int:
     return sum(read(tables).values())
 
 
-@event.listens_for(Engine, "before_cursor_execute")
+@event.listens_for(Engine, "after_cursor_execute")
 def _notice_writes(conn: Connection, cursor, statement: str, parameters, context, executemany) -> None:
     if statement.lstrip()[:6].upper() == "SELECT":
         return
     found = _WRITE.match(statement)
-    if found and found.group(1).lower() in WATCHED:
-        conn.info.setdefault(_PENDING, set()).add(found.group(1).lower())
+    if not found or found.group(1).lower() not in WATCHED:
+        return
+    inserts = found.group(0).lstrip()[:6].upper() == "INSERT"
+    if cursor.rowcount == 0 and not inserts and not _RETURNING.search(statement):
+        # A conditional UPDATE or DELETE that matched nothing (a save refused because the row moved on, a tick
+        # sent twice) changed nothing, so nothing kept from the table goes stale. An INSERT is always counted (an
+        # ON CONFLICT that inserted nothing only costs a kept figure), and so is a statement with RETURNING,
+        # whose rows SQLite counts only as they are fetched.
+        return
+    conn.info.setdefault(_PENDING, set()).add(found.group(1).lower())
 
 
 @event.listens_for(Engine, "rollback")

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import event, text, update
 
 from portal.extensions import db
-from portal.models import Goal, GoalStatus, Meeting
+from portal.models import Goal, Meeting
 from portal.reports import measures, services
 from portal.stamps import WATCHED, stamp
 from tests.factories import make_cycle, make_meeting, make_pairing
@@ -24,12 +24,33 @@ def test_a_committed_write_raises_the_stamp_of_the_tables_it_wrote_by_one():
 def test_core_statements_and_raw_sql_raise_the_stamp_too():
     pairing = make_pairing(cycle=make_cycle())
     make_meeting(pairing)
+    goal = Goal(pairing_id=pairing.id, title="t", outcome="o", measure="m", target="t", project="p",
+                due_on=pairing.created_at.date(), created_by_id=pairing.mentee_id)  # fmt: skip
+    db.session.add(goal)
+    db.session.commit()
     before = stamp(["meetings", "goals"])
     db.session.execute(update(Meeting).where(Meeting.pairing_id == pairing.id).values(reschedules=1))
     db.session.commit()
-    db.session.execute(text("UPDATE goals SET status = :status WHERE id = 0"), {"status": GoalStatus.ACHIEVED})
+    db.session.execute(text("UPDATE goals SET status = :status WHERE id = :id"), {"status": "achieved", "id": goal.id})
     db.session.commit()
     assert stamp(["meetings", "goals"]) == before + 2
+
+
+def test_an_update_or_delete_that_matched_no_row_leaves_the_stamps_as_they_were():
+    pairing = make_pairing(cycle=make_cycle())
+    make_meeting(pairing)
+    before = stamp(["meetings", "goals"])
+    # A save refused because the notes moved on, a tick sent twice: conditional writes that change nothing.
+    db.session.execute(update(Meeting).where(Meeting.pairing_id == pairing.id, Meeting.reschedules == 99).values(
+        reschedules=100))  # fmt: skip
+    db.session.execute(text("DELETE FROM goals WHERE id = 0"))
+    db.session.commit()
+    assert stamp(["meetings", "goals"]) == before
+    # With RETURNING the rows are counted only as they are fetched (SQLite), so such a statement always counts.
+    goals = stamp(["goals"])
+    db.session.execute(text("UPDATE goals SET status = 'achieved' WHERE id = 0 RETURNING id")).all()
+    db.session.commit()
+    assert stamp(["goals"]) == goals + 1
 
 
 def test_a_savepoint_is_stamped_once_with_the_transaction_around_it():
