@@ -225,25 +225,22 @@ def _ping_when_idle(dbapi_connection, connection_record, connection_proxy):
 def insert_or_update(model, key: dict, values: dict):
     """The row of ``model`` with ``key``, inserted with ``values`` or, when it exists, updated to them.
 
-    Safe when the same request arrives twice at once: the second INSERT meets the unique key, its SAVEPOINT
-    is rolled back and it updates the row the first one made, as it would have a moment later.
+    One statement (``INSERT ... ON CONFLICT (key) DO UPDATE ... RETURNING``), so it is safe when the same request
+    arrives twice at once: the database lets one insert and the other update the row it made, as it would have a
+    moment later. ``key`` must be the columns of a unique constraint of ``model``. Only the columns in ``values``
+    change on update: a column the ORM sets on change (``updated_at``) must be named there.
     """
-    from sqlalchemy import select
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     from portal.extensions import db
 
-    row = db.session.scalar(select(model).filter_by(**key))
-    if row is None:
-        try:
-            with db.session.begin_nested():
-                row = model(**key, **values)
-                db.session.add(row)
-                db.session.flush()
-            return row
-        except IntegrityError:
-            row = db.session.scalar(select(model).filter_by(**key))
-    for name, value in values.items():
-        setattr(row, name, value)
-    db.session.flush()
-    return row
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(model)
+        .values(**key, **values)
+        .on_conflict_do_update(index_elements=list(key), set_=values)
+        .returning(model)
+    )
+    # populate_existing: a row this session already holds takes the values just written.
+    return db.session.scalars(statement, execution_options={"populate_existing": True}).one()

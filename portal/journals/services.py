@@ -555,7 +555,8 @@ def save_reflection(meeting: Meeting, user: User, *, body: str) -> Reflection | 
             db.session.delete(reflection)
         db.session.flush()
         return None
-    return insert_or_update(Reflection, {"meeting_id": meeting.id, "author_id": user.id}, {"body": body})
+    key = {"meeting_id": meeting.id, "author_id": user.id}
+    return insert_or_update(Reflection, key, {"body": body, "updated_at": utcnow()})
 
 
 # --- drafts -------------------------------------------------------------------------------------------

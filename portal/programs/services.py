@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import bindparam, func, select, update
 
+from portal.clock import utcnow
 from portal.database import insert_or_update
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
@@ -284,7 +285,9 @@ def enrol(
         paused = False
     was_paused = enrolment.paused if enrolment else False
     enrolment = insert_or_update(
-        Enrolment, {"cycle_id": cycle.id, "user_id": user.id}, {"role": chosen, "capacity": capacity, "paused": paused}
+        Enrolment,
+        {"cycle_id": cycle.id, "user_id": user.id},
+        {"role": chosen, "capacity": capacity, "paused": paused, "updated_at": utcnow()},
     )
     if paused and not was_paused:
         answer_open_requests_on_pause(cycle, user)
@@ -321,7 +324,6 @@ PAUSE_MESSAGE = (
 
 def answer_open_requests_on_pause(cycle: Cycle, mentor: User, *, stopped_mentoring: bool = False) -> int:
     """Close a mentor's open requests kindly when they pause (or stop mentoring); return how many."""
-    from portal.clock import utcnow
 
     requests = db.session.scalars(
         select(MentorRequest).where(
