@@ -213,6 +213,45 @@ def test_editing_inline_and_a_stale_edit_is_shown_not_applied(client, pair):
     assert goal.title == "Negotiate calmly"
 
 
+def test_the_edit_form_starts_from_the_goals_own_skills_and_a_save_replaces_them(client, pair):
+    pairing, _, mentee, _ = pair
+    goal = make_goal(pairing, mentee, skills=["negotiation", "confidence"])
+    login_as(client, mentee)
+    page = client.get(f"/goals/{goal.id}/edit").get_data(as_text=True)
+    ticked = set(re.findall(r'name="skills" id="skill-[a-z_]+" value="([a-z_]+)" checked', page))
+    assert ticked == {"negotiation", "confidence"}
+    response = post(client, f"/goals/{goal.id}/edit", goal_form(skills=["delegation"], version="1"))
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"#goal-{goal.id}")
+    page = client.get(f"/goals/{goal.id}/edit").get_data(as_text=True)
+    assert set(re.findall(r'name="skills" id="skill-[a-z_]+" value="([a-z_]+)" checked', page)) == {"delegation"}
+    assert 'name="version" value="2"' in page
+
+
+def test_editing_and_saving_a_goal_take_a_fixed_number_of_queries(client, pair):
+    pairing, mentor, mentee, _ = pair
+    goal_id = make_goal(pairing, mentee).id
+    login_as(client, mentee)
+
+    def edit_and_save(version: int) -> tuple[int, int]:
+        with count_queries() as shown:
+            page = client.get(f"/goals/{goal_id}/edit").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        with count_queries() as saved:
+            response = client.post(f"/goals/{goal_id}/edit", data=goal_form(version=version, csrf_token=token))
+        assert response.status_code == 303
+        return shown[0], saved[0]
+
+    few = edit_and_save(1)
+    db.session.add_all(Milestone(goal_id=goal_id, title=f"Step {k}", position=k) for k in range(10))
+    db.session.add_all(GoalComment(goal_id=goal_id, author_id=mentor.id, body="Nice") for _ in range(10))
+    db.session.commit()
+    assert edit_and_save(2) == few
+    # The form reads the signed-in person, the goal, its pairing, the objectives, the goal's skills, the cycle
+    # and the skill list. A save checks the pairing is running, reads the same but the goal's skills, then
+    # writes the goal (one conditional UPDATE), its skills (a DELETE and an INSERT) and the change stamps.
+    assert few == (7, 11)
+
+
 def test_update_goal_refuses_a_stale_version(pair):
     pairing, _, mentee, _ = pair
     goal = make_goal(pairing, mentee)

@@ -28,6 +28,7 @@ from portal.goals.services import (
     save_objective,
     set_milestone_done,
     set_status,
+    skill_keys_of,
     skill_options,
     update_goal,
 )
@@ -177,8 +178,7 @@ def edit(goal_id: int):
     extra: dict = {}
     if request.method == "GET":
         form.version.data = goal.version
-        view = goal_views([goal.id])[0]
-        extra["_skills"] = [choice.key for choice in view.skills]
+        extra["_skills"] = skill_keys_of(goal)
     if form.validate_on_submit():
         try:
             with errors_onto(form) as outcome:
@@ -193,10 +193,11 @@ def edit(goal_id: int):
         if not outcome.ok:
             extra = outcome.extra
         else:
+            # goal_id, not goal.id: the saved goal is expired, and reading it again would cost a query.
             if is_fragment():
-                return _card(goal_views([goal.id])[0], pairing, message="Your goal is saved.")
+                return _card(goal_views([goal_id])[0], pairing, message="Your goal is saved.")
             flash("Your goal is saved.", "success")
-            return redirect(url_for("goals.index", pairing_id=pairing.id) + f"#goal-{goal.id}", code=303)
+            return redirect(url_for("goals.index", pairing_id=pairing.id) + f"#goal-{goal_id}", code=303)
     return _render_form(form, pairing, goal, extra, status=422 if form.is_submitted() else 200)
 
 

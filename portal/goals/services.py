@@ -154,9 +154,18 @@ def _validate_goal(data: GoalInput, cycle: Cycle, today: date) -> dict[str, Choi
     return skills
 
 
-def _set_skills(goal: Goal, skills: dict[str, Choice]) -> None:
-    db.session.execute(delete(GoalSkill).where(GoalSkill.goal_id == goal.id))
-    db.session.add_all(GoalSkill(goal_id=goal.id, choice_id=choice.id) for choice in skills.values())
+def _set_skills(goal_id: int, skills: dict[str, Choice]) -> None:
+    db.session.execute(delete(GoalSkill).where(GoalSkill.goal_id == goal_id))
+    db.session.add_all(GoalSkill(goal_id=goal_id, choice_id=choice.id) for choice in skills.values())
+
+
+def skill_keys_of(goal: Goal) -> set[str]:
+    """The keys of the skills a goal builds (one query)."""
+    return set(
+        db.session.scalars(
+            select(Choice.key).join(GoalSkill, GoalSkill.choice_id == Choice.id).where(GoalSkill.goal_id == goal.id)
+        )
+    )
 
 
 def _require_mentee(pairing: Pairing, user: User) -> None:
@@ -186,7 +195,7 @@ def create_goal(pairing: Pairing, user: User, data: GoalInput, *, today: date) -
     )
     db.session.add(goal)
     db.session.flush()
-    _set_skills(goal, skills)
+    _set_skills(goal.id, skills)
     db.session.flush()
     mentor = db.session.get(User, pairing.mentor_id)
     notify(
@@ -221,20 +230,25 @@ def update_goal(goal: Goal, pairing: Pairing, user: User, data: GoalInput, *, ve
     skills = _validate_goal(data, cycle, today)
     if goal.version != version:
         raise StaleVersion(goal)
-    try:
-        # The goal's row is written first, conditionally on its version (see Goal.__mapper_args__): on
-        # PostgreSQL a second save waits for the first one's row lock and then matches no row.
-        with db.session.begin_nested():
-            goal.title, goal.outcome, goal.measure = data.title.strip(), data.outcome.strip(), data.measure.strip()
-            goal.target, goal.due_on, goal.project = data.target.strip(), data.due_on, data.project.strip()
-            goal.objective_id = data.objective_id
-            # Always an UPDATE (and a new version), even when only the skills change.
-            goal.updated_at = utcnow()
-            db.session.flush()
-    except StaleDataError:
-        db.session.refresh(goal)
-        raise StaleVersion(goal) from None
-    _set_skills(goal, skills)
+    # The goal's row is written first, in one UPDATE ... WHERE id = ? AND version = ? (the check Goal's
+    # version_id_col makes for the ORM, without a savepoint to recover from its error): on PostgreSQL a second
+    # save of the same version waits for the first one's row lock and then matches no row. Always an UPDATE (and
+    # a new version), even when only the skills change.
+    saved = db.session.execute(
+        update(Goal)
+        .where(Goal.id == goal.id, Goal.version == version)
+        .values(
+            title=data.title.strip(), outcome=data.outcome.strip(), measure=data.measure.strip(),
+            target=data.target.strip(), due_on=data.due_on, project=data.project.strip(),
+            objective_id=data.objective_id, updated_at=utcnow(), version=Goal.version + 1,
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount  # fmt: skip
+    goal_id = goal.id
+    db.session.expire(goal)  # read again, with its new version, only when someone looks
+    if not saved:
+        raise StaleVersion(goal)
+    _set_skills(goal_id, skills)
     db.session.flush()
     return goal
 
