@@ -258,7 +258,8 @@ def toggle(milestone_id: int):
     if wanted not in ("1", "0"):
         abort(400)
     set_milestone_done(item, goal, pairing, current_user, done=wanted == "1", now=utcnow())
-    done = item.done_at is not None
+    # The form's state is the milestone's state now, whether this request or an earlier one set it.
+    done = wanted == "1"
     return _after_change(goal, pairing, f"\u201c{item.title}\u201d is {'done. Well done' if done else 'open again'}.")
 
 

@@ -318,7 +318,7 @@ def set_milestone_done(
         update(Milestone).where(Milestone.id == milestone.id, wanted).values(values),
         execution_options={"synchronize_session": False},
     ).rowcount
-    db.session.refresh(milestone)
+    db.session.expire(milestone, ["done_at", "done_by_id"])  # read again only by whoever shows it
     if changed and done:
         mentee = db.session.get(User, pairing.mentee_id)
         _propose(mentee, kind="milestone", text=f"I reached a milestone: {milestone.title}", pairing=pairing,
@@ -540,11 +540,19 @@ def goal_in_pairing(user: User, goal_id: int) -> tuple[Goal, Pairing]:
 
 def milestone_in_pairing(user: User, milestone_id: int) -> tuple[Milestone, Goal, Pairing]:
     """The milestone, its goal and pairing if ``user`` is one of the pair. Raises NotFound (a LookupError) otherwise."""
-    milestone = db.session.get(Milestone, milestone_id)
-    if milestone is None:
+    from portal.pairings import pairing_for
+
+    found = db.session.execute(_MILESTONE_WITH_GOAL, {"milestone_id": milestone_id}).first()
+    if found is None:
         raise NotFound()
-    goal, pairing = goal_in_pairing(user, milestone.goal_id)
-    return milestone, goal, pairing
+    milestone, goal = found
+    return milestone, goal, pairing_for(user, goal.pairing_id)
+
+
+# The milestone and its goal in one query (a milestone always has its goal).
+_MILESTONE_WITH_GOAL = (
+    select(Milestone, Goal).join(Goal, Goal.id == Milestone.goal_id).where(Milestone.id == bindparam("milestone_id"))
+)
 
 
 def skill_options() -> list[Choice]:

@@ -518,7 +518,7 @@ def toggle(action_id: int):
     if wanted not in ("1", "0"):
         abort(400)
     set_action_done(item, done=wanted == "1", now=utcnow())
-    message = f"Done: {item.title}." if item.done_at else f"Open again: {item.title}."
+    message = f"Done: {item.title}." if wanted == "1" else f"Open again: {item.title}."
     if is_fragment():
         people = _people(pairing)
         html = render_template(

@@ -699,7 +699,7 @@ def set_action_done(item: ActionItem, *, done: bool, now: datetime) -> bool:
         update(ActionItem).where(ActionItem.id == item.id, wanted).values(done_at=now if done else None),
         execution_options={"synchronize_session": False},
     ).rowcount
-    db.session.refresh(item)
+    db.session.expire(item, ["done_at"])  # read again only by whoever shows it
     return bool(changed)
 
 
