@@ -190,8 +190,12 @@ def _write_in_a_transaction(conn, cursor, statement, parameters, context, execut
 ROW_LOCK = re.compile(r"\sFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY\s+SHARE)\b|pg_advisory", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
 def _only_reads(statement: str) -> bool:
-    """True for a SELECT that takes no row locks (a CTE may hide a write, so WITH does not count)."""
+    """True for a SELECT that takes no row locks (a CTE may hide a write, so WITH does not count).
+
+    Kept per statement: the portal's statements are a few hundred compiled strings, each run again and again,
+    and the search reads the whole statement."""
     return statement.lstrip()[:6].upper() == "SELECT" and not ROW_LOCK.search(statement)
 
 
