@@ -32,6 +32,15 @@ def test_core_statements_and_raw_sql_raise_the_stamp_too():
     assert stamp(["meetings", "goals"]) == before + 2
 
 
+def test_a_write_that_is_the_transactions_first_statement_is_stamped():
+    pairing = make_pairing(cycle=make_cycle())
+    before = stamp(["pairings"])
+    db.session.commit()  # as a request ends
+    pairing.score = 12  # on an object loaded earlier, with nothing read in this transaction
+    db.session.commit()
+    assert stamp(["pairings"]) == before + 1
+
+
 def test_a_savepoint_is_stamped_once_with_the_transaction_around_it():
     pairing = make_pairing(cycle=make_cycle())
     before = stamp(["meetings"])
