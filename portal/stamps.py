@@ -191,7 +191,13 @@ class Kept:
             self._kept.clear()
 
 
-_all_kept: list[Kept] = []
+_all_kept: list = []  # every Kept, and the stores given to keep_until_forgotten
+
+
+def keep_until_forgotten(store: dict) -> dict:
+    """Let ``forget_all`` empty this store of values kept under stamps outside ``Kept``; returns the store."""
+    _all_kept.append(store)
+    return store
 
 
 def forget_all() -> None:

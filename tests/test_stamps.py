@@ -98,6 +98,20 @@ def test_every_table_each_measure_and_the_program_page_read_is_watched(backup): 
     assert set(measures.REPORT_TABLES) <= WATCHED
 
 
+def test_every_table_the_mentor_index_reads_is_watched():
+    from portal.matches import cohort
+    from tests.test_matches import mentee, mentor
+
+    cycle = make_cycle()
+    mentor(cycle), mentee(cycle)
+    cohort._INDEX_CACHE.clear()
+    db.session.refresh(cycle)  # loaded, as the page has it
+    read = _tables_read_by(lambda: cohort.mentor_index(cycle))
+    assert "profile_answers" in read  # the capture sees every mentor's answers being read
+    assert read - {"data_stamps"} <= set(cohort.INDEX_TABLES)
+    assert set(cohort.INDEX_TABLES) <= WATCHED
+
+
 def test_no_unwatched_table_deletes_or_changes_watched_rows_by_cascade():
     # The database changes those rows itself, in no statement the stamps could notice.
     for name in WATCHED:
