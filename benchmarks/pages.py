@@ -322,8 +322,8 @@ def add_goals(pairing_id: int, total: int) -> int:
 def measure_matches(app, args, ids: list[int]) -> None:
     """Enrol everyone in the current cycle (a third as mentors) and time "Mentors who fit you" for a mentee.
 
-    Cold: the whole mentor index is built (a new process); after one mentor changes, only their row; warm:
-    the usual case.
+    Cold: the whole mentor index is built (a new process); after one mentor changes their capacity or an answer,
+    only their row; warm: the usual case.
     """
     from sqlalchemy import insert, select, update
 
@@ -369,6 +369,20 @@ def measure_matches(app, args, ids: list[int]) -> None:
     assert client.get("/matches/").status_code == 200
     times, _ = timed_after(client, "/matches/", change_one_mentor, rounds)
     print(f"{'/matches/ (one mentor changed)':<40}{statistics.median(times):>10.2f}{times[-1]:>10.2f}{'':>9}")
+    # The same mentor saves a new answer to one question, as the questionnaire does.
+    values = itertools.cycle((["curiosity"], ["craft"]))
+
+    def one_mentor_answers():
+        from portal.models import User
+        from portal.onboarding.questions import QUESTION_BY_KEY
+        from portal.onboarding.services import save_answer
+
+        with app.app_context():
+            save_answer(db.session.get(User, changed), QUESTION_BY_KEY["values"], values=next(values))
+            db.session.commit()
+
+    times, _ = timed_after(client, "/matches/", one_mentor_answers, rounds)
+    print(f"{'/matches/ (one mentor answered)':<40}{statistics.median(times):>10.2f}{times[-1]:>10.2f}{'':>9}")
 
 
 def timed_after(client, url: str, change, runs: int) -> tuple[list[float], list[float]]:
