@@ -457,14 +457,15 @@ def test_mentors_who_fit_you_shows_a_new_mentor_on_the_next_visit(client, cycle)
 
 def test_an_answer_saved_before_the_index_was_read_and_committed_after_is_not_missed(app, client, cycle):
     # On PostgreSQL a transaction can commit after a reader looked, with an updated_at from before it: here the
-    # step is saved with a time a minute before the index was last read, as a slow request would.
+    # step is saved with a time well before the index was last read, as a slow request would.
+    from portal.matches import cohort
     from portal.onboarding.questions import QUESTION_BY_KEY
     from portal.onboarding.services import save_answer
 
     asha = mentor(cycle, name="Asha Rao", values=["craft"], skills_offer=["negotiation"])
     me = mentee(cycle)
     assert "Asha offers negotiation" in _listed(client, me)
-    late = utcnow() - timedelta(minutes=1)
+    late = utcnow() - cohort.ANSWERS_MARGIN * 0.9
     save_answer(asha, QUESTION_BY_KEY["skills_offer"], values=["delegation"])
     step = db.session.get(ProfileStep, (asha.id, "skills_offer"))
     step.updated_at = late

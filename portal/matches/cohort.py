@@ -185,9 +185,11 @@ watch(*INDEX_TABLES)
 # Which mentors answered is found by time (an answer is always saved with its step, ``save_answer``), and a
 # step's updated_at is the writer's clock when it flushed, not when it committed: on PostgreSQL a transaction
 # can commit after a reader looked, with a time before the reader's. So each look goes back this far before
-# the previous one (and skips the steps it saw already): an answer whose request took longer than this between
-# saving and committing waits for the next rebuild.
-ANSWERS_MARGIN = timedelta(minutes=2)
+# the previous one, and skips the steps it saw already. Saving an answer is a short request, flushed and
+# committed within milliseconds (on SQLite, under the write lock taken before the step's time): one that took
+# longer than this waits for the next rebuild. Every step saved within the margin is read at each look, so
+# it stays short: at a cycle's launch, many mentors answer at once.
+ANSWERS_MARGIN = timedelta(seconds=30)
 # Whatever the stamps say, the index is rebuilt from every mentor's answers this often: so is anything the
 # stamps cannot see (psql, a restored backup) or the margin above missed.
 REBUILD_SECONDS = KEPT_SECONDS
