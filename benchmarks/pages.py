@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def build(people: int, notifications: int, seed: int = 11):
+    from datetime import timedelta
+
     from sqlalchemy import insert, select
 
     from portal.clock import utcnow
@@ -38,6 +40,7 @@ def build(people: int, notifications: int, seed: int = 11):
     db.session.flush()
     password_hash = hash_password("benchmark password phrase")
     now = utcnow()
+    answered = now - timedelta(days=30)  # an organisation's answers are mostly old: none in a recent window
     db.session.execute(
         insert(User),
         [
@@ -61,7 +64,7 @@ def build(people: int, notifications: int, seed: int = 11):
     for user_id in ids:
         for question in QUESTIONS:
             step = {"user_id": user_id, "question": question.key, "status": StepStatus.ANSWERED}
-            steps.append({**step, "updated_at": now})
+            steps.append({**step, "updated_at": answered})
             if question.list_name:
                 many = 1 if question.kind == "single" else min(3, question.max_choices or 3)
                 for choice_id in rng.sample(choices[question.list_name], many):
