@@ -108,11 +108,12 @@ def _remember_connection(session: Session, transaction, connection: Connection) 
 
 @event.listens_for(Session, "before_commit")
 def _stamp_before_commit(session: Session) -> None:
-    if session.in_nested_transaction() or not session.info.get(_CONNECTIONS):
-        return  # a savepoint (the outer transaction stamps everything when it commits), or nothing was read
-    # The commit's own final flush comes after this event: flush now so that its writes are stamped too.
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer transaction stamps everything when it commits
+    # The commit's own final flush comes after this event: flush now so that its writes are stamped too. It may
+    # be the transaction's first statement (an attribute set on a loaded object, and nothing read since).
     session.flush()
-    for connection in session.info[_CONNECTIONS]:
+    for connection in session.info.get(_CONNECTIONS, ()):
         tables = None if connection.closed else connection.info.get(_PENDING)
         if tables:
             _raise(connection, sorted(tables))
@@ -201,7 +202,13 @@ class Kept:
             self._kept.clear()
 
 
-_all_kept: list[Kept] = []
+_all_kept: list = []  # every Kept, and the stores given to keep_until_forgotten
+
+
+def keep_until_forgotten(store: dict) -> dict:
+    """Let ``forget_all`` empty this store of values kept under stamps outside ``Kept``; returns the store."""
+    _all_kept.append(store)
+    return store
 
 
 def forget_all() -> None:

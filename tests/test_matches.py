@@ -6,24 +6,28 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from portal.accounts.services import get_or_create_team
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
+    Enrolment,
     MatchingRun,
     MentorRequest,
     Notification,
     Pairing,
     PairingStatus,
+    ProfileStep,
     ProposedPair,
     RequestStatus,
     Role,
     RunStatus,
     User,
 )
+from portal.stamps import Kept
 from tests.conftest import count_queries, login_as, post
-from tests.factories import answer, enrol, make_cycle, make_user
+from tests.factories import answer, enrol, make_cycle, make_pairing, make_user
 
 
 @pytest.fixture
@@ -322,6 +326,7 @@ def test_the_matches_page_takes_a_fixed_number_of_queries(client, cycle):
         client.get("/matches/")
     for n in range(12):
         mentor(cycle, team=f"Team {n}")
+    cohort._INDEX_CACHE.clear()
     with count_queries() as many_rebuilt:
         client.get("/matches/")
     with count_queries() as many_cached:
@@ -360,6 +365,173 @@ def test_after_one_mentor_changes_only_their_answers_are_read_again(client, cycl
     client.get("/matches/")
     assert [i for ids in read for i in ids if i != me.id] == [asha.id]
     assert len(others) == 4
+
+
+def _listed(client, me) -> str:
+    """The mentee's "Mentors who fit you" page, as they would see it next."""
+    login_as(client, me)
+    return client.get("/matches/").get_data(as_text=True)
+
+
+def _enrol_again(client, user, cycle, **fields):
+    login_as(client, user)
+    data = {"role": "mentor", "capacity": "2", **fields}
+    assert post(client, f"/programs/{cycle.id}/enrol", data).status_code == 303
+
+
+def _move_team(user, team):
+    user.team = get_or_create_team(team)  # as a roster import does
+    db.session.commit()
+
+
+def _end(pairing):
+    pairing.status = PairingStatus.ENDED
+    db.session.commit()
+
+
+# What a mentor does, and whether the mentee sees her afterwards. Each starts from a warm index with Asha as
+# she was: capacity 2 unless "capacity" says otherwise, one mentee already when "mentee" is set (so listed
+# unless that filled her).
+MENTOR_CHANGES = {
+    "lowers her capacity to the mentees she has": (
+        {"mentee": True},
+        lambda client, cycle, asha, pairing: _enrol_again(client, asha, cycle, capacity="1"),
+        False,
+    ),
+    "pauses new requests": (
+        {},
+        lambda client, cycle, asha, pairing: _enrol_again(client, asha, cycle, paused="y"),
+        False,
+    ),
+    "moves into the mentee's team": ({}, lambda client, cycle, asha, pairing: _move_team(asha, "Data"), False),
+    "takes her last mentee": (
+        {"capacity": 1},
+        lambda client, cycle, asha, pairing: make_pairing(cycle=cycle, mentor=asha),
+        False,
+    ),
+    "becomes a mentee instead": (
+        {},
+        lambda client, cycle, asha, pairing: _enrol_again(client, asha, cycle, role="mentee"),
+        False,
+    ),
+    "raises her capacity": (
+        {"mentee": True, "capacity": 1},
+        lambda client, cycle, asha, pairing: _enrol_again(client, asha, cycle, capacity="2"),
+        True,
+    ),
+    "sees her pairing end": ({"mentee": True, "capacity": 1}, lambda client, cycle, asha, pairing: _end(pairing), True),
+}
+
+
+@pytest.mark.parametrize("change", MENTOR_CHANGES, ids=list(MENTOR_CHANGES))
+def test_mentors_who_fit_you_shows_a_mentors_change_on_the_next_visit(client, cycle, change):
+    setup, act, listed_after = MENTOR_CHANGES[change]
+    others = [mentor(cycle, team=f"Team {n}", name=f"Other {n}") for n in range(3)]
+    asha = mentor(cycle, name="Asha Rao", capacity=setup.get("capacity", 2))
+    pairing = make_pairing(cycle=cycle, mentor=asha) if setup.get("mentee") else None
+    me = mentee(cycle)
+    assert ("Asha Rao" in _listed(client, me)) is not listed_after  # the index is warm, with Asha as she was
+    act(client, cycle, asha, pairing)
+    page = _listed(client, me)
+    assert ("Asha Rao" in page) is listed_after
+    assert all(other.display_name in page for other in others)
+
+
+def test_mentors_who_fit_you_shows_a_mentors_new_answer_on_the_next_visit(client, cycle):
+    asha = mentor(cycle, name="Asha Rao", values=["craft"], skills_offer=["negotiation"])
+    me = mentee(cycle)
+    assert "Asha offers negotiation, which you want to grow" in _listed(client, me)
+    answer(asha, skills_offer=["delegation"])
+    page = _listed(client, me)
+    assert "Asha Rao" in page
+    assert "Asha offers negotiation" not in page
+
+
+def test_mentors_who_fit_you_shows_a_new_mentor_on_the_next_visit(client, cycle):
+    mentor(cycle, name="Asha Rao")
+    me = mentee(cycle)
+    assert "Ben Okafor" not in _listed(client, me)
+    mentor(cycle, name="Ben Okafor", team="Sales")
+    assert "Ben Okafor" in _listed(client, me)
+
+
+def test_an_answer_saved_before_the_index_was_read_and_committed_after_is_not_missed(app, client, cycle):
+    # On PostgreSQL a transaction can commit after a reader looked, with an updated_at from before it: here the
+    # step is saved with a time well before the index was last read, as a slow request would.
+    from portal.matches import cohort
+    from portal.onboarding.questions import QUESTION_BY_KEY
+    from portal.onboarding.services import save_answer
+
+    asha = mentor(cycle, name="Asha Rao", values=["craft"], skills_offer=["negotiation"])
+    me = mentee(cycle)
+    assert "Asha offers negotiation" in _listed(client, me)
+    late = utcnow() - cohort.ANSWERS_MARGIN * 0.9
+    save_answer(asha, QUESTION_BY_KEY["skills_offer"], values=["delegation"])
+    step = db.session.get(ProfileStep, (asha.id, "skills_offer"))
+    step.updated_at = late
+    db.session.commit()
+    assert "Asha offers negotiation" not in _listed(client, me)
+
+
+def test_a_change_the_stamps_cannot_see_shows_after_the_rebuild_interval(client, cycle, monkeypatch):
+    from portal.matches import cohort
+
+    asha = mentor(cycle, name="Asha Rao")
+    me = mentee(cycle)
+    assert "Asha Rao" in _listed(client, me)
+    # As psql or a restored backup would: the enrolment changes and its stamp does not.
+    version = db.session.execute(text("SELECT version FROM data_stamps WHERE name = 'enrolments'")).scalar()
+    db.session.execute(text("UPDATE enrolments SET paused = :yes WHERE user_id = :id"), {"yes": True, "id": asha.id})
+    db.session.commit()
+    db.session.execute(text("UPDATE data_stamps SET version = :v WHERE name = 'enrolments'"), {"v": version})
+    db.session.commit()
+    assert "Asha Rao" in _listed(client, me)  # kept, as the stamps say
+    later = cohort.time.monotonic() + cohort.REBUILD_SECONDS + 1
+    monkeypatch.setattr(cohort.time, "monotonic", lambda: later)
+    assert "Asha Rao" not in _listed(client, me)
+
+
+def test_a_request_sees_its_own_change_to_a_mentor_and_keeps_nothing_of_it(client, cycle):
+    from portal.matches import cohort
+
+    asha = mentor(cycle, name="Asha Rao")
+    me = mentee(cycle)
+    assert [slot.person.id for slot in cohort.mentor_index(cycle).slots] == [asha.id]
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == asha.id))
+    enrolment.paused = True
+    db.session.flush()  # written, not committed: no stamp stands for it yet
+    assert len(cohort.mentor_index(cycle)) == 0
+    db.session.rollback()
+    # A request's rollback ends its connection's transaction and forgets what it wrote; the tests' savepoint
+    # rollback keeps the written tables in mind, which would hide a paused Asha kept by mistake.
+    Kept.tables_written_here(db.session.connection()).clear()
+    assert "Asha Rao" in _listed(client, me)
+
+
+def test_the_mentor_index_reads_one_stamp_when_warm_and_only_the_changed_mentor_after_a_change(client, cycle):
+    from portal.matches import cohort
+
+    for n in range(12):
+        mentor(cycle, team=f"Team {n}")
+    asha = mentor(cycle, name="Asha Rao", capacity=3)
+    me, ben = mentee(cycle), mentee(cycle, team="Sales")
+    _listed(client, me)
+    login_as(client, asha)  # the mentor changes things through the pages; the counts are the index's own
+
+    def queries() -> int:
+        db.session.refresh(cycle)  # as the page has it loaded before it asks for the index
+        with count_queries() as counted:
+            cohort.mentor_index(cycle)
+        return counted[0]
+
+    assert queries() == 1  # warm: the stamps
+    _enrol_again(client, asha, cycle, capacity="2")
+    assert queries() == 6  # the stamps, every mentor's enrolment and team; Asha's answers (four)
+    answer(asha, values=["kindness"])
+    assert queries() == 6  # the stamps, the recent steps; Asha's answers
+    make_pairing(cycle=cycle, mentor=asha, mentee=ben)
+    assert queries() == 6  # the stamps, the active mentees per mentor; Asha's answers
+    assert queries() == 1
 
 
 # The director's "Match the rest".

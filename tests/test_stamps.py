@@ -53,6 +53,15 @@ def test_an_update_or_delete_that_matched_no_row_leaves_the_stamps_as_they_were(
     assert stamp(["goals"]) == goals + 1
 
 
+def test_a_write_that_is_the_transactions_first_statement_is_stamped():
+    pairing = make_pairing(cycle=make_cycle())
+    before = stamp(["pairings"])
+    db.session.commit()  # as a request ends
+    pairing.score = 12  # on an object loaded earlier, with nothing read in this transaction
+    db.session.commit()
+    assert stamp(["pairings"]) == before + 1
+
+
 def test_a_savepoint_is_stamped_once_with_the_transaction_around_it():
     pairing = make_pairing(cycle=make_cycle())
     before = stamp(["meetings"])
@@ -108,6 +117,20 @@ def test_every_table_each_measure_and_the_program_page_read_is_watched(backup): 
         assert read <= set(measures.MEASURE_TABLES[name]) | {"cycles"}, name
     assert _tables_read_by(services._compute_program_numbers) <= set(services._KEPT_PROGRAM.tables)
     assert set(measures.REPORT_TABLES) <= WATCHED
+
+
+def test_every_table_the_mentor_index_reads_is_watched():
+    from portal.matches import cohort
+    from tests.test_matches import mentee, mentor
+
+    cycle = make_cycle()
+    mentor(cycle), mentee(cycle)
+    cohort._INDEX_CACHE.clear()
+    db.session.refresh(cycle)  # loaded, as the page has it
+    read = _tables_read_by(lambda: cohort.mentor_index(cycle))
+    assert "profile_answers" in read  # the capture sees every mentor's answers being read
+    assert read - {"data_stamps"} <= set(cohort.INDEX_TABLES)
+    assert set(cohort.INDEX_TABLES) <= WATCHED
 
 
 def test_no_unwatched_table_deletes_or_changes_watched_rows_by_cascade():

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.matching import Labels, MentorIndex, MentorSlot, Person, Weights, reasons_for
 from portal.models import (
@@ -25,6 +29,8 @@ from portal.models import (
     RosterEntry,
     User,
 )
+from portal.stamps import KEPT_SECONDS, Kept, keep_until_forgotten, watch
+from portal.stamps import read as read_stamps
 
 SET_FIELDS = {
     "values": "values",
@@ -149,103 +155,144 @@ def mentor_slots(cycle: Cycle) -> list[MentorSlot]:
     ]
 
 
-@dataclass
+class _Mentor(NamedTuple):
+    """What the index needs of a mentor's enrolment and account, besides their answers and mentees."""
+
+    capacity: int
+    paused: bool
+    team_id: int
+
+
+@dataclass(frozen=True)
 class _CachedIndex:
-    stamp: tuple  # the whole cycle's fingerprint (see _mentor_stamp)
-    mentors: dict[int, tuple]  # mentor id -> that mentor's fingerprint (see _mentor_fingerprints)
+    stamps: dict[str, int]  # the INDEX_TABLES' stamps, read before anything else
+    checked_at: datetime  # the clock just before those stamps were read
+    built_at: float  # time.monotonic() when the index was last built from every mentor's answers
+    mentors: dict[int, _Mentor]
+    loads: dict[int, int]  # active mentees per mentor
+    answered: frozenset[tuple[int, str, datetime]]  # the mentors' questionnaire steps seen in the last window
     index: MentorIndex
 
 
-# cycle id -> the cached index. Each worker keeps its own; the stamp query tells when it is stale.
-_INDEX_CACHE: dict[int, _CachedIndex] = {}
+# The tables the index is read from. ``portal.stamps`` counts each one's commits in the committing transaction
+# itself, so when none of the counts moved, nothing the index was built from did. A change to the roster
+# (managers and reports) or to the choice lists can move many people at once and rebuilds the index; the
+# others are followed one mentor at a time.
+INDEX_TABLES = ("choices", "enrolments", "pairings", "profile_answers", "profile_steps", "roster_entries", "users")
+_REBUILT_BY = frozenset({"choices", "roster_entries"})
+watch(*INDEX_TABLES)
+
+# Which mentors answered is found by time (an answer is always saved with its step, ``save_answer``), and a
+# step's updated_at is the writer's clock when it flushed, not when it committed: on PostgreSQL a transaction
+# can commit after a reader looked, with a time before the reader's. So each look goes back this far before
+# the previous one, and skips the steps it saw already. Saving an answer is a short request, flushed and
+# committed within milliseconds (on SQLite, under the write lock taken before the step's time): one that took
+# longer than this waits for the next rebuild. Every step saved within the margin is read at each look, so
+# it stays short: at a cycle's launch, many mentors answer at once.
+ANSWERS_MARGIN = timedelta(seconds=30)
+# Whatever the stamps say, the index is rebuilt from every mentor's answers this often: so is anything the
+# stamps cannot see (psql, a restored backup) or the margin above missed.
+REBUILD_SECONDS = KEPT_SECONDS
+
+# cycle id -> the cached index. Each worker keeps its own; the stamps tell when it is stale.
+_INDEX_CACHE: dict[int, _CachedIndex] = keep_until_forgotten({})
 
 
-def _mentor_stamp(cycle: Cycle) -> tuple:
-    """A fingerprint of everything a cycle's mentor index is built from, in three cheap queries.
-
-    It changes when a mentor enrols, leaves, pauses, changes capacity or team, answers a question, when
-    a pairing starts or ends, or when the roster (managers) changes. The roster's part comes last.
-    """
-    mentors = db.session.execute(
-        select(
-            func.count(func.distinct(Enrolment.id)),
-            func.max(Enrolment.updated_at),
-            func.sum(Enrolment.capacity),
-            func.sum(User.team_id),
-            func.max(ProfileStep.updated_at),
-            func.count(ProfileStep.user_id),
-        )
-        .select_from(Enrolment)
-        .join(User, User.id == Enrolment.user_id)
-        .outerjoin(ProfileStep, ProfileStep.user_id == Enrolment.user_id)
-        .where(Enrolment.cycle_id == cycle.id, Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
-    ).one()
-    pairings = db.session.execute(
-        select(func.count(), func.max(Pairing.id), func.sum(Pairing.mentor_id)).where(
-            Pairing.cycle_id == cycle.id, Pairing.status == PairingStatus.ACTIVE
-        )
-    ).one()
-    # Managers and reports come from the roster and are hard constraints too.
-    roster = db.session.execute(select(func.count(), func.max(RosterEntry.updated_at))).one()
-    return (*mentors, *pairings, *roster)
-
-
-def _mentor_fingerprints(cycle: Cycle) -> dict[int, tuple]:
-    """Each mentor's own fingerprint (enrolment, team, answers, active mentees), in two queries."""
-    loads = active_loads(cycle)
+def _mentor_rows(cycle: Cycle) -> dict[int, _Mentor]:
+    """Every mentor of the cycle with their capacity, pause and team (one query)."""
     rows = db.session.execute(
-        select(
-            Enrolment.user_id,
-            Enrolment.updated_at,
-            Enrolment.capacity,
-            Enrolment.paused,
-            User.team_id,
-            func.max(ProfileStep.updated_at),
-            func.count(ProfileStep.user_id),
-        )
-        .select_from(Enrolment)
+        select(Enrolment.user_id, Enrolment.capacity, Enrolment.paused, User.team_id)
         .join(User, User.id == Enrolment.user_id)
-        .outerjoin(ProfileStep, ProfileStep.user_id == Enrolment.user_id)
         .where(Enrolment.cycle_id == cycle.id, Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
-        .group_by(Enrolment.user_id, Enrolment.updated_at, Enrolment.capacity, Enrolment.paused, User.team_id)
     )
-    return {row[0]: (*row[1:], loads.get(row[0], 0)) for row in rows}
+    return {user_id: _Mentor(capacity, paused, team_id) for user_id, capacity, paused, team_id in rows}
 
 
-def _slots_for(fingerprints: dict[int, tuple], ids: Iterable[int]) -> list[MentorSlot]:
-    """Slots for these mentors from their fingerprints and their answers (four queries)."""
-    persons = people(ids)
+def _answered_since(since: datetime, mentors: dict[int, _Mentor]) -> frozenset[tuple[int, str, datetime]]:
+    """The (mentor, question, updated_at) of these mentors' questionnaire steps saved since ``since`` (one query
+    over the steps saved since then alone, by their index)."""
+    steps = db.session.execute(
+        select(ProfileStep.user_id, ProfileStep.question, ProfileStep.updated_at).where(ProfileStep.updated_at >= since)
+    )
+    return frozenset(tuple(step) for step in steps if step[0] in mentors)
+
+
+def _slots(mentors: dict[int, _Mentor], loads: dict[int, int], persons: dict[int, Person]) -> list[MentorSlot]:
+    """The slots of these people, from their enrolments and active mentees."""
     return [
         MentorSlot(
             person=persons[mentor_id],
-            free_slots=max(0, fingerprints[mentor_id][1] - fingerprints[mentor_id][-1]),
-            paused=fingerprints[mentor_id][2],
+            free_slots=max(0, mentors[mentor_id].capacity - loads.get(mentor_id, 0)),
+            paused=mentors[mentor_id].paused,
         )
         for mentor_id in sorted(persons)
     ]
 
 
+def _built(cycle: Cycle, stamps: dict[str, int], checked_at: datetime) -> _CachedIndex:
+    """The index built from every mentor's answers (seven queries)."""
+    mentors, loads = _mentor_rows(cycle), active_loads(cycle)
+    # The recent steps before the answers: each step kept as seen is then in what the index was built from.
+    answered = _answered_since(checked_at - ANSWERS_MARGIN, mentors)
+    index = MentorIndex(_slots(mentors, loads, people(mentors)))
+    return _CachedIndex(stamps, checked_at, time.monotonic(), mentors, loads, answered, index)
+
+
+def _followed(cycle: Cycle, cached: _CachedIndex, moved: set[str], stamps: dict[str, int], checked_at: datetime):
+    """The cached index brought up to date after commits to the ``moved`` tables, reading again only what they
+    can have changed, and the answers of the mentors who changed (one to three queries, four more for them).
+
+    Enrolments and teams, and active mentees, are read whole (a few numbers per mentor) and compared; answers,
+    which are what costs, are found by time (see ANSWERS_MARGIN).
+    """
+    mentors = _mentor_rows(cycle) if moved & {"enrolments", "users"} else cached.mentors
+    loads = active_loads(cycle) if "pairings" in moved else cached.loads
+    changed = {
+        mentor_id
+        for mentor_id, mentor in mentors.items()
+        if cached.mentors.get(mentor_id) != mentor or loads.get(mentor_id, 0) != cached.loads.get(mentor_id, 0)
+    }
+    answered = cached.answered
+    if moved & {"profile_answers", "profile_steps"}:
+        # Every step that commits after the previous look was saved after it, less the margin; the ones seen
+        # then (the same step at the same time) need no second read.
+        answered = _answered_since(cached.checked_at - ANSWERS_MARGIN, mentors)
+        changed |= {mentor_id for mentor_id, _, _ in answered - cached.answered}
+    removed = cached.mentors.keys() - mentors.keys()
+    index = cached.index
+    if changed or removed:
+        index = index.updated(_slots(mentors, loads, people(changed)), removed=removed)
+    return _CachedIndex(stamps, checked_at, cached.built_at, mentors, loads, answered, index)
+
+
 def mentor_index(cycle: Cycle) -> MentorIndex:
     """The cycle's mentors with room, ready for recommendations; kept up to date one mentor at a time.
 
-    Reading every mentor's answers takes a few hundred milliseconds with thousands of mentors; the stamp
-    takes a few. When the stamp moves, the mentors' own fingerprints tell who changed, and only their
-    answers are read and their rows updated (``MentorIndex.updated``). A roster change, which can move
-    many people's exclusions at once, rebuilds the index. Paused and full mentors are left out.
+    Reading every mentor's answers takes a few hundred milliseconds with thousands of mentors; the stamps of
+    the tables it comes from take one small query. When some moved, only what those tables can have changed
+    is read again, and only the mentors who changed have their answers read and their rows updated
+    (``MentorIndex.updated``). A roster or choice-list change, which can move many people at once, rebuilds the
+    index, and so does time (REBUILD_SECONDS). Paused and full mentors are left out.
     """
-    stamp = _mentor_stamp(cycle)
+    checked_at = utcnow()
+    # The stamps first: a commit after this read moves them again, so the next request looks again.
+    stamps = read_stamps(INDEX_TABLES)
+    # This request's own writes, not committed yet, have no stamp: they are read, and nothing is kept.
+    written = Kept.tables_written_here(db.session.connection()) & set(INDEX_TABLES)
     cached = _INDEX_CACHE.get(cycle.id)
-    if cached is not None and cached.stamp == stamp:
-        return cached.index
-    fingerprints = _mentor_fingerprints(cycle)
-    if cached is None or cached.stamp[-2:] != stamp[-2:]:
-        index = MentorIndex(_slots_for(fingerprints, fingerprints))
+    if cached is None or time.monotonic() - cached.built_at > REBUILD_SECONDS:
+        kept = _built(cycle, stamps, checked_at)
     else:
-        changed = [mentor_id for mentor_id, print_ in fingerprints.items() if cached.mentors.get(mentor_id) != print_]
-        removed = cached.mentors.keys() - fingerprints.keys()
-        index = cached.index.updated(_slots_for(fingerprints, changed), removed=removed)
-    _INDEX_CACHE[cycle.id] = _CachedIndex(stamp=stamp, mentors=fingerprints, index=index)
-    return index
+        moved = {table for table in INDEX_TABLES if stamps.get(table) != cached.stamps.get(table)} | written
+        if not moved:
+            return cached.index
+        if moved & _REBUILT_BY:
+            kept = _built(cycle, stamps, checked_at)
+        else:
+            kept = _followed(cycle, cached, moved, stamps, checked_at)
+    if not written:
+        _INDEX_CACHE[cycle.id] = kept
+    return kept.index
 
 
 def forbidden_pairs(cycle: Cycle, mentee_id: int | None = None) -> frozenset[tuple[int, int]]:

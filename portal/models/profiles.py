@@ -41,7 +41,8 @@ class ProfileStep(db.Model):
     question: Mapped[str] = mapped_column(String(40), primary_key=True)
     status: Mapped[StepStatus] = mapped_column(string_enum(StepStatus))
     text: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Indexed: "Mentors who fit you" reads the steps saved since it last looked (portal/matches/cohort.py).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, index=True)
 
 
 class ProfileAnswer(db.Model):
