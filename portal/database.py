@@ -226,6 +226,15 @@ def _ping_when_idle(dbapi_connection, connection_record, connection_proxy):
         raise exc.DisconnectionError() from error
 
 
+def conflict_insert(model, bind):
+    """``INSERT INTO`` ``model``'s table in the form of ``bind``'s database (a Connection or an Engine), which
+    takes an ``ON CONFLICT`` clause: PostgreSQL's or SQLite's, the two the portal runs on."""
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return (postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert)(model)
+
+
 def insert_or_update(model, key: dict, values: dict):
     """The row of ``model`` with ``key``, inserted with ``values`` or, when it exists, updated to them.
 
@@ -234,14 +243,10 @@ def insert_or_update(model, key: dict, values: dict):
     moment later. ``key`` must be the columns of a unique constraint of ``model``. Only the columns in ``values``
     change on update: a column the ORM sets on change (``updated_at``) must be named there.
     """
-    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     from portal.extensions import db
 
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(model)
+        conflict_insert(model, db.session.get_bind())
         .values(**key, **values)
         .on_conflict_do_update(index_elements=list(key), set_=values)
         .returning(model)

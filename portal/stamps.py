@@ -29,11 +29,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 
 from sqlalchemy import bindparam, event, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from portal.database import conflict_insert
 from portal.models import DataStamp
 
 WATCHED: set[str] = set()
@@ -138,8 +137,7 @@ def _forget_connections(session: Session, transaction) -> None:
 
 def _raise(connection: Connection, tables: list[str]) -> None:
     """Raise the stamps of these tables by one, making the rows that are missing (one statement)."""
-    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(DataStamp).values([{"name": name, "version": 1} for name in tables])
+    statement = conflict_insert(DataStamp, connection).values([{"name": name, "version": 1} for name in tables])
     connection.execute(
         statement.on_conflict_do_update(index_elements=["name"], set_={"version": DataStamp.version + 1})
     )

@@ -15,10 +15,9 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, joinedload
 
+from portal.database import conflict_insert
 from portal.edge import MAX_ID
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import db
@@ -483,9 +482,8 @@ def set_reaction(post_id: int, user: User, kind: str, *, on: bool) -> tuple[Cele
         # Of two tabs giving the same reaction at once, only the one whose row went in counts it; the other
         # meets the primary key and changes nothing (RETURNING, not rowcount: psycopg does not report the rows
         # of an INSERT ... ON CONFLICT reliably).
-        insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         changed = db.session.execute(
-            insert(CelebrationReaction).values(**mine).on_conflict_do_nothing()
+            conflict_insert(CelebrationReaction, db.session.get_bind()).values(**mine).on_conflict_do_nothing()
             .returning(CelebrationReaction.kind)
         ).first() is not None  # fmt: skip
     else:

@@ -17,11 +17,10 @@ from __future__ import annotations
 from datetime import UTC
 
 from sqlalchemy import and_, bindparam, event, func, inspect, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from portal.database import conflict_insert
 from portal.models import (
     CheckIn,
     Fit,
@@ -51,10 +50,8 @@ def refresh(connection: Connection, pairing_ids) -> None:
     ids = sorted(set(pairing_ids))
     if not ids:
         return
-    dialect = connection.dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     connection.execute(
-        insert(PairingActivity)
+        conflict_insert(PairingActivity, connection)
         .values([{"pairing_id": pairing_id, "held_meetings": 0} for pairing_id in ids])
         .on_conflict_do_nothing(index_elements=["pairing_id"])
     )

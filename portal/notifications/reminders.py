@@ -9,10 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.clock import zone_for
+from portal.database import conflict_insert
 from portal.dates import format_day
 from portal.extensions import db
 from portal.models import (
@@ -46,10 +45,8 @@ HIGHLIGHTS = 3
 
 def claim_notice(user_id: int, kind: str, subject_key: str) -> bool:
     """Record that ``kind`` about ``subject_key`` goes to the person; False when it was already recorded."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(SentNotice)
+        conflict_insert(SentNotice, db.session.get_bind())
         .values(user_id=user_id, kind=kind, subject_key=subject_key)
         .on_conflict_do_nothing(index_elements=["user_id", "kind", "subject_key"])
         # RETURNING, not rowcount: psycopg does not report the rows of an INSERT ... ON CONFLICT reliably.
