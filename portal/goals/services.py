@@ -538,6 +538,12 @@ def goal_in_pairing(user: User, goal_id: int) -> tuple[Goal, Pairing]:
     return goal, pairing_for(user, goal.pairing_id)
 
 
+# The milestone and its goal in one query (a milestone always has its goal).
+_MILESTONE_WITH_GOAL = (
+    select(Milestone, Goal).join(Goal, Goal.id == Milestone.goal_id).where(Milestone.id == bindparam("milestone_id"))
+)
+
+
 def milestone_in_pairing(user: User, milestone_id: int) -> tuple[Milestone, Goal, Pairing]:
     """The milestone, its goal and pairing if ``user`` is one of the pair. Raises NotFound (a LookupError) otherwise."""
     from portal.pairings import pairing_for
@@ -547,12 +553,6 @@ def milestone_in_pairing(user: User, milestone_id: int) -> tuple[Milestone, Goal
         raise NotFound()
     milestone, goal = found
     return milestone, goal, pairing_for(user, goal.pairing_id)
-
-
-# The milestone and its goal in one query (a milestone always has its goal).
-_MILESTONE_WITH_GOAL = (
-    select(Milestone, Goal).join(Goal, Goal.id == Milestone.goal_id).where(Milestone.id == bindparam("milestone_id"))
-)
 
 
 def skill_options() -> list[Choice]:
