@@ -506,7 +506,7 @@ def main() -> int:
         lost = lost_writes(url, record)
     total = len(record.timings)
     errors_5xx = sum(count for status, count in record.statuses.items() if status >= 500)
-    kind = "PostgreSQL" + (" + Redis" if args.redis_url else "") if url.startswith("postgresql") else "SQLite"
+    kind = ("PostgreSQL" if url.startswith("postgresql") else "SQLite") + (" + Redis" if args.redis_url else "")
     print(f"load: {kind}, gunicorn -w {args.workers} --threads 4, {users} people, {args.duration:.0f} s")
     sign_ins = len(signed_in.timings) // 3
     print(f"  first {sign_ins} sign-ins (untimed warm-up): p50 {1000 * percentile(signed_in.timings, 0.5):.0f} ms")
