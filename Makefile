@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := portal
+# Test processes (pytest-xdist); each has its own databases. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test install install-test browser db seed lint unit unit-postgres load-short e2e bench throughput clean
 
@@ -39,12 +41,12 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 unit: install-test
-	env -u TEST_DATABASE_URL $(BIN)/pytest tests
+	env -u TEST_DATABASE_URL $(BIN)/pytest tests -n $(PYTEST_WORKERS)
 
 unit-postgres: install-test
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "Unit and route tests again on $$TEST_DATABASE_URL"; \
-		$(BIN)/pytest tests; \
+		$(BIN)/pytest tests -n $(PYTEST_WORKERS); \
 	else echo "TEST_DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
 
 # 20 seconds of a crowd against gunicorn: fails on any 5xx, lost write or "database is locked".
@@ -56,7 +58,7 @@ load-short: install-test
 	else echo "TEST_DATABASE_URL is not set: the PostgreSQL load run is skipped."; fi
 
 e2e: install-test browser
-	$(BIN)/pytest e2e
+	$(BIN)/pytest e2e -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint unit unit-postgres load-short e2e
 

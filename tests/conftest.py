@@ -1,7 +1,8 @@
 """Test fixtures: one app per run, every test inside a transaction that is rolled back.
 
-The database is SQLite in a temporary folder, or the PostgreSQL named by TEST_DATABASE_URL. Either way
-the schema is built by the real migrations, so the tests also prove that they work.
+The database is SQLite in a temporary folder, or the PostgreSQL named by TEST_DATABASE_URL (with ``-n 2``,
+one beside it per worker). Either way the schema is built by the real migrations, so the tests also prove that
+they work.
 """
 
 from __future__ import annotations
@@ -22,6 +23,43 @@ from portal.extensions import db, limiter
 from portal.fragments import cache as fragment_cache
 from portal.queue import huey
 from portal.stamps import forget_all as forget_kept
+
+
+def pytest_configure(config):
+    """Give each xdist worker (``pytest -n 2``) a PostgreSQL database and a Redis database of its own.
+
+    Each worker drops and rebuilds its database's schema and resets the rate limits in its Redis database, so
+    two workers sharing either would undo each other's state mid-test. A single process keeps the URLs as given.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    index = int(worker[2:])
+    database = os.environ.get("TEST_DATABASE_URL", "")
+    if database.startswith("postgresql"):
+        os.environ["TEST_DATABASE_URL"] = _database_beside(database, f"_{worker}")
+    redis = os.environ.get("TEST_REDIS_URL", "")
+    if redis:
+        # Counting down from the given number (15 by default in CI): Redis has databases 0 to 15.
+        base, _, number = redis.rpartition("/")
+        os.environ["TEST_REDIS_URL"] = f"{base}/{(int(number or 0) - index) % 16}"
+
+
+def _database_beside(url: str, suffix: str) -> str:
+    """The URL of a PostgreSQL database named as ``url``'s plus ``suffix``, created when it does not exist."""
+    from sqlalchemy import create_engine, make_url
+
+    given = make_url(url)
+    name = f"{given.database}{suffix}"
+    admin = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 class IsolatedClient(FlaskClient):
