@@ -478,6 +478,27 @@ def test_a_mentor_in_the_index_is_never_offered_to_their_manager_or_report(clien
     assert "Other Mentor" in page
 
 
+def test_a_roster_change_is_followed_in_the_mentor_index_without_a_rebuild(client, cycle):
+    from portal.matches import cohort
+
+    boss = mentor(cycle, name="Boss Person", team="Design", values=["craft"], skills_offer=["negotiation"])
+    other = mentor(cycle, name="Other Mentor", team="Sales")
+    me = mentee(cycle, values=["craft"], skills_grow=["negotiation"])
+    assert "Boss Person" in _listed(client, me)
+    built_at = cohort._INDEX_CACHE[cycle.id].built_at
+    make_roster_entry(email=boss.email, name="Boss", team="Design")
+    make_roster_entry(email=me.email, name="Me", team="Data", manager_email=boss.email)
+
+    persons = {slot.person.id: slot.person for slot in cohort.mentor_index(cycle).slots}
+
+    assert persons[boss.id].excluded == {me.id}
+    assert persons[other.id].excluded == frozenset()
+    assert cohort._INDEX_CACHE[cycle.id].built_at == built_at  # followed, not built again
+    page = _listed(client, me)
+    assert "Boss Person" not in page
+    assert "Other Mentor" in page
+
+
 def test_the_people_read_for_matching_hold_every_answer_and_the_roster_links(client, cycle):
     from portal.matches import cohort
 

@@ -79,6 +79,16 @@ def _person_columns() -> list:
     answers' primary key each). Grouping the answers instead, with a conditional aggregate per question, made
     SQLite step nine aggregates for every answer and took twice as long.
     """
+    answers = [
+        select(_ids_text(ProfileAnswer.choice_id)).where(ProfileAnswer.user_id == User.id, ProfileAnswer.question == q)
+        for q in _QUESTIONS
+    ]
+    return [query.scalar_subquery() for query in answers] + _link_columns()
+
+
+def _link_columns() -> list:
+    """The ids of a person's managers and of their direct reports on the roster, as two columns of a select from
+    ``users`` (each a comma-separated text, NULL for none)."""
     manager, report = aliased(User), aliased(User)
     managers = (
         select(_ids_text(manager.id))
@@ -92,11 +102,7 @@ def _person_columns() -> list:
         .join(report, report.email == RosterEntry.email)
         .where(RosterEntry.manager_email == User.email)
     )
-    answers = [
-        select(_ids_text(ProfileAnswer.choice_id)).where(ProfileAnswer.user_id == User.id, ProfileAnswer.question == q)
-        for q in _QUESTIONS
-    ]
-    return [query.scalar_subquery() for query in (*answers, managers, reports)]
+    return [managers.scalar_subquery(), reports.scalar_subquery()]
 
 
 # Built once (see "Speed" in the README): a select's construction and cache key cost more than a small run.
@@ -105,6 +111,11 @@ _PEOPLE = select(User.id, User.display_name, User.team_id, *_person_columns()).w
 )
 _MENTORS = (
     select(Enrolment.user_id, Enrolment.capacity, Enrolment.paused, User.team_id, User.display_name, *_person_columns())
+    .join(User, User.id == Enrolment.user_id)
+    .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
+)
+_MENTOR_LINKS = (
+    select(Enrolment.user_id, *_link_columns())
     .join(User, User.id == Enrolment.user_id)
     .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
 )
@@ -129,12 +140,15 @@ class _PersonReader:
             if chosen is None:
                 chosen = sets[text] = frozenset(self.keys[choice_id] for choice_id in text.split(","))
             answers.append(chosen)
-        managers, reports = columns[len(_QUESTIONS) :]
-        linked = frozenset(int(user_id) for text in (managers, reports) if text for user_id in text.split(","))
         fields = dict(zip(_FIELDS, answers, strict=True))
         for field in SINGLE_FIELDS.values():
             fields[field] = min(fields[field]) if fields[field] else None
-        return Person(id=user_id, name=name, team_id=team_id, excluded=linked, **fields)
+        return Person(id=user_id, name=name, team_id=team_id, excluded=_linked(*columns[len(_QUESTIONS) :]), **fields)
+
+
+def _linked(managers: str | None, reports: str | None) -> frozenset[int]:
+    """The user ids of the two ``_link_columns``."""
+    return frozenset(int(user_id) for text in (managers, reports) if text for user_id in text.split(","))
 
 
 def people(user_ids: Iterable[int]) -> dict[int, Person]:
@@ -212,11 +226,11 @@ class _CachedIndex:
 
 
 # The tables the index is read from. ``portal.stamps`` counts each one's commits in the committing transaction
-# itself, so when none of the counts moved, nothing the index was built from did. A change to the roster
-# (managers and reports) or to the choice lists can move many people at once and rebuilds the index; the
-# others are followed one mentor at a time.
+# itself, so when none of the counts moved, nothing the index was built from did. A change to the choice lists
+# can move every answer at once and rebuilds the index; the others are followed one mentor at a time (a roster
+# import by comparing every mentor's managers and reports, a few ids each).
 INDEX_TABLES = ("choices", "enrolments", "pairings", "profile_answers", "profile_steps", "roster_entries", "users")
-_REBUILT_BY = frozenset({"choices", "roster_entries"})
+_REBUILT_BY = frozenset({"choices"})
 watch(*INDEX_TABLES)
 
 # Which mentors answered is found by time (an answer is always saved with its step, ``save_answer``), and a
@@ -292,10 +306,10 @@ def _built(cycle: Cycle, stamps: dict[str, int], checked_at: datetime) -> _Cache
 
 def _followed(cycle: Cycle, cached: _CachedIndex, moved: set[str], stamps: dict[str, int], checked_at: datetime):
     """The cached index brought up to date after commits to the ``moved`` tables, reading again only what they
-    can have changed, and the answers of the mentors who changed (one to three queries, two more for them).
+    can have changed, and the answers of the mentors who changed (one to four queries, two more for them).
 
-    Enrolments and teams, and active mentees, are read whole (a few numbers per mentor) and compared; answers,
-    which are what costs, are found by time (see ANSWERS_MARGIN).
+    Enrolments and teams, active mentees and the roster's links are read whole (a few numbers per mentor) and
+    compared; answers, which are what costs, are found by time (see ANSWERS_MARGIN).
     """
     mentors = _mentor_rows(cycle) if moved & {"enrolments", "users"} else cached.mentors
     loads = active_loads(cycle) if "pairings" in moved else cached.loads
@@ -310,6 +324,15 @@ def _followed(cycle: Cycle, cached: _CachedIndex, moved: set[str], stamps: dict[
         # then (the same step at the same time) need no second read.
         answered = _answered_since(cached.checked_at - ANSWERS_MARGIN, mentors)
         changed |= {mentor_id for mentor_id, _, _ in answered - cached.answered}
+    if "roster_entries" in moved:
+        # Only the index's own mentors: a full or paused one is read whole when they have room again.
+        rows = db.session.connection().execute(_MENTOR_LINKS, {"cycle_id": cycle.id})
+        links = {user_id: _linked(managers, reports) for user_id, managers, reports in rows}
+        changed |= {
+            slot.person.id
+            for slot in cached.index.slots
+            if slot.person.id in mentors and slot.person.excluded != links.get(slot.person.id)
+        }
     removed = cached.mentors.keys() - mentors.keys()
     index = cached.index
     if changed or removed:
@@ -323,8 +346,8 @@ def mentor_index(cycle: Cycle) -> MentorIndex:
     Reading every mentor's answers takes a few hundred milliseconds with thousands of mentors; the stamps of
     the tables it comes from take one small query. When some moved, only what those tables can have changed
     is read again, and only the mentors who changed have their answers read and their rows updated
-    (``MentorIndex.updated``). A roster or choice-list change, which can move many people at once, rebuilds the
-    index, and so does time (REBUILD_SECONDS). Paused and full mentors are left out.
+    (``MentorIndex.updated``). A choice-list change, which can move every answer at once, rebuilds the index, and
+    so does time (REBUILD_SECONDS). Paused and full mentors are left out.
     """
     checked_at = utcnow()
     # The stamps first: a commit after this read moves them again, so the next request looks again.
