@@ -32,15 +32,6 @@ from portal.models import (
 from portal.stamps import KEPT_SECONDS, Kept, keep_until_forgotten, watch
 from portal.stamps import read as read_stamps
 
-SET_FIELDS = {
-    "values": "values",
-    "interests": "interests",
-    "experiences": "experiences",
-    "skills_grow": "skills_grow",
-    "skills_offer": "skills_offer",
-    "formats": "formats",
-}
-SINGLE_FIELDS = {"time": "time", "start": "start", "perspective": "perspective"}
 LABEL_LISTS = ("values", "interests", "experiences", "skills", "formats")
 
 
@@ -59,9 +50,19 @@ def weights_for(cycle: Cycle) -> Weights:
     return Weights.from_dict(cycle.weights) if cycle.weights else Weights()
 
 
-# The questions a Person is read from, in the order of the columns below, and the Person's fields they fill.
-_QUESTIONS = (*SET_FIELDS, *SINGLE_FIELDS)
-_FIELDS = (*SET_FIELDS.values(), *SINGLE_FIELDS.values())
+# The questions a Person is read from, in the order of the columns below; each fills the Person's field of the same
+# name (``_PersonReader.person``): a set of choice keys, or for time, start and perspective the one chosen.
+_QUESTIONS = (
+    "values",
+    "interests",
+    "experiences",
+    "skills_grow",
+    "skills_offer",
+    "formats",
+    "time",
+    "start",
+    "perspective",
+)
 
 
 def _ids_text(column):
@@ -109,8 +110,26 @@ def _link_columns() -> list:
 _PEOPLE = select(User.id, User.display_name, User.team_id, *_person_columns()).where(
     User.id.in_(bindparam("ids", expanding=True))
 )
+# Each mentor's active mentees come with them: a lookup in the pairings' (cycle, mentor, status) index each.
+_LOAD = (
+    select(func.count())
+    .where(
+        Pairing.cycle_id == Enrolment.cycle_id,
+        Pairing.mentor_id == Enrolment.user_id,
+        Pairing.status == PairingStatus.ACTIVE,
+    )
+    .scalar_subquery()
+)
 _MENTORS = (
-    select(Enrolment.user_id, Enrolment.capacity, Enrolment.paused, User.team_id, User.display_name, *_person_columns())
+    select(
+        Enrolment.user_id,
+        Enrolment.capacity,
+        Enrolment.paused,
+        User.team_id,
+        User.display_name,
+        _LOAD,
+        *_person_columns(),
+    )
     .join(User, User.id == Enrolment.user_id)
     .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
 )
@@ -140,10 +159,22 @@ class _PersonReader:
             if chosen is None:
                 chosen = sets[text] = frozenset(self.keys[choice_id] for choice_id in text.split(","))
             answers.append(chosen)
-        fields = dict(zip(_FIELDS, answers, strict=True))
-        for field in SINGLE_FIELDS.values():
-            fields[field] = min(fields[field]) if fields[field] else None
-        return Person(id=user_id, name=name, team_id=team_id, excluded=_linked(*columns[len(_QUESTIONS) :]), **fields)
+        values, interests, experiences, skills_grow, skills_offer, formats, time_, start, perspective = answers
+        return Person(
+            id=user_id,
+            name=name,
+            team_id=team_id,
+            values=values,
+            interests=interests,
+            experiences=experiences,
+            skills_grow=skills_grow,
+            skills_offer=skills_offer,
+            formats=formats,
+            time=min(time_) if time_ else None,
+            start=min(start) if start else None,
+            perspective=min(perspective) if perspective else None,
+            excluded=_linked(*columns[len(_QUESTIONS) :]),
+        )
 
 
 def _linked(managers: str | None, reports: str | None) -> frozenset[int]:
@@ -289,15 +320,15 @@ def _slots(mentors: dict[int, _Mentor], loads: dict[int, int], persons: dict[int
 
 
 def _built(cycle: Cycle, stamps: dict[str, int], checked_at: datetime) -> _CachedIndex:
-    """The index built from every mentor's enrolment, account and answers (four queries)."""
-    loads = active_loads(cycle)
+    """The index built from every mentor's enrolment, account, active mentees and answers (three queries)."""
     # The recent steps before the answers: each step kept as seen is then in what the index was built from. The
     # step's mentors are told apart from the others when the mentors are known, after the answers.
     recent = _recent_steps(checked_at - ANSWERS_MARGIN)
-    reader, mentors, persons = _PersonReader(), {}, {}
-    rows = db.session.connection().execute(_MENTORS, {"cycle_id": cycle.id})
-    for user_id, capacity, paused, team_id, name, *columns in rows:
+    reader, mentors, loads, persons = _PersonReader(), {}, {}, {}
+    rows = db.session.connection().execute(_MENTORS, {"cycle_id": cycle.id}).all()
+    for user_id, capacity, paused, team_id, name, load, *columns in rows:
         mentors[user_id] = _Mentor(capacity, paused, team_id, name)
+        loads[user_id] = load
         persons[user_id] = reader.person(user_id, name, team_id, columns)
     answered = frozenset(step for step in recent if step[0] in mentors)
     index = MentorIndex(_slots(mentors, loads, persons))
