@@ -499,6 +499,34 @@ def test_a_roster_change_is_followed_in_the_mentor_index_without_a_rebuild(clien
     assert "Other Mentor" in page
 
 
+def test_the_mentor_index_scores_and_explains_its_mentors_as_their_whole_answers_do(client, cycle):
+    # The index reads only a mentor's answers that matching reads of a mentor; the mentors here answer every
+    # question, so a score or a reason that came to depend on another one would differ.
+    from portal.matches import cohort
+    from portal.matching import MentorIndex, MentorSlot, recommend
+
+    whole = {"skills_grow": ["delegation"], "start": ["written_intro"], "perspective": ["different"]}
+    mentors = [
+        mentor(cycle, team="Design", values=["craft"], skills_offer=["negotiation"], formats=["written"], **whole),
+        mentor(cycle, team="Sales", values=["curiosity"], experiences=["career_change"], time=["1h"], **whole),
+        mentor(cycle, team="Support", interests=["writing"], skills_offer=["delegation"], start=["short_call"]),
+    ]
+    mentees = [
+        mentee(cycle, values=["craft"], skills_grow=["negotiation"], perspective=["different"]),
+        mentee(cycle, values=["curiosity"], start=["written_intro"], formats=["written"], perspective=["like_me"]),
+        mentee(cycle, experiences=["career_change"], time=["1h"], skills_grow=["delegation"]),
+    ]
+    people = cohort.people(user.id for user in mentors)
+    index = cohort.mentor_index(cycle)
+    full = MentorIndex([MentorSlot(person=people[user.id], free_slots=2, paused=False) for user in mentors])
+    weights, labels = cohort.weights_for(cycle), cohort.labels()
+    for user in mentees:
+        me = cohort.people([user.id])[user.id]
+        found = recommend(me, index, weights=weights, labels=labels, limit=10)
+        assert found == recommend(me, full, weights=weights, labels=labels, limit=10)
+        assert found
+
+
 def test_the_people_read_for_matching_hold_every_answer_and_the_roster_links(client, cycle):
     from portal.matches import cohort
 

@@ -63,6 +63,10 @@ _QUESTIONS = (
     "start",
     "perspective",
 )
+_ONE_CHOICE = ("time", "start", "perspective")
+# What a mentor is scored and explained by (``portal.matching`` reads no other answer of a mentor's): the index
+# reads only these of its mentors. Skills to grow, how to start and the perspective wanted are a mentee's own.
+_MENTOR_QUESTIONS = ("values", "interests", "experiences", "skills_offer", "formats", "time")
 
 
 def _ids_text(column):
@@ -70,10 +74,10 @@ def _ids_text(column):
     return func.aggregate_strings(cast(column, String), ",")
 
 
-def _person_columns() -> list:
+def _person_columns(questions: tuple[str, ...] = _QUESTIONS) -> list:
     """What a Person is made of besides the user's id, name and team, as columns of a select from ``users``: the
-    chosen choice ids of each question, then the ids of the person's managers and of their direct reports on the
-    roster (which links people by email, so a link counts once both have an account).
+    chosen choice ids of each of these questions, then the ids of the person's managers and of their direct reports
+    on the roster (which links people by email, so a link counts once both have an account).
 
     A row per person rather than one per answer: reading 37,000 answer rows of 1,667 mentors and putting them into
     sets in Python cost five times what SQLite takes to join each question's ids into a text (a lookup in the
@@ -82,7 +86,7 @@ def _person_columns() -> list:
     """
     answers = [
         select(_ids_text(ProfileAnswer.choice_id)).where(ProfileAnswer.user_id == User.id, ProfileAnswer.question == q)
-        for q in _QUESTIONS
+        for q in questions
     ]
     return [query.scalar_subquery() for query in answers] + _link_columns()
 
@@ -128,7 +132,7 @@ _MENTORS = (
         User.team_id,
         User.display_name,
         _LOAD,
-        *_person_columns(),
+        *_person_columns(_MENTOR_QUESTIONS),
     )
     .join(User, User.id == Enrolment.user_id)
     .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
@@ -151,30 +155,19 @@ class _PersonReader:
         self.keys = {str(choice_id): key for choice_id, key in db.session.connection().execute(_CHOICE_KEYS)}
         self.sets: dict[str | None, frozenset[str]] = {None: frozenset()}
 
-    def person(self, user_id: int, name: str, team_id: int, columns) -> Person:
-        """The Person of one row, from its ``_person_columns``."""
-        sets, answers = self.sets, []
-        for text in columns[: len(_QUESTIONS)]:  # a loop, not a call per answer: this runs for every mentor
+    def person(self, user_id: int, name: str, team_id: int, columns, questions=_QUESTIONS) -> Person:
+        """The Person of one row, from its ``_person_columns`` of these questions (the others are left empty)."""
+        sets, fields = self.sets, {}
+        # A loop, not a call per answer: this runs for every mentor.
+        for question, text in zip(questions, columns[: len(questions)], strict=True):
             chosen = sets.get(text)
             if chosen is None:
                 chosen = sets[text] = frozenset(self.keys[choice_id] for choice_id in text.split(","))
-            answers.append(chosen)
-        values, interests, experiences, skills_grow, skills_offer, formats, time_, start, perspective = answers
-        return Person(
-            id=user_id,
-            name=name,
-            team_id=team_id,
-            values=values,
-            interests=interests,
-            experiences=experiences,
-            skills_grow=skills_grow,
-            skills_offer=skills_offer,
-            formats=formats,
-            time=min(time_) if time_ else None,
-            start=min(start) if start else None,
-            perspective=min(perspective) if perspective else None,
-            excluded=_linked(*columns[len(_QUESTIONS) :]),
-        )
+            fields[question] = chosen
+        for question in _ONE_CHOICE:
+            if question in fields:
+                fields[question] = min(fields[question]) if fields[question] else None
+        return Person(id=user_id, name=name, team_id=team_id, excluded=_linked(*columns[len(questions) :]), **fields)
 
 
 def _linked(managers: str | None, reports: str | None) -> frozenset[int]:
@@ -329,7 +322,7 @@ def _built(cycle: Cycle, stamps: dict[str, int], checked_at: datetime) -> _Cache
     for user_id, capacity, paused, team_id, name, load, *columns in rows:
         mentors[user_id] = _Mentor(capacity, paused, team_id, name)
         loads[user_id] = load
-        persons[user_id] = reader.person(user_id, name, team_id, columns)
+        persons[user_id] = reader.person(user_id, name, team_id, columns, _MENTOR_QUESTIONS)
     answered = frozenset(step for step in recent if step[0] in mentors)
     index = MentorIndex(_slots(mentors, loads, persons))
     return _CachedIndex(stamps, checked_at, time.monotonic(), mentors, loads, answered, index)
