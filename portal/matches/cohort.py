@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.orm import aliased
 
 from portal.clock import utcnow
@@ -32,15 +32,6 @@ from portal.models import (
 from portal.stamps import KEPT_SECONDS, Kept, keep_until_forgotten, watch
 from portal.stamps import read as read_stamps
 
-SET_FIELDS = {
-    "values": "values",
-    "interests": "interests",
-    "experiences": "experiences",
-    "skills_grow": "skills_grow",
-    "skills_offer": "skills_offer",
-    "formats": "formats",
-}
-SINGLE_FIELDS = {"time": "time", "start": "start", "perspective": "perspective"}
 LABEL_LISTS = ("values", "interests", "experiences", "skills", "formats")
 
 
@@ -59,61 +50,144 @@ def weights_for(cycle: Cycle) -> Weights:
     return Weights.from_dict(cycle.weights) if cycle.weights else Weights()
 
 
-def management_links(ids: list[int]) -> dict[int, set[int]]:
-    """Each person's manager and direct reports (by user id) from the roster, for these people (two queries).
+# The questions a Person is read from, in the order of the columns below; each fills the Person's field of the same
+# name (``_PersonReader.person``): a set of choice keys, or for time, start and perspective the one chosen.
+_QUESTIONS = (
+    "values",
+    "interests",
+    "experiences",
+    "skills_grow",
+    "skills_offer",
+    "formats",
+    "time",
+    "start",
+    "perspective",
+)
+_ONE_CHOICE = ("time", "start", "perspective")
+# What a mentor is scored and explained by (``portal.matching`` reads no other answer of a mentor's): the index
+# reads only these of its mentors. Skills to grow, how to start and the perspective wanted are a mentee's own.
+_MENTOR_QUESTIONS = ("values", "interests", "experiences", "skills_offer", "formats", "time")
 
-    The roster links people by email, so a link counts once both have an account.
+
+def _ids_text(column):
+    """An aggregate of ids as one comma-separated text (NULL over no row), on SQLite and PostgreSQL alike."""
+    return func.aggregate_strings(cast(column, String), ",")
+
+
+def _person_columns(questions: tuple[str, ...] = _QUESTIONS) -> list:
+    """What a Person is made of besides the user's id, name and team, as columns of a select from ``users``: the
+    chosen choice ids of each of these questions, then the ids of the person's managers and of their direct reports
+    on the roster (which links people by email, so a link counts once both have an account).
+
+    A row per person rather than one per answer: reading 37,000 answer rows of 1,667 mentors and putting them into
+    sets in Python cost five times what SQLite takes to join each question's ids into a text (a lookup in the
+    answers' primary key each). Grouping the answers instead, with a conditional aggregate per question, made
+    SQLite step nine aggregates for every answer and took twice as long.
     """
-    person, manager = aliased(User), aliased(User)
-    pairs = (
-        select(person.id, manager.id)
+    answers = [
+        select(_ids_text(ProfileAnswer.choice_id)).where(ProfileAnswer.user_id == User.id, ProfileAnswer.question == q)
+        for q in questions
+    ]
+    return [query.scalar_subquery() for query in answers] + _link_columns()
+
+
+def _link_columns() -> list:
+    """The ids of a person's managers and of their direct reports on the roster, as two columns of a select from
+    ``users`` (each a comma-separated text, NULL for none)."""
+    manager, report = aliased(User), aliased(User)
+    managers = (
+        select(_ids_text(manager.id))
         .select_from(RosterEntry)
-        .join(person, person.email == RosterEntry.email)
         .join(manager, manager.email == RosterEntry.manager_email)
+        .where(RosterEntry.email == User.email)
     )
-    links: dict[int, set[int]] = defaultdict(set)
-    # Two queries, each with one IN list, rather than one with an OR of two: large cohorts stay under
-    # SQLite's limit on bound parameters.
-    for query in (pairs.where(person.id.in_(ids)), pairs.where(manager.id.in_(ids))):
-        for report_id, manager_id in db.session.execute(query):
-            links[report_id].add(manager_id)
-            links[manager_id].add(report_id)
-    return links
+    reports = (
+        select(_ids_text(report.id))
+        .select_from(RosterEntry)
+        .join(report, report.email == RosterEntry.email)
+        .where(RosterEntry.manager_email == User.email)
+    )
+    return [managers.scalar_subquery(), reports.scalar_subquery()]
+
+
+# Built once (see "Speed" in the README): a select's construction and cache key cost more than a small run.
+_PEOPLE = select(User.id, User.display_name, User.team_id, *_person_columns()).where(
+    User.id.in_(bindparam("ids", expanding=True))
+)
+# Each mentor's active mentees come with them: a lookup in the pairings' (cycle, mentor, status) index each.
+_LOAD = (
+    select(func.count())
+    .where(
+        Pairing.cycle_id == Enrolment.cycle_id,
+        Pairing.mentor_id == Enrolment.user_id,
+        Pairing.status == PairingStatus.ACTIVE,
+    )
+    .scalar_subquery()
+)
+_MENTORS = (
+    select(
+        Enrolment.user_id,
+        Enrolment.capacity,
+        Enrolment.paused,
+        User.team_id,
+        User.display_name,
+        _LOAD,
+        *_person_columns(_MENTOR_QUESTIONS),
+    )
+    .join(User, User.id == Enrolment.user_id)
+    .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
+)
+_MENTOR_LINKS = (
+    select(Enrolment.user_id, *_link_columns())
+    .join(User, User.id == Enrolment.user_id)
+    .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
+)
+_CHOICE_KEYS = select(Choice.id, Choice.key)
+
+
+class _PersonReader:
+    """Turns the rows of ``_PEOPLE`` or ``_MENTORS`` into Persons (reads the choices' keys: one query).
+
+    The same texts of ids come back for many people (a question's choices are few): each becomes a set once.
+    """
+
+    def __init__(self) -> None:
+        self.keys = {str(choice_id): key for choice_id, key in db.session.connection().execute(_CHOICE_KEYS)}
+        self.sets: dict[str | None, frozenset[str]] = {None: frozenset()}
+
+    def person(self, user_id: int, name: str, team_id: int, columns, questions=_QUESTIONS) -> Person:
+        """The Person of one row, from its ``_person_columns`` of these questions (the others are left empty)."""
+        sets, fields = self.sets, {}
+        # A loop, not a call per answer: this runs for every mentor.
+        for question, text in zip(questions, columns[: len(questions)], strict=True):
+            chosen = sets.get(text)
+            if chosen is None:
+                chosen = sets[text] = frozenset(self.keys[choice_id] for choice_id in text.split(","))
+            fields[question] = chosen
+        for question in _ONE_CHOICE:
+            if question in fields:
+                fields[question] = min(fields[question]) if fields[question] else None
+        return Person(id=user_id, name=name, team_id=team_id, excluded=_linked(*columns[len(questions) :]), **fields)
+
+
+def _linked(managers: str | None, reports: str | None) -> frozenset[int]:
+    """The user ids of the two ``_link_columns``."""
+    return frozenset(int(user_id) for text in (managers, reports) if text for user_id in text.split(","))
 
 
 def people(user_ids: Iterable[int]) -> dict[int, Person]:
-    """The matching engine's view of these people, from their questionnaire answers (four queries).
+    """The matching engine's view of these people, from their questionnaire answers (two queries).
 
     ``excluded`` holds the person's manager and direct reports from the roster: never matched together.
     """
     ids = sorted(set(user_ids))
     if not ids:
         return {}
-    base = {
-        user_id: (name, team_id)
-        for user_id, name, team_id in db.session.execute(
-            select(User.id, User.display_name, User.team_id).where(User.id.in_(ids))
-        )
+    reader = _PersonReader()
+    return {
+        user_id: reader.person(user_id, name, team_id, columns)
+        for user_id, name, team_id, *columns in db.session.connection().execute(_PEOPLE, {"ids": ids})
     }
-    answers: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for user_id, question, key in db.session.execute(
-        select(ProfileAnswer.user_id, ProfileAnswer.question, Choice.key)
-        .join(Choice, Choice.id == ProfileAnswer.choice_id)
-        .where(ProfileAnswer.user_id.in_(ids))
-    ):
-        answers[user_id][question].add(key)
-    managed = management_links(ids)
-    found = {}
-    for user_id, (name, team_id) in base.items():
-        given = answers.get(user_id, {})
-        fields = {field: frozenset(given.get(question, ())) for question, field in SET_FIELDS.items()}
-        for question, field in SINGLE_FIELDS.items():
-            chosen = sorted(given.get(question, ()))
-            fields[field] = chosen[0] if chosen else None
-        found[user_id] = Person(
-            id=user_id, name=name, team_id=team_id, excluded=frozenset(managed.get(user_id, ())), **fields
-        )
-    return found
 
 
 def mentor_enrolments(cycle: Cycle) -> list[Enrolment]:
@@ -161,6 +235,7 @@ class _Mentor(NamedTuple):
     capacity: int
     paused: bool
     team_id: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -175,11 +250,11 @@ class _CachedIndex:
 
 
 # The tables the index is read from. ``portal.stamps`` counts each one's commits in the committing transaction
-# itself, so when none of the counts moved, nothing the index was built from did. A change to the roster
-# (managers and reports) or to the choice lists can move many people at once and rebuilds the index; the
-# others are followed one mentor at a time.
+# itself, so when none of the counts moved, nothing the index was built from did. A change to the choice lists
+# can move every answer at once and rebuilds the index; the others are followed one mentor at a time (a roster
+# import by comparing every mentor's managers and reports, a few ids each).
 INDEX_TABLES = ("choices", "enrolments", "pairings", "profile_answers", "profile_steps", "roster_entries", "users")
-_REBUILT_BY = frozenset({"choices", "roster_entries"})
+_REBUILT_BY = frozenset({"choices"})
 watch(*INDEX_TABLES)
 
 # Which mentors answered is found by time (an answer is always saved with its step, ``save_answer``), and a
@@ -198,23 +273,31 @@ REBUILD_SECONDS = KEPT_SECONDS
 _INDEX_CACHE: dict[int, _CachedIndex] = keep_until_forgotten({})
 
 
+_MENTOR_ROWS = (
+    select(Enrolment.user_id, Enrolment.capacity, Enrolment.paused, User.team_id, User.display_name)
+    .join(User, User.id == Enrolment.user_id)
+    .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
+)
+
+
 def _mentor_rows(cycle: Cycle) -> dict[int, _Mentor]:
-    """Every mentor of the cycle with their capacity, pause and team (one query)."""
-    rows = db.session.execute(
-        select(Enrolment.user_id, Enrolment.capacity, Enrolment.paused, User.team_id)
-        .join(User, User.id == Enrolment.user_id)
-        .where(Enrolment.cycle_id == cycle.id, Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
-    )
-    return {user_id: _Mentor(capacity, paused, team_id) for user_id, capacity, paused, team_id in rows}
+    """Every mentor of the cycle with their capacity, pause, team and name (one query)."""
+    rows = db.session.execute(_MENTOR_ROWS, {"cycle_id": cycle.id})
+    return {user_id: _Mentor(capacity, paused, team_id, name) for user_id, capacity, paused, team_id, name in rows}
 
 
 def _answered_since(since: datetime, mentors: dict[int, _Mentor]) -> frozenset[tuple[int, str, datetime]]:
     """The (mentor, question, updated_at) of these mentors' questionnaire steps saved since ``since`` (one query
     over the steps saved since then alone, by their index)."""
+    return frozenset(step for step in _recent_steps(since) if step[0] in mentors)
+
+
+def _recent_steps(since: datetime) -> list[tuple[int, str, datetime]]:
+    """The (person, question, updated_at) of every questionnaire step saved since ``since`` (one query)."""
     steps = db.session.execute(
         select(ProfileStep.user_id, ProfileStep.question, ProfileStep.updated_at).where(ProfileStep.updated_at >= since)
     )
-    return frozenset(tuple(step) for step in steps if step[0] in mentors)
+    return [tuple(step) for step in steps]
 
 
 def _slots(mentors: dict[int, _Mentor], loads: dict[int, int], persons: dict[int, Person]) -> list[MentorSlot]:
@@ -230,20 +313,27 @@ def _slots(mentors: dict[int, _Mentor], loads: dict[int, int], persons: dict[int
 
 
 def _built(cycle: Cycle, stamps: dict[str, int], checked_at: datetime) -> _CachedIndex:
-    """The index built from every mentor's answers (seven queries)."""
-    mentors, loads = _mentor_rows(cycle), active_loads(cycle)
-    # The recent steps before the answers: each step kept as seen is then in what the index was built from.
-    answered = _answered_since(checked_at - ANSWERS_MARGIN, mentors)
-    index = MentorIndex(_slots(mentors, loads, people(mentors)))
+    """The index built from every mentor's enrolment, account, active mentees and answers (three queries)."""
+    # The recent steps before the answers: each step kept as seen is then in what the index was built from. The
+    # step's mentors are told apart from the others when the mentors are known, after the answers.
+    recent = _recent_steps(checked_at - ANSWERS_MARGIN)
+    reader, mentors, loads, persons = _PersonReader(), {}, {}, {}
+    rows = db.session.connection().execute(_MENTORS, {"cycle_id": cycle.id}).all()
+    for user_id, capacity, paused, team_id, name, load, *columns in rows:
+        mentors[user_id] = _Mentor(capacity, paused, team_id, name)
+        loads[user_id] = load
+        persons[user_id] = reader.person(user_id, name, team_id, columns, _MENTOR_QUESTIONS)
+    answered = frozenset(step for step in recent if step[0] in mentors)
+    index = MentorIndex(_slots(mentors, loads, persons))
     return _CachedIndex(stamps, checked_at, time.monotonic(), mentors, loads, answered, index)
 
 
 def _followed(cycle: Cycle, cached: _CachedIndex, moved: set[str], stamps: dict[str, int], checked_at: datetime):
     """The cached index brought up to date after commits to the ``moved`` tables, reading again only what they
-    can have changed, and the answers of the mentors who changed (one to three queries, four more for them).
+    can have changed, and the answers of the mentors who changed (one to four queries, two more for them).
 
-    Enrolments and teams, and active mentees, are read whole (a few numbers per mentor) and compared; answers,
-    which are what costs, are found by time (see ANSWERS_MARGIN).
+    Enrolments and teams, active mentees and the roster's links are read whole (a few numbers per mentor) and
+    compared; answers, which are what costs, are found by time (see ANSWERS_MARGIN).
     """
     mentors = _mentor_rows(cycle) if moved & {"enrolments", "users"} else cached.mentors
     loads = active_loads(cycle) if "pairings" in moved else cached.loads
@@ -258,6 +348,15 @@ def _followed(cycle: Cycle, cached: _CachedIndex, moved: set[str], stamps: dict[
         # then (the same step at the same time) need no second read.
         answered = _answered_since(cached.checked_at - ANSWERS_MARGIN, mentors)
         changed |= {mentor_id for mentor_id, _, _ in answered - cached.answered}
+    if "roster_entries" in moved:
+        # Only the index's own mentors: a full or paused one is read whole when they have room again.
+        rows = db.session.connection().execute(_MENTOR_LINKS, {"cycle_id": cycle.id})
+        links = {user_id: _linked(managers, reports) for user_id, managers, reports in rows}
+        changed |= {
+            slot.person.id
+            for slot in cached.index.slots
+            if slot.person.id in mentors and slot.person.excluded != links.get(slot.person.id)
+        }
     removed = cached.mentors.keys() - mentors.keys()
     index = cached.index
     if changed or removed:
@@ -271,8 +370,8 @@ def mentor_index(cycle: Cycle) -> MentorIndex:
     Reading every mentor's answers takes a few hundred milliseconds with thousands of mentors; the stamps of
     the tables it comes from take one small query. When some moved, only what those tables can have changed
     is read again, and only the mentors who changed have their answers read and their rows updated
-    (``MentorIndex.updated``). A roster or choice-list change, which can move many people at once, rebuilds the
-    index, and so does time (REBUILD_SECONDS). Paused and full mentors are left out.
+    (``MentorIndex.updated``). A choice-list change, which can move every answer at once, rebuilds the index, and
+    so does time (REBUILD_SECONDS). Paused and full mentors are left out.
     """
     checked_at = utcnow()
     # The stamps first: a commit after this read moves them again, so the next request looks again.
