@@ -27,17 +27,18 @@ integers only: it does not trust the solver.
 How
 ---
 A shortlist (each mentee's best mentors and each mentor's best mentees, gathered while scoring) goes to
-OR-Tools' ``SimpleMinCostFlow`` as source -> mentee -> mentor -> sink, with a bypass from source to sink
-so that nobody has to be matched. The potentials come from shortest paths in the residual network of
-that flow. Checking them over every allowed pair finds the pairs the shortlist missed that could still
-improve the total; those and the pairs just short of violating (while there are many, each row's and
-each column's few best) are added and the flow is solved again, until the check passes. OR-Tools has
-no warm start from a flow, so each re-solve keeps only the pairs the current flow uses and those whose
-reduced cost is near zero (a much smaller network), and costs every arc at its reduced cost for the last
-potentials, which starts the solver near its optimal prices. Each check is one pass over the whole
-matrix in int16, a block of rows at a time (``_dense_violations``): a few plain array operations per
-cell, no sorting. The check is exact, so the answer is optimal whatever the shortlist was; a good
-shortlist only saves rounds.
+OR-Tools' ``SimpleMinCostFlow`` as a circulation hub -> mentee -> mentor -> hub, where the hub stands
+for source and sink at once and nobody has to be matched. The potentials come from shortest paths in
+the residual network of that flow. Checking them over every allowed pair finds the pairs the shortlist
+missed that could still improve the total; those and the pairs just short of violating (while there
+are many, each row's and each column's few best) are added and the flow is solved again, until the
+check passes. Each re-solve keeps only the pairs the current flow uses and those whose reduced cost is
+near zero (a much smaller network). OR-Tools takes no starting flow, so a re-solve is given the
+residual network of the last flow instead, every arc at its reduced cost for the last potentials: all
+of it costs at least 0 but the pairs just added, so the solver starts next to the answer. Each check
+is one pass over the whole matrix in int16, a block of rows at a time (``_dense_violations``): a few
+plain array operations per cell, no sorting. The check is exact, so the answer is optimal whatever
+the shortlist was; a good shortlist only saves rounds.
 """
 
 from __future__ import annotations
@@ -448,24 +449,35 @@ def _min_cost_flow(
     row_capacity: np.ndarray,
     column_capacity: np.ndarray,
     prices: Certificate | None = None,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which listed pairs an optimal flow uses (a boolean per pair). Raises RuntimeError if OR-Tools fails.
 
     Only the people with a listed pair become nodes: a re-solve's pruned shortlist leaves many out,
-    and the solver's time grows with the nodes as well as the arcs. With ``prices`` (the last round's
-    potentials), every arc costs its reduced cost instead: mentee c -> mentor r costs u[c] + v[r] - g,
-    source -> c costs -u[c] and r -> sink -v[r]. Along any flow of the same value these differ from the
-    plain costs by the same constant (each node's potential enters once in and once out), so the optimal
-    flows are the same; but the solver starts near its optimal prices, which measured a re-solve a fifth
-    faster. OR-Tools takes no starting flow, so this is the warm start it can have.
+    and the solver's time grows with the nodes as well as the arcs. Source and sink are one hub node
+    and every supply is zero: the pairs are a min-cost circulation through the hub, hub -> mentee ->
+    mentor -> hub, where a cycle is one more pair. (The bypass that lets people go unmatched is then
+    a loop on the hub, and needs no arc: the flow through a mentee or a mentor is bounded by their
+    capacity, which is all the bypass ever bounded.)
+
+    ``start`` (a boolean per pair) is a flow to start from, such as the last round's on the pairs it
+    kept: OR-Tools takes no starting flow, so the network it is given is the residual network of that
+    flow, in which each pair the flow uses is an arc back from mentor to mentee, and the answer is the
+    change to make. With ``prices`` (the last round's potentials), every arc costs its reduced cost:
+    mentee c -> mentor r costs u[c] + v[r] - g, hub -> c costs -u[c] and r -> hub -v[r] (and their
+    reverses the opposite). Around any cycle these differ from the plain costs by nothing (each node's
+    potential enters once in and once out), so the optimal circulations are the same. But the
+    potentials fit the last flow, so every arc of its residual network costs at least 0 and only the
+    pairs pricing added cost less: the start is nearly optimal, and the solver's cost scaling has
+    little to do in every phase.
     """
     mentees, mentee_node = _compact(pair_columns, n_columns)
     mentors, mentor_node = _compact(pair_rows, n_rows)
     n_mentees, n_mentors = len(mentees), len(mentors)
-    flow = min_cost_flow.SimpleMinCostFlow()
-    source, sink = n_mentees + n_mentors, n_mentees + n_mentors + 1
-    wanted, room = column_capacity[mentees], row_capacity[mentors]
-    supply = int(min(wanted.sum(), room.sum()))
+    hub = n_mentees + n_mentors
+    used = np.zeros(len(pair_rows), dtype=bool) if start is None else start
+    mentee_load = np.bincount(mentee_node[used], minlength=n_mentees)
+    mentor_load = np.bincount(mentor_node[used], minlength=n_mentors)
     pair_cost = -gain.astype(np.int64)
     mentee_cost, mentor_cost = np.zeros(n_mentees, dtype=np.int64), np.zeros(n_mentors, dtype=np.int64)
     if prices is not None:
@@ -473,32 +485,39 @@ def _min_cost_flow(
         pair_cost += u[pair_columns] + v[pair_rows]
         mentee_cost -= u[mentees]
         mentor_cost -= v[mentors]
-    pair_arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        mentee_node.astype(np.int32),
-        (n_mentees + mentor_node).astype(np.int32),
-        np.ones(len(pair_rows), dtype=np.int64),
-        pair_cost,
-    )
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.full(n_mentees, source, dtype=np.int32),
-        np.arange(n_mentees, dtype=np.int32),
-        wanted.astype(np.int64),
-        mentee_cost,
-    )
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.arange(n_mentees, n_mentees + n_mentors, dtype=np.int32),
-        np.full(n_mentors, sink, dtype=np.int32),
-        room.astype(np.int64),
-        mentor_cost,
-    )
-    # Nobody has to be matched: the rest of the supply goes straight to the sink at no cost.
-    flow.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
-    flow.set_node_supply(source, supply)
-    flow.set_node_supply(sink, -supply)
+    mentee_at, mentor_at = np.arange(n_mentees), n_mentees + np.arange(n_mentors)
+    room_left, wanted_left = row_capacity[mentors] - mentor_load, column_capacity[mentees] - mentee_load
+    # Each arc as (tail, head, capacity, cost): the residual arcs of the start, those with room only.
+    arcs = [
+        (
+            np.where(used, n_mentees + mentor_node, mentee_node),
+            np.where(used, mentee_node, n_mentees + mentor_node),
+            np.ones(len(used), dtype=np.int64),
+            np.where(used, -pair_cost, pair_cost),
+        ),
+        (np.full(n_mentees, hub), mentee_at, wanted_left, mentee_cost),
+        (mentee_at, np.full(n_mentees, hub), mentee_load, -mentee_cost),
+        (mentor_at, np.full(n_mentors, hub), room_left, mentor_cost),
+        (np.full(n_mentors, hub), mentor_at, mentor_load, -mentor_cost),
+    ]
+    flow = min_cost_flow.SimpleMinCostFlow()
+    # Every pair's arc has room 1, so the first batch is one arc per pair, in order.
+    handles = []
+    for tails, heads, capacities, costs in arcs:
+        keep = capacities > 0
+        handles.append(
+            flow.add_arcs_with_capacity_and_unit_cost(
+                tails[keep].astype(np.int32),
+                heads[keep].astype(np.int32),
+                capacities[keep].astype(np.int64),
+                costs[keep].astype(np.int64),
+            )
+        )
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"The min-cost flow solver stopped with status {status}.")
-    return flow.flows(np.asarray(pair_arcs, dtype=np.int32)) > 0
+    changed = flow.flows(np.asarray(handles[0], dtype=np.int32)) > 0
+    return used != changed
 
 
 def _compact(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -620,12 +639,14 @@ def solve(
         top = 129 if scores.dtype == np.int8 else int(scores.max(initial=0)) + 2
     listed_pairs = _Listed(pair_rows, pair_columns, n_columns)
 
-    certificate = None
+    certificate, start = None, None
     for round_number in range(1, max_rounds + 1):
         pair_rows, pair_columns = listed_pairs.rows, listed_pairs.columns
         gain = _scores_at(scores, pair_rows, pair_columns).astype(np.int64) + 1
         started = time.perf_counter()
-        chosen = _min_cost_flow(n_rows, n_columns, pair_rows, pair_columns, gain, rows_cap, columns_cap, certificate)
+        chosen = _min_cost_flow(
+            n_rows, n_columns, pair_rows, pair_columns, gain, rows_cap, columns_cap, certificate, start
+        )
         rows, columns = pair_rows[chosen], pair_columns[chosen]
         row_load = np.bincount(rows, minlength=n_rows)
         column_load = np.bincount(columns, minlength=n_columns)
@@ -656,8 +677,12 @@ def solve(
         # Re-solve warm: the next flow needs the pairs the current one uses and those near them, not
         # the pairs the potentials show to be far from useful. Dropping those keeps each re-solve small;
         # should one be needed after all, the next pricing brings it back, and the proof covers all.
-        listed_pairs.keep(chosen | (reduced <= _PRUNE))
+        kept = chosen | (reduced <= _PRUNE)
+        listed_pairs.keep(kept)
         listed_pairs.add(add_rows, add_columns)
+        # The current flow stays feasible on the kept pairs (it uses none of the dropped ones): the
+        # next solve starts from it.
+        start = np.concatenate([chosen[kept], np.zeros(len(add_rows), dtype=bool)])
     raise RuntimeError("The assignment could not be proved optimal.")
 
 

@@ -127,6 +127,34 @@ def test_a_shortlist_that_misses_the_best_pairs_is_widened_until_the_proof_holds
     assert solution.certificate.verify(scores, solution.rows, solution.columns, row_capacity, column_capacity)
 
 
+@fast
+@given(problems(most_rows=5, most_columns=6), st.randoms(use_true_random=False))
+def test_re_solves_from_the_last_flow_reach_the_exact_optimum_on_two_sided_capacities(problem, rng):
+    scores, row_capacity, column_capacity, forbidden, min_score = problem
+    # A random start, often poor: the rounds after the first start from the last flow and its prices.
+    cells = list(itertools.product(*map(range, scores.shape)))
+    start = rng.sample(cells, k=min(len(cells), rng.randint(0, 4)))
+    shortlist = (np.array([r for r, _ in start], dtype=np.intp), np.array([c for _, c in start], dtype=np.intp))
+
+    solution = solve(
+        scores,
+        row_capacity=row_capacity,
+        column_capacity=column_capacity,
+        min_score=min_score,
+        forbidden=forbidden,
+        shortlist=shortlist,
+    )
+
+    _check_feasible(solution, scores, row_capacity, column_capacity, min_score, forbidden)
+    assert solution.total_gain == exact_optimum(scores, row_capacity, column_capacity, min_score, forbidden)
+    allowed = scores.copy()
+    if forbidden:
+        allowed[tuple(np.array(forbidden).T)] = -1
+    assert solution.certificate.verify(
+        allowed, solution.rows, solution.columns, np.array(row_capacity), np.array(column_capacity), min_score=min_score
+    )
+
+
 @pytest.mark.parametrize("n_columns", [50, 2_000])
 def test_the_shortlist_gathered_block_by_block_keeps_each_side_s_best_pairs(n_columns):
     rng = np.random.default_rng(n_columns)
