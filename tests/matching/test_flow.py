@@ -155,6 +155,21 @@ def test_re_solves_from_the_last_flow_reach_the_exact_optimum_on_two_sided_capac
     )
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_two_sided_cohort_is_proved_optimal_in_two_rounds(seed):
+    # Scores with people in more and less demand on both sides, as in a real cohort.
+    rng = np.random.default_rng(seed)
+    demand = rng.normal(0, 12, (120, 1)) + rng.normal(0, 12, (1, 120))
+    scores = np.clip(demand + rng.normal(50, 10, (120, 120)), -1, 100).astype(np.int8)
+    capacity = np.full(120, 3)
+
+    solution = solve(scores, row_capacity=capacity, column_capacity=capacity, min_score=30)
+
+    assert solution.rounds <= 2
+    assert solution.total_gain == exact_optimum(scores, capacity, capacity, 30)
+    assert solution.certificate.verify(scores, solution.rows, solution.columns, capacity, capacity, min_score=30)
+
+
 @pytest.mark.parametrize("n_columns", [50, 2_000])
 def test_the_shortlist_gathered_block_by_block_keeps_each_side_s_best_pairs(n_columns):
     rng = np.random.default_rng(n_columns)
