@@ -522,7 +522,10 @@ class _Listed:
 
     def __init__(self, rows: np.ndarray, columns: np.ndarray, width: int) -> None:
         self.width = max(1, width)
-        keys = _distinct(rows.astype(np.int64) * self.width + columns)
+        keys = rows.astype(np.int64) * self.width + columns
+        # A Shortlist's pairs come in order, each once: one look instead of a sort.
+        if not (keys[1:] > keys[:-1]).all():
+            keys = _distinct(keys)
         self.rows, self.columns = (keys // self.width).astype(np.intp), (keys % self.width).astype(np.intp)
 
     def add(self, rows: np.ndarray, columns: np.ndarray) -> None:
