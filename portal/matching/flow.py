@@ -720,7 +720,8 @@ class Shortlist:
         np.maximum(self.best, block.max(axis=0), out=self.best)
         sample = block[:, :: self.step]
         at = sample.shape[1] - min(self.rank, sample.shape[1])
-        threshold = np.maximum(np.partition(sample, at, axis=1)[:, at].astype(np.int16), self.min_score)
+        # In int16: numpy's partition measured a fifth faster on it than on int8 here.
+        threshold = np.maximum(np.partition(sample.astype(np.int16), at, axis=1)[:, at], self.min_score)
         self.threshold[lo : lo + len(block)] = threshold
         floor = np.maximum(self.best - self.spread, self.min_score)
         top = np.iinfo(block.dtype).max
