@@ -30,16 +30,16 @@ A shortlist (each mentee's best mentors and each mentor's best mentees, gathered
 for a dense matrix given alone, ``initial_shortlist``) goes to OR-Tools' ``SimpleMinCostFlow`` as a
 circulation hub -> mentee -> mentor -> hub, where the hub stands for source and sink at once and
 nobody has to be matched. The potentials come from shortest paths in the residual network of that
-flow. Checking them over every allowed pair finds the pairs the shortlist
-missed that could still improve the total; those and the pairs just short of violating (while there
-are many, each row's and each column's few best) are added and the flow is solved again, until the
-check passes. Each re-solve keeps only the pairs the current flow uses and those whose reduced cost is
-near zero (a much smaller network). OR-Tools takes no starting flow, so a re-solve is given the
-residual network of the last flow instead, every arc at its reduced cost for the last potentials: all
-of it costs at least 0 but the pairs just added, so the solver starts next to the answer. Each check
-is one pass over the whole matrix in int16, a block of rows at a time (``_dense_violations``): a few
-plain array operations per cell, no sorting. The check is exact, so the answer is optimal whatever
-the shortlist was; a good shortlist only saves rounds.
+flow. Checking them over every allowed pair finds the pairs the shortlist missed that could still
+improve the total; those and the pairs just short of violating (while there are many, each row's and
+each column's few best) are added and the flow is solved again, until the check passes. Each re-solve
+keeps only the pairs the current flow uses and those whose reduced cost is near zero (a much smaller
+network). OR-Tools takes no starting flow, so a re-solve is given the residual network of the last
+flow instead, every arc at its reduced cost for the last potentials: all of it costs at least 0 but
+the pairs just added, so the solver starts next to the answer. Each check is one pass over the whole
+matrix in int16, a block of rows at a time (``_dense_violations``): a few plain array operations per
+cell, no sorting. The check is exact, so the answer is optimal whatever the shortlist was; a good
+shortlist only saves rounds.
 """
 
 from __future__ import annotations
@@ -450,8 +450,9 @@ def _min_cost_flow(
     reverses the opposite). Around any cycle these differ from the plain costs by nothing (each node's
     potential enters once in and once out), so the optimal circulations are the same. But the
     potentials fit the last flow, so every arc of its residual network costs at least 0 and only the
-    pairs pricing added cost less: the start is nearly optimal, and the solver's cost scaling has
-    little to do in every phase.
+    pairs pricing added cost less: the start is nearly optimal. On the benchmark's large cohort that
+    made the re-solves about a quarter faster than from no flow at the same prices (not more: the
+    solver's cost scaling starts again from the largest cost, which is probably why).
     """
     mentees, mentee_node = _compact(pair_columns, n_columns)
     mentors, mentor_node = _compact(pair_rows, n_rows)
