@@ -55,15 +55,19 @@ from ortools.graph.python import min_cost_flow
 _CHECK_CELLS = 1 << 20
 # How close to violating a pair may be and still join the shortlist (see _dense_violations), at most
 # this many pairs per person; beyond that, each row's and each column's this many most violated pairs.
-_MARGIN = 5
+# Since re-solves start from the last flow, a margin of 3 took as many rounds as 5 on six seeds of the
+# benchmark's large cohort and five of its two-sided one, with smaller re-solves: solve took 7% less
+# CPU time on average (less on five of the six large seeds).
+_MARGIN = 3
 _BUDGET = 10
 _DEPTH = 3
 # Distance of a node no path reaches (far from overflowing when costs are added to it).
 _UNREACHED = np.iinfo(np.int64).max // 4
 # A re-solve keeps the shortlisted pairs whose reduced cost is at most this (see solve). Pricing never
 # brings back a pair that is still listed, so this is the whole margin for them. On six seeds of the
-# benchmark's large cohort, a margin and a prune of 5 took three rounds each, with a last flow a fifth
-# smaller than 6 and 4; 4 and 4, or 3 for either, took a fourth round on some seeds.
+# benchmark's large cohort, before re-solves started from the last flow, a margin and a prune of 5 took
+# three rounds each, with a last flow a fifth smaller than 6 and 4; 4 and 4, or 3 for either, took a
+# fourth round on some seeds (since, a prune of 3 with a margin of 5 still did on one seed of three).
 _PRUNE = 5
 # A row's shortlist threshold comes from every this many-th column (see Shortlist).
 _SAMPLE = 8
