@@ -445,6 +445,10 @@ def _words(masks: Sequence[int], bits: int) -> np.ndarray:
         dtype, width, count = np.uint64, 64, -(-bits // 64)
     if count == 1:
         return np.array(masks, dtype=dtype).reshape(len(masks), 1)
+    if bits <= 16:
+        # Split with array shifts rather than per person: a cohort's lists measured several times faster.
+        whole = np.array(masks, dtype=np.uint16).reshape(len(masks))
+        return np.stack([whole & 0xFF, whole >> 8], axis=1).astype(np.uint8)
     full = (1 << width) - 1
     return np.array([[(mask >> (width * w)) & full for w in range(count)] for mask in masks], dtype=dtype).reshape(
         len(masks), count

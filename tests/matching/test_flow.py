@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
-from portal.matching import NO_GOOD_FIT, Candidates, MentorSlot, Person, assign, solve
+from portal.matching import NO_GOOD_FIT, Candidates, MentorSlot, Person, assign, flow, solve
 from portal.matching.flow import Shortlist
 
 fast = settings(deadline=None, max_examples=150)
@@ -125,6 +125,86 @@ def test_a_shortlist_that_misses_the_best_pairs_is_widened_until_the_proof_holds
     assert solution.rounds > 1
     assert solution.total_gain == exact_optimum(scores, row_capacity, column_capacity)
     assert solution.certificate.verify(scores, solution.rows, solution.columns, row_capacity, column_capacity)
+
+
+@fast
+@given(problems(most_rows=5, most_columns=6), st.randoms(use_true_random=False))
+def test_re_solves_from_the_last_flow_reach_the_exact_optimum_on_two_sided_capacities(problem, rng):
+    scores, row_capacity, column_capacity, forbidden, min_score = problem
+    # A random start, often poor: the rounds after the first start from the last flow and its prices.
+    cells = list(itertools.product(*map(range, scores.shape)))
+    start = rng.sample(cells, k=min(len(cells), rng.randint(0, 4)))
+    shortlist = (np.array([r for r, _ in start], dtype=np.intp), np.array([c for _, c in start], dtype=np.intp))
+
+    solution = solve(
+        scores,
+        row_capacity=row_capacity,
+        column_capacity=column_capacity,
+        min_score=min_score,
+        forbidden=forbidden,
+        shortlist=shortlist,
+    )
+
+    _check_feasible(solution, scores, row_capacity, column_capacity, min_score, forbidden)
+    assert solution.total_gain == exact_optimum(scores, row_capacity, column_capacity, min_score, forbidden)
+    allowed = scores.copy()
+    if forbidden:
+        allowed[tuple(np.array(forbidden).T)] = -1
+    assert solution.certificate.verify(
+        allowed, solution.rows, solution.columns, np.array(row_capacity), np.array(column_capacity), min_score=min_score
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_two_sided_cohort_is_proved_optimal_in_two_rounds(seed):
+    # Scores with people in more and less demand on both sides, as in a real cohort.
+    rng = np.random.default_rng(seed)
+    demand = rng.normal(0, 12, (120, 1)) + rng.normal(0, 12, (1, 120))
+    scores = np.clip(demand + rng.normal(50, 10, (120, 120)), -1, 100).astype(np.int8)
+    capacity = np.full(120, 3)
+
+    solution = solve(scores, row_capacity=capacity, column_capacity=capacity, min_score=30)
+
+    assert solution.rounds <= 2
+    assert solution.total_gain == exact_optimum(scores, capacity, capacity, 30)
+    assert solution.certificate.verify(scores, solution.rows, solution.columns, capacity, capacity, min_score=30)
+
+
+@pytest.mark.parametrize("budget", [10, 300, 10_000])
+def test_pricing_over_budget_adds_each_row_s_and_each_column_s_most_violated_pairs(monkeypatch, budget):
+    # Blocks of a few rows, so that columns are narrowed across blocks (and memory bounded mid-scan).
+    monkeypatch.setattr(flow, "_CHECK_CELLS", 3 * 60)
+    rng = np.random.default_rng(budget)
+    scores = rng.integers(0, 40, size=(25, 60)).astype(np.int8)
+    scores[rng.random(scores.shape) < 0.1] = -(flow._MARGIN + 1)  # not allowed, as solve marks them
+    u, v = rng.integers(0, 20, size=60), rng.integers(0, 20, size=25)
+    listed = (np.array([0, 1, 2]), np.array([5, 6, 7]))
+    slack = scores.astype(int) - u[None, :] - v[:, None]
+    near = slack >= -flow._MARGIN
+    near[listed] = False
+    assert (slack[near] >= 0).any() and near.sum() > 10
+
+    rows, columns = flow._dense_violations(scores, *listed, u, v, 0, None, budget=budget, floored=True)
+
+    added = np.zeros_like(near)
+    added[rows, columns] = True
+    assert len(rows) == added.sum(), "a pair was added twice"
+    assert not (added & ~near).any()
+    if near.sum() <= budget:
+        assert (added == near).all()
+        return
+    lines = [*zip(slack, near, added, strict=True), *zip(slack.T, near.T, added.T, strict=True)]
+    for line_slack, line_near, line_added in lines:
+        best = np.sort(line_slack[line_near])[::-1][: flow._DEPTH]
+        assert (np.sort(line_slack[line_added])[::-1][: flow._DEPTH] == best).all()
+
+    # Nothing else: each pair added is among its row's or its column's few best.
+    def kth(values, axis):
+        ranked = np.sort(np.where(near, values, -999), axis=axis)
+        return np.take(ranked, -flow._DEPTH, axis=axis)
+
+    among = (slack >= kth(slack, 1)[:, None]) | (slack >= kth(slack, 0)[None, :])
+    assert not (added & ~among).any()
 
 
 @pytest.mark.parametrize("n_columns", [50, 2_000])
