@@ -72,6 +72,18 @@ def _check_feasible(solution, scores, row_capacity, column_capacity, min_score, 
     assert solution.total_gain == sum(int(scores[r, c]) + 1 for r, c in pairs)
 
 
+def _assert_exact_and_proved(solution, scores, row_capacity, column_capacity, min_score, forbidden):
+    """The solution is feasible, its total is the exact optimum, and its certificate holds over every allowed pair."""
+    _check_feasible(solution, scores, row_capacity, column_capacity, min_score, forbidden)
+    assert solution.total_gain == exact_optimum(scores, row_capacity, column_capacity, min_score, forbidden)
+    allowed = scores.copy()
+    if forbidden:
+        allowed[tuple(np.array(forbidden).T)] = -1
+    assert solution.certificate.verify(
+        allowed, solution.rows, solution.columns, np.array(row_capacity), np.array(column_capacity), min_score=min_score
+    )
+
+
 @fast
 @given(problems())
 def test_two_sided_capacities_reach_the_exact_optimum_with_a_proof(problem):
@@ -85,14 +97,7 @@ def test_two_sided_capacities_reach_the_exact_optimum_with_a_proof(problem):
         forbidden=forbidden,
     )
 
-    _check_feasible(solution, scores, row_capacity, column_capacity, min_score, forbidden)
-    assert solution.total_gain == exact_optimum(scores, row_capacity, column_capacity, min_score, forbidden)
-    allowed = scores.copy()
-    if forbidden:
-        allowed[tuple(np.array(forbidden).T)] = -1
-    assert solution.certificate.verify(
-        allowed, solution.rows, solution.columns, np.array(row_capacity), np.array(column_capacity), min_score=min_score
-    )
+    _assert_exact_and_proved(solution, scores, row_capacity, column_capacity, min_score, forbidden)
 
 
 @fast
@@ -145,14 +150,7 @@ def test_re_solves_from_the_last_flow_reach_the_exact_optimum_on_two_sided_capac
         shortlist=shortlist,
     )
 
-    _check_feasible(solution, scores, row_capacity, column_capacity, min_score, forbidden)
-    assert solution.total_gain == exact_optimum(scores, row_capacity, column_capacity, min_score, forbidden)
-    allowed = scores.copy()
-    if forbidden:
-        allowed[tuple(np.array(forbidden).T)] = -1
-    assert solution.certificate.verify(
-        allowed, solution.rows, solution.columns, np.array(row_capacity), np.array(column_capacity), min_score=min_score
-    )
+    _assert_exact_and_proved(solution, scores, row_capacity, column_capacity, min_score, forbidden)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
