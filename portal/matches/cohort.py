@@ -124,24 +124,25 @@ _LOAD = (
     )
     .scalar_subquery()
 )
-_MENTORS = (
-    select(
-        Enrolment.user_id,
-        Enrolment.capacity,
-        Enrolment.paused,
-        User.team_id,
-        User.display_name,
-        _LOAD,
-        *_person_columns(_MENTOR_QUESTIONS),
+
+
+def _of_cycle_mentors(*columns):
+    """A select of these columns for each mentor enrolled in the cycle bound as ``cycle_id`` (users joined)."""
+    return (
+        select(*columns)
+        .join(User, User.id == Enrolment.user_id)
+        .where(
+            Enrolment.cycle_id == bindparam("cycle_id"),
+            Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]),
+        )
     )
-    .join(User, User.id == Enrolment.user_id)
-    .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
+
+
+_MENTOR_ROWS = _of_cycle_mentors(
+    Enrolment.user_id, Enrolment.capacity, Enrolment.paused, User.team_id, User.display_name
 )
-_MENTOR_LINKS = (
-    select(Enrolment.user_id, *_link_columns())
-    .join(User, User.id == Enrolment.user_id)
-    .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
-)
+_MENTORS = _of_cycle_mentors(*_MENTOR_ROWS.selected_columns, _LOAD, *_person_columns(_MENTOR_QUESTIONS))
+_MENTOR_LINKS = _of_cycle_mentors(Enrolment.user_id, *_link_columns())
 _CHOICE_KEYS = select(Choice.id, Choice.key)
 
 
@@ -271,13 +272,6 @@ REBUILD_SECONDS = KEPT_SECONDS
 
 # cycle id -> the cached index. Each worker keeps its own; the stamps tell when it is stale.
 _INDEX_CACHE: dict[int, _CachedIndex] = keep_until_forgotten({})
-
-
-_MENTOR_ROWS = (
-    select(Enrolment.user_id, Enrolment.capacity, Enrolment.paused, User.team_id, User.display_name)
-    .join(User, User.id == Enrolment.user_id)
-    .where(Enrolment.cycle_id == bindparam("cycle_id"), Enrolment.role.in_([EnrolmentRole.MENTOR, EnrolmentRole.BOTH]))
-)
 
 
 def _mentor_rows(cycle: Cycle) -> dict[int, _Mentor]:
