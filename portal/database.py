@@ -7,7 +7,8 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, exc
@@ -224,6 +225,23 @@ def _ping_when_idle(dbapi_connection, connection_record, connection_proxy):
     except Exception as error:
         # The pool drops this connection and checks out a fresh one.
         raise exc.DisconnectionError() from error
+
+
+# PostgreSQL takes at most 65,535 parameters in one statement (psycopg refuses more before sending), and SQLite
+# builds may allow as few as 32,766: a list of ids that grows with the organisation (every unmatched mentee, every
+# person a reminder goes to) is sent in batches of this many.
+IN_BATCH = 10_000
+
+T = TypeVar("T")
+
+
+def batches(values: Iterable[T], size: int = IN_BATCH) -> Iterator[list[T]]:
+    """``values`` without repeats, sorted, in lists of at most ``size``, for ``IN`` lists of any length.
+
+    Raises TypeError when the values cannot be sorted together."""
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def conflict_insert(model, bind):

@@ -729,6 +729,37 @@ def test_only_the_director_runs_and_publishes(client, cycle):
     assert db.session.get(MatchingRun, run.id).status == RunStatus.READY
 
 
+def test_a_run_page_lists_its_unmatched_mentees_past_what_one_statement_can_carry(client, cycle):
+    # PostgreSQL takes at most 65,535 parameters in a statement: a run that left more mentees unmatched than
+    # that (ids of people since removed included) still shows the ones who are there.
+    left = mentee(cycle)
+    left.display_name = "Left Over"
+    user = director(client)
+    unmatched = [{"mentee_id": n, "reason": "No mentor fits well yet"} for n in range(left.id + 1, left.id + 70_001)]
+    run = MatchingRun(cycle_id=cycle.id, created_by_id=user.id, status=RunStatus.READY,
+                      unmatched=[{"mentee_id": left.id, "reason": "No mentor fits well yet"}, *unmatched])  # fmt: skip
+    db.session.add(run)
+    db.session.commit()
+
+    response = client.get(f"/matches/runs/{run.id}")
+
+    assert response.status_code == 200
+    assert "Left Over" in response.get_data(as_text=True)
+
+
+def test_the_people_read_for_matching_may_outnumber_what_one_statement_can_carry(client, cycle):
+    from portal.matches import cohort
+
+    asha = make_user(email="asha@example.com", display_name="Asha Rao")
+    answer(asha, values=["craft"])
+    others = range(asha.id + 1, asha.id + 70_001)  # never enrolled: read as nobody
+
+    found = cohort.people([*others, asha.id])
+
+    assert list(found) == [asha.id]
+    assert found[asha.id].values == {"craft"}
+
+
 def test_a_run_page_polls_while_running(client, cycle):
     user = director(client)
     run = MatchingRun(cycle_id=cycle.id, created_by_id=user.id, status=RunStatus.RUNNING, progress=0.4)

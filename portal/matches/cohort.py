@@ -13,6 +13,7 @@ from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.orm import aliased
 
 from portal.clock import utcnow
+from portal.database import batches
 from portal.extensions import db
 from portal.matching import Labels, MentorIndex, MentorSlot, Person, Weights, reasons_for
 from portal.models import (
@@ -177,17 +178,19 @@ def _linked(managers: str | None, reports: str | None) -> frozenset[int]:
 
 
 def people(user_ids: Iterable[int]) -> dict[int, Person]:
-    """The matching engine's view of these people, from their questionnaire answers (two queries).
+    """The matching engine's view of these people, from their questionnaire answers (two queries; one more for
+    each further ``IN_BATCH`` people).
 
     ``excluded`` holds the person's manager and direct reports from the roster: never matched together.
     """
-    ids = sorted(set(user_ids))
-    if not ids:
+    chunks = list(batches(user_ids))
+    if not chunks:
         return {}
-    reader = _PersonReader()
+    reader, connection = _PersonReader(), db.session.connection()
     return {
         user_id: reader.person(user_id, name, team_id, columns)
-        for user_id, name, team_id, *columns in db.session.connection().execute(_PEOPLE, {"ids": ids})
+        for chunk in chunks
+        for user_id, name, team_id, *columns in connection.execute(_PEOPLE, {"ids": chunk})
     }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
+from portal.database import batches
 from portal.errors import Conflict, NotFound
 from portal.extensions import db
 from portal.matches import cohort
@@ -256,9 +257,9 @@ def proposed_pairs(run: MatchingRun) -> list[ProposedPair]:
 
 
 def unmatched_people(run: MatchingRun) -> list[tuple[User, str]]:
-    """The mentees the run could not match, with the reason, in one query."""
+    """The mentees the run could not match, with the reason, in one query (one per ``IN_BATCH`` mentees)."""
     reasons = {item["mentee_id"]: item["reason"] for item in run.unmatched}
-    users = db.session.scalars(select(User).where(User.id.in_(reasons))).all()
+    users = [user for chunk in batches(reasons) for user in db.session.scalars(select(User).where(User.id.in_(chunk)))]
     return sorted(((u, reasons[u.id]) for u in users), key=lambda pair: pair[0].display_name)
 
 

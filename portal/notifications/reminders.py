@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 
 from portal.clock import zone_for
-from portal.database import conflict_insert
+from portal.database import batches, conflict_insert
 from portal.dates import format_day
 from portal.extensions import db
 from portal.models import (
@@ -63,16 +63,15 @@ def local_time(moment: datetime, user: User) -> str:
 
 
 def _users(ids) -> dict[int, User]:
-    ids = set(ids)
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return {u.id: u for chunk in batches(ids) for u in db.session.scalars(select(User).where(User.id.in_(chunk)))}
 
 
 def _settings(ids) -> dict[int, NotificationSetting]:
-    ids = set(ids)
-    if not ids:
-        return {}
-    rows = db.session.scalars(select(NotificationSetting).where(NotificationSetting.user_id.in_(ids)))
-    return {row.user_id: row for row in rows}
+    return {
+        row.user_id: row
+        for chunk in batches(ids)
+        for row in db.session.scalars(select(NotificationSetting).where(NotificationSetting.user_id.in_(chunk)))
+    }
 
 
 # --- meetings ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.services import get_or_create_team, normalise_email
 from portal.clock import utcnow
+from portal.database import batches
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.models import RosterEntry, RosterImport, Team, User
@@ -252,11 +253,11 @@ def apply_import(upload: RosterImport) -> dict:
             raise ImportNotApplicable("The roster changed after this preview was made. Please upload the file again.")
     entries = {entry.email: entry for entry in db.session.scalars(select(RosterEntry))}
     teams = {team.name.lower(): team for team in db.session.scalars(select(Team))}
-    emails = [row[0] for row in upload.rows]
-    accounts: dict[str, User] = {}
-    for start in range(0, len(emails), 5000):
-        chunk = emails[start : start + 5000]
-        accounts.update({user.email: user for user in db.session.scalars(select(User).where(User.email.in_(chunk)))})
+    accounts = {
+        user.email: user
+        for chunk in batches(row[0] for row in upload.rows)
+        for user in db.session.scalars(select(User).where(User.email.in_(chunk)))
+    }
     added = changed = 0
     for email, name, team_name, manager in upload.rows:
         entry = entries.get(email)

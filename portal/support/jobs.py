@@ -12,6 +12,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.database import batches
 from portal.extensions import db
 from portal.models import CatchUpNote, Cycle, Meeting, MeetingStatus, Pairing, PairingPause, PairingStatus, User
 from portal.notifications.services import notify
@@ -84,9 +85,7 @@ def send_catch_up_notes(*, today: date) -> int:
 
 
 def _people(ids: set[int]) -> dict[int, User]:
-    if not ids:
-        return {}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return {u.id: u for chunk in batches(ids) for u in db.session.scalars(select(User).where(User.id.in_(chunk)))}
 
 
 def _midnight(day: date):
