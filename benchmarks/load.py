@@ -407,7 +407,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(url: str, redis_url: str | None, workers: int, instance: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def serve(
+    url: str, redis_url: str | None, workers: int, threads: int, instance: Path, log: Path
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
         **os.environ,
@@ -419,8 +421,8 @@ def serve(url: str, redis_url: str | None, workers: int, instance: Path, log: Pa
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "PYTHONPATH": str(ROOT),
     }
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", "4", "-b", f"127.0.0.1:{port}",
-               "--timeout", "60", "wsgi:app"]  # fmt: skip
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+               "-b", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     import httpx
@@ -476,6 +478,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--duration", type=float, default=300.0, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--max-requests", type=int, default=500_000)
     parser.add_argument("--think", type=float, default=1.0, help="most seconds a person pauses between actions")
     parser.add_argument(
@@ -492,7 +495,7 @@ def main() -> int:
         instance.mkdir()
         world = seed(url, users, instance)
         log = Path(folder) / "gunicorn.log"
-        server, base = serve(url, args.redis_url, args.workers, instance, log)
+        server, base = serve(url, args.redis_url, args.workers, args.threads, instance, log)
         meter = CpuMeter(server, url)
         try:
             record, elapsed, signed_in = asyncio.run(
@@ -507,7 +510,7 @@ def main() -> int:
     total = len(record.timings)
     errors_5xx = sum(count for status, count in record.statuses.items() if status >= 500)
     kind = ("PostgreSQL" if url.startswith("postgresql") else "SQLite") + (" + Redis" if args.redis_url else "")
-    print(f"load: {kind}, gunicorn -w {args.workers} --threads 4, {users} people, {args.duration:.0f} s")
+    print(f"load: {kind}, gunicorn -w {args.workers} --threads {args.threads}, {users} people, {args.duration:.0f} s")
     sign_ins = len(signed_in.timings) // 3
     print(f"  first {sign_ins} sign-ins (untimed warm-up): p50 {1000 * percentile(signed_in.timings, 0.5):.0f} ms")
     print(f"  requests {total}, {total / elapsed:.1f} req/s")
