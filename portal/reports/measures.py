@@ -33,6 +33,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -1003,8 +1004,11 @@ def help_requests(cycle_ids: list[int]) -> dict[int, Help]:
     requests: dict[int, int] = defaultdict(int)
     waits: dict[int, list[float]] = defaultdict(list)
     answered_by: dict[int, set[int]] = defaultdict(set)
+    # The two times come as the database gives them (``_moment`` reads them): through the column's type each was
+    # parsed, then made aware, and then read again, a third of this measure's time at 1,300 questions.
+    sent, answered = type_coerce(HelpRequest.created_at, String), type_coerce(func.min(HelpMessage.created_at), String)
     for cycle_id, user_id, created_at, first_answer in db.session.execute(
-        select(Cycle.id, HelpRequest.user_id, HelpRequest.created_at, func.min(HelpMessage.created_at))
+        select(Cycle.id, HelpRequest.user_id, sent, answered)
         .select_from(HelpRequest)
         .outerjoin(Pairing, Pairing.id == HelpRequest.pairing_id)
         .join(Cycle, belongs)
