@@ -803,7 +803,7 @@ def recommend_score(promoters: int, detractors: int, answers: int) -> Figure:
 
 def satisfaction(cycles: list[Cycle]) -> dict[int, Satisfaction]:
     """Retrospectives answered, the recommend score (all, mentees, mentors), pairings closed early, and the
-    back-up plan's check-ins, closing surveys and help requests. Six queries whatever the number of cycles."""
+    back-up plan's check-ins, closing surveys and help requests. Five queries whatever the number of cycles."""
     ids = [cycle.id for cycle in cycles]
     scores: dict[int, dict[str, tuple[int, int, int, int]]] = defaultdict(dict)
     for cycle_id, role, answered, answers, promoters, detractors in db.session.execute(
@@ -879,21 +879,16 @@ def checkin_answers(cycle_ids: list[int]) -> dict[int, CheckIns]:
 
     Rounds stand for time: every pair's round 1 comes a pulse interval after its first check-in, round 2 one
     more interval later, so the rows read as the pairing's life goes on. Skipped check-ins are not answers.
-    Two queries.
+    One query.
     """
     answered = and_(CheckIn.pairing_id == Pairing.id, CheckIn.answered_at.is_not(None))
-    totals = {
-        cycle_id: (answers, people)
-        for cycle_id, answers, people in db.session.execute(
-            select(Pairing.cycle_id, func.count(CheckIn.id), func.count(distinct(CheckIn.user_id)))
-            .join(CheckIn, answered)
-            .where(Pairing.cycle_id.in_(cycle_ids))
-            .group_by(Pairing.cycle_id)
-        )
-    }
+    totals: dict[int, int] = defaultdict(int)
+    people: dict[int, set[str]] = defaultdict(set)
     fits: dict[int, dict[Fit, int]] = defaultdict(dict)
     pulses: dict[int, list[Pulse]] = defaultdict(list)
-    for cycle_id, round_, fit, answers, scored, total in db.session.execute(
+    # Each group names the people who answered in it, so the cycle's answers and the people behind them (the
+    # rule of five) come from the same pass over the check-ins as the rounds: a second query read them all again.
+    for cycle_id, round_, fit, answers, scored, total, who in db.session.execute(
         select(
             Pairing.cycle_id,
             CheckIn.round,
@@ -901,12 +896,15 @@ def checkin_answers(cycle_ids: list[int]) -> dict[int, CheckIns]:
             func.count(CheckIn.id),
             func.count(CheckIn.score),
             func.sum(CheckIn.score),
+            distinct_ids(CheckIn.user_id),
         )
         .join(CheckIn, answered)
         .where(Pairing.cycle_id.in_(cycle_ids))
         .group_by(Pairing.cycle_id, CheckIn.round, CheckIn.fit)
         .order_by(Pairing.cycle_id, CheckIn.round)
     ):
+        totals[cycle_id] += answers
+        people[cycle_id].update(who.split(","))
         if round_ == 0:
             if fit is not None:
                 fits[cycle_id][Fit(fit)] = answers
@@ -920,9 +918,8 @@ def checkin_answers(cycle_ids: list[int]) -> dict[int, CheckIns]:
             )
     result = {}
     for cycle_id in cycle_ids:
-        answers, people = totals.get(cycle_id, (0, 0))
         result[cycle_id] = CheckIns(
-            answers=Figure("checkins", answers, people),
+            answers=Figure("checkins", totals[cycle_id], len(people[cycle_id])),
             # Each answer is a group of people: under 5 it is hidden like any other.
             first=[(FIT_LABELS[fit], count("checkin_first", fits[cycle_id].get(fit, 0))) for fit in Fit],
             pulses=pulses.get(cycle_id, []),
