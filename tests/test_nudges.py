@@ -736,6 +736,30 @@ def test_joined_counts_people_who_enrolled_after_their_nudge(client):
     assert sent == 5 and {f.label: f.count for f in figures}["Joined a cycle"] == 5
 
 
+def test_joined_counts_each_nudge_once_and_only_enrolments_after_it_and_before_the_figures_day(client):
+    from portal.nudges.services import figures_as_of, nudge_figures
+
+    first, second = make_cycle(), make_cycle(name="Autumn", current=False)
+    sender = make_user()
+    twice, before, today_only, twice_nudged = (make_user() for _ in range(4))
+    days = lambda n: utcnow() - timedelta(days=n)  # noqa: E731
+    make_nudge(sender, twice.email, days_ago=5)
+    for cycle in (first, second):  # two enrolments after one nudge: still one nudge that led somewhere
+        enrol(twice, cycle).created_at = days(3)
+    enrol(before, first).created_at = days(9)  # enrolled before the nudge came
+    make_nudge(sender, before.email, days_ago=5)
+    make_nudge(sender, today_only.email, days_ago=5)
+    enrol(today_only, first)  # this morning: after the figures' day began
+    make_nudge(sender, twice_nudged.email, days_ago=6)
+    make_nudge(sender, twice_nudged.email, days_ago=4)
+    enrol(twice_nudged, first).created_at = days(2)  # after both of them: each counts
+    db.session.commit()
+
+    sent, figures = nudge_figures(figures_as_of())
+    assert sent == 5 and {f.label: f.count for f in figures}["Joined a cycle"] == 3
+    assert {f.label: f.count for f in nudge_figures()[1]}["Joined a cycle"] == 4  # as of now
+
+
 def test_director_lists_take_a_fixed_number_of_queries(client):
     login_as(client, make_director())
     sender = make_user()
