@@ -281,11 +281,15 @@ def apply_import(upload: RosterImport) -> dict:
 
 def roster_size() -> tuple[int, int]:
     """(people on the roster, of whom invited: no account yet), in one query."""
-    has_account = select(User.id).where(User.email == RosterEntry.email).exists()
-    total, invited = db.session.execute(
-        select(func.count(), func.count().filter(~has_account)).select_from(RosterEntry)
+    # A join, not "NOT EXISTS an account" per entry: PostgreSQL cannot turn that test inside an aggregate into
+    # a join, and looked up every entry's account one by one (25,000 probes, 38 ms median at the benchmark's
+    # roster). An email names at most one account, so the join keeps one row per entry.
+    total, with_account = db.session.execute(
+        select(func.count(), func.count(User.id))
+        .select_from(RosterEntry)
+        .outerjoin(User, User.email == RosterEntry.email)
     ).one()
-    return total, invited
+    return total, total - with_account
 
 
 def recent_imports(limit: int = 10) -> list[RosterImport]:
