@@ -601,10 +601,12 @@ def test_a_post_keeps_the_team_its_subject_had_when_it_was_shared(client):
 
 def test_totals_are_program_wide_and_small_numbers_blur(client):
     people = [make_user() for _ in range(3)]
+    now = utcnow()  # this month's posts: the factory's default goes back a minute per post made so far
     for person in people:
-        make_post(person, kind=CelebrationKind.MILESTONE, commit=False)
+        make_post(person, kind=CelebrationKind.MILESTONE, published_at=now, commit=False)
     for index in range(6):
-        make_post(people[index % 3], kind=CelebrationKind.KUDOS, author_id=people[(index + 1) % 3].id, commit=False)
+        author = people[(index + 1) % 3].id
+        make_post(people[index % 3], kind=CelebrationKind.KUDOS, author_id=author, published_at=now, commit=False)
     make_post(people[0], status=CelebrationStatus.PROPOSED, published_at=None, commit=False)  # not counted
     make_post(people[0], published_at=utcnow() - timedelta(days=70), commit=False)  # another month
     db.session.commit()
