@@ -153,14 +153,9 @@ def seed(url: str, users: int, instance: Path) -> World:
             world.people.append({"email": mentee.email, "meeting": meeting.id, "goal": goal.id,
                                  "milestones": [m.id for m in milestones], "action": action.id})  # fmt: skip
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            # What autovacuum does soon after a bulk load. A server running without it (this machine's, and CI's)
-            # would otherwise plan every statement of the run on guesses instead of the tables' statistics, and
-            # read the table behind every index entry.
-            from sqlalchemy import text
+        from pages import settle
 
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text("VACUUM ANALYZE"))
+        settle()  # PostgreSQL vacuumed and analysed, as autovacuum would soon after this bulk load
         db.session.remove()
         db.engine.dispose()
     return world

@@ -95,11 +95,7 @@ def prepare(args) -> tuple[dict, dict]:
                 with db.engine.begin() as connection:
                     connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             upgrade(revision="heads")
-            pages = build_organisation(args)
-            if db.engine.dialect.name == "postgresql":
-                # Autovacuum would analyse the fresh tables soon; without statistics the planner guesses badly.
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    connection.execute(text("ANALYZE"))
+            pages = build_organisation(args)  # its builders vacuum and analyse PostgreSQL as they go
             if saved:
                 saved.write_text(json.dumps(pages))
         db.session.remove()
