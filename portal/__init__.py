@@ -14,6 +14,7 @@ from portal import (
     assets,
     database,  # noqa: F401  (registers the SQLite engine events)
     fragments,
+    stamps,
 )
 from portal.config import from_environment
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     # First, so that compression runs after every other after-request function.
     assets.init_app(app)
     fragments.init_app(app)
+    stamps.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "migrations")))
     login_manager.init_app(app)

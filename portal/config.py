@@ -52,6 +52,9 @@ def from_environment(instance_path: str) -> dict:
         # No ping per checkout (a round trip per request on PostgreSQL): portal.database pings idle connections only.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Where every process keeps the report's counted figures (portal.stamps): Redis, else files in the
+        # instance folder.
+        "KEPT_STORE_URL": os.environ.get("KEPT_STORE_URL") or os.environ.get("REDIS_URL", ""),
         "RATELIMIT_HEADERS_ENABLED": True,
         # A moving window counts the attempts of the last ten minutes whenever they began; a fixed window starts
         # afresh at every tenth minute of the clock, so a guesser could spend two windows' worth across one

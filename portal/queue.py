@@ -246,6 +246,25 @@ def close_finished_cycles() -> int:
     return close(on=today())
 
 
+@periodic("recount_kept", crontab(minute="*/5"))
+def recount_kept() -> tuple[int, int]:
+    """Count the impact report and build "Mentors who fit you" afresh for every process, so that nobody waits
+    for them after a restart, a new day or the ten minutes anything kept lasts (``portal.stamps``). Returns the
+    reports counted and the indexes built."""
+    from sqlalchemy import select
+
+    from portal.matches.cohort import mentor_index
+    from portal.models import Cycle
+    from portal.reports.services import recount_reports
+    from portal.stamps import recounting
+
+    with recounting():
+        cycle = db.session.scalar(select(Cycle).where(Cycle.is_current.is_(True)))
+        if cycle is not None:
+            mentor_index(cycle)
+        return recount_reports(), int(cycle is not None)
+
+
 @job("compute_matching_run", retries=0)
 def compute_matching_run(run_id: int) -> None:
     """Compute a director's matching run; a run that raises is marked failed (with a retry button)."""

@@ -18,22 +18,38 @@ Not seen: writes outside the portal's SQLAlchemy sessions (psql, a restored back
 statement that starts with ``WITH`` (the portal has none), and rows that a database ``ON DELETE CASCADE`` removes
 from a watched table when its parent table is not watched (a test checks that every such parent is watched).
 ``Kept`` therefore also forgets what it keeps after ``KEPT_SECONDS``.
+
+A ``Kept`` given a name also keeps its values in a store every process of the portal shares (Redis, or files in
+the instance folder), under the same stamps: a restarted or newly forked worker, or the queue's worker, finds what
+another process counted instead of counting it again. The queue's ``recount_reports`` job counts the report anew
+every five minutes within ``recounting()``, so that a director's first visit after a restart, after the ten
+minutes, or at a new day finds it counted.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import hashlib
+import logging
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from cachelib import BaseCache, FileSystemCache, RedisCache, SimpleCache
+from flask import Flask, current_app
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from portal.database import conflict_insert
 from portal.models import DataStamp
+
+log = logging.getLogger(__name__)
 
 WATCHED: set[str] = set()
 
@@ -153,12 +169,16 @@ class Kept:
     ``get(key, compute)`` reads the stamps (one query, or none when the caller read them already), then answers
     what was computed for ``key`` at those stamps, or computes it. Keep only plain values (no ORM objects: they
     belong to one session), and never change them.
+
+    ``shared``, a name: the values are also kept in the store every process shares (``init_app``), so they must
+    pickle, and ``key`` must read the same in every process (ids, dates, strings).
     """
 
-    def __init__(self, *tables: str, size: int = 16) -> None:
+    def __init__(self, *tables: str, size: int = 16, shared: str | None = None) -> None:
         watch(*tables)
         self.tables = tuple(sorted(tables))
         self.size = size
+        self.shared = shared
         self._kept: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         _all_kept.append(self)
@@ -169,26 +189,54 @@ class Kept:
         ``stamps`` is what ``read`` answered for these tables (and maybe more) earlier in this request, when
         several kept values are asked for at once; otherwise they are read here (one query). A transaction that
         has written one of the tables and not committed yet sees rows that no stamp stands for: it computes
-        afresh and keeps nothing.
+        afresh and keeps nothing. Within ``recounting()`` the value is computed afresh and kept.
         """
         from portal.extensions import db
 
         stamps = read(self.tables) if stamps is None else stamps  # reading flushed the session's writes
         if not self.tables_written_here(db.session.connection()).isdisjoint(self.tables):
             return compute()
-        full = (tuple(stamps.get(table, 0) for table in self.tables), key)
+        current = tuple(stamps.get(table, 0) for table in self.tables)
+        full = (current, key)
         now = time.monotonic()
-        with self._lock:
-            found = self._kept.get(full)
-        if found is not None and found[0] > now:
-            return found[1]
+        if not _RECOUNTING.get():
+            with self._lock:
+                found = self._kept.get(full)
+            if found is not None and found[0] > now:
+                return found[1]
+            shared = self._from_store(key, current)
+            if shared is not None:
+                counted_at, value = shared
+                self._keep(full, now + KEPT_SECONDS - (time.time() - counted_at), value)
+                return value
+        counted_at = time.time()
         value = compute()
+        self._keep(full, now + KEPT_SECONDS, value)
+        self._to_store(key, current, counted_at, value)
+        return value
+
+    def _keep(self, full: tuple, until: float, value) -> None:
         with self._lock:
-            self._kept[full] = (now + KEPT_SECONDS, value)
+            self._kept[full] = (until, value)
             self._kept.move_to_end(full)
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
-        return value
+
+    def _from_store(self, key: Hashable, current: tuple) -> tuple[float, object] | None:
+        """(when it was counted, the value) from the shared store, if it was counted at these stamps less than
+        KEPT_SECONDS ago; None otherwise."""
+        if self.shared is None:
+            return None
+        found = shared(self.shared, key)
+        if found is None or found[1][0] != current:
+            return None
+        return found[0], found[1][1]
+
+    def _to_store(self, key: Hashable, current: tuple, counted_at: float, value) -> None:
+        # One entry per key, the newest counted wins: an older process writing over a newer count only costs the
+        # next reader a count, as the stamps then differ.
+        if self.shared is not None:
+            share(self.shared, key, (current, value), counted_at=counted_at)
 
     @staticmethod
     def tables_written_here(connection: Connection) -> set[str]:
@@ -200,6 +248,86 @@ class Kept:
             self._kept.clear()
 
 
+_RECOUNTING = contextvars.ContextVar("kept_recounting", default=False)
+
+
+def recounting_now() -> bool:
+    """True within ``recounting()``: whatever is kept is to be computed afresh."""
+    return _RECOUNTING.get()
+
+
+@contextmanager
+def recounting() -> Iterator[None]:
+    """Within this block every ``Kept`` computes afresh and keeps what it computed, here and in the shared store
+    (the job that recounts the report uses it: what it keeps is new for another ``KEPT_SECONDS``)."""
+    token = _RECOUNTING.set(True)
+    try:
+        yield
+    finally:
+        _RECOUNTING.reset(token)
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of the portal's code, read once per process."""
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _store() -> BaseCache:
+    return current_app.extensions["kept_store"]
+
+
+def _store_key(name: str, key: Hashable) -> str:
+    # The code's digest: a value pickled by another release of the portal is never read back.
+    return f"{name}:{_code_digest()}:{hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()}"
+
+
+def share(name: str, key: Hashable, value, *, counted_at: float | None = None) -> None:
+    """Keep ``value`` (it must pickle) for every process under ``name`` and ``key`` (which must read the same in
+    every process: ids, dates, strings) for KEPT_SECONDS from ``counted_at`` (a ``time.time()``, by default now).
+    A store that cannot be written is passed by."""
+    try:
+        _store().set(_store_key(name, key), (counted_at or time.time(), value), timeout=KEPT_SECONDS)
+    except Exception:
+        log.warning("could not keep %s in the shared store", name, exc_info=True)
+
+
+def shared(name: str, key: Hashable) -> tuple[float, object] | None:
+    """(when it was counted, the value) that ``share`` kept less than KEPT_SECONDS ago, or None, also when the
+    store cannot be read (the caller then counts for itself)."""
+    try:
+        found = _store().get(_store_key(name, key))
+    except Exception:
+        log.warning("could not read %s from the shared store", name, exc_info=True)
+        return None
+    if not found or not 0 <= time.time() - found[0] < KEPT_SECONDS:
+        return None
+    return found
+
+
+def make_store(url: str, instance_path: str) -> BaseCache:
+    """The store every process shares: ``redis://...``; ``memory://`` (this process only, for one process);
+    anything else (empty) files in the instance folder's ``kept`` directory, for one machine."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        # A store that does not answer within half a second is passed by: the page counts for itself.
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return RedisCache(host=client, key_prefix="portal:kept:", default_timeout=KEPT_SECONDS)
+    if url.startswith("memory://"):
+        return SimpleCache(default_timeout=KEPT_SECONDS)
+    folder = Path(instance_path) / "kept"
+    return FileSystemCache(str(folder), threshold=2000, default_timeout=KEPT_SECONDS, mode=0o600)
+
+
+def init_app(app: Flask) -> None:
+    """Open the shared store that ``KEPT_STORE_URL`` names."""
+    app.extensions["kept_store"] = make_store(app.config.get("KEPT_STORE_URL", ""), app.instance_path)
+
+
 _all_kept: list = []  # every Kept, and the stores given to keep_until_forgotten
 
 
@@ -209,7 +337,17 @@ def keep_until_forgotten(store: dict) -> dict:
     return store
 
 
-def forget_all() -> None:
-    """Forget every kept result (the tests roll their data back, and the stamps with it)."""
+def forget_here() -> None:
+    """Forget every result this process keeps (as a restart does); the shared store keeps its own."""
     for kept in _all_kept:
         kept.clear()
+
+
+def forget_all() -> None:
+    """Forget every kept result, in this process and, within an application context, in the shared store (the
+    tests roll their data back, and the stamps with it)."""
+    forget_here()
+    from flask import has_app_context
+
+    if has_app_context() and "kept_store" in current_app.extensions:
+        _store().clear()

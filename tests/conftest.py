@@ -91,6 +91,8 @@ def app(tmp_path_factory):
             "MAIL_SERVER": "",
             # With TEST_REDIS_URL the rate limits live in Redis, as in production.
             "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "memory://"),
+            # The report's shared figures too; otherwise files in the instance folder, as `make run` keeps them.
+            "KEPT_STORE_URL": os.environ.get("TEST_REDIS_URL", ""),
         }
     )
     app.test_client_class = IsolatedClient

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
+from portal import queue
 from portal.accounts.services import get_or_create_team
 from portal.clock import utcnow
 from portal.extensions import db
@@ -25,7 +27,7 @@ from portal.models import (
     RunStatus,
     User,
 )
-from portal.stamps import Kept
+from portal.stamps import Kept, forget_all, forget_here
 from tests.conftest import count_queries, login_as, post
 from tests.factories import answer, enrol, make_cycle, make_pairing, make_roster_entry, make_user
 
@@ -313,7 +315,6 @@ def test_the_expiry_command_closes_due_requests(app, client, cycle):
 
 
 def test_the_matches_page_takes_a_fixed_number_of_queries(client, cycle):
-    from portal.matches import cohort
 
     me = mentee(cycle)
     login_as(client, me)
@@ -321,12 +322,12 @@ def test_the_matches_page_takes_a_fixed_number_of_queries(client, cycle):
     client.get("/matches/")
     with count_queries() as few_cached:
         client.get("/matches/")
-    cohort._INDEX_CACHE.clear()
+    forget_all()  # here and in the store the processes share: the next request builds the index
     with count_queries() as few_rebuilt:
         client.get("/matches/")
     for n in range(12):
         mentor(cycle, team=f"Team {n}")
-    cohort._INDEX_CACHE.clear()
+    forget_all()  # here and in the store the processes share: the next request builds the index
     with count_queries() as many_rebuilt:
         client.get("/matches/")
     with count_queries() as many_cached:
@@ -338,7 +339,7 @@ def test_the_matches_page_takes_a_fixed_number_of_queries(client, cycle):
 def test_after_one_mentor_changes_only_their_answers_are_read_again(client, cycle, monkeypatch):
     from portal.matches import cohort
 
-    cohort._INDEX_CACHE.clear()
+    forget_all()  # here and in the store the processes share: the next request builds the index
     others = [mentor(cycle, team=f"Team {n}", name=f"Other {n}") for n in range(4)]
     asha = mentor(cycle, name="Asha Rao", values=["craft"], skills_offer=["delegation"])
     me = mentee(cycle)
@@ -469,7 +470,7 @@ def test_a_mentor_in_the_index_is_never_offered_to_their_manager_or_report(clien
     assert "Boss Person" in _listed(client, me)
     make_roster_entry(email=manager.email, name="Manager", team="Design")
     make_roster_entry(email=report.email, name="Report", team="Data", manager_email=manager.email)
-    cohort._INDEX_CACHE.clear()  # the roster's stamp rebuilds it too; here the build itself is what is tested
+    forget_all()  # the roster's stamp rebuilds it too; here the build itself is what is tested
     persons = {slot.person.id: slot.person for slot in cohort.mentor_index(cycle).slots}
     assert persons[boss.id].excluded == {me.id}
     assert persons[other.id].excluded == frozenset()
@@ -590,8 +591,87 @@ def test_a_change_the_stamps_cannot_see_shows_after_the_rebuild_interval(client,
     db.session.execute(text("UPDATE data_stamps SET version = :v WHERE name = 'enrolments'"), {"v": version})
     db.session.commit()
     assert "Asha Rao" in _listed(client, me)  # kept, as the stamps say
-    later = cohort.time.monotonic() + cohort.REBUILD_SECONDS + 1
-    monkeypatch.setattr(cohort.time, "monotonic", lambda: later)
+    # Ten minutes on, for this process's index and for the build it shared with the others.
+    later, later_wall = time.monotonic() + cohort.REBUILD_SECONDS + 1, time.time() + cohort.REBUILD_SECONDS + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later_wall)
+    assert "Asha Rao" not in _listed(client, me)
+
+
+def test_a_restarted_process_follows_the_mentor_index_another_process_built_and_reads_no_answers(app, client, cycle):
+    from portal.matches import cohort
+
+    for n in range(12):
+        mentor(cycle, team=f"Team {n}")
+    asha = mentor(cycle, name="Asha Rao")
+    _listed(client, mentee(cycle))  # built here, and kept for the other processes
+    forget_here()  # as a restart, or another worker
+    db.session.refresh(cycle)
+    with count_queries() as counted:
+        slots = cohort.mentor_index(cycle).slots
+    assert counted[0] == 1  # the stamps: nothing was read again
+    assert asha.id in {slot.person.id for slot in slots} and len(slots) == 13
+    app.extensions["kept_store"].clear()
+    with count_queries() as counted:
+        cohort.mentor_index(cycle)
+    assert counted[0] == 1  # kept here since: the store is not asked again
+
+
+def test_a_restarted_process_follows_the_shared_mentor_index_past_a_later_change(client, cycle):
+    asha = mentor(cycle, name="Asha Rao")
+    mentor(cycle, name="Ben Okafor", team="Sales")
+    me = mentee(cycle)
+    assert "Asha Rao" in _listed(client, me)
+    _enrol_again(client, asha, cycle, paused="1")  # committed after the shared build
+    forget_here()
+    page = _listed(client, me)
+    assert "Asha Rao" not in page and "Ben Okafor" in page
+
+
+def test_a_shared_mentor_index_is_built_again_ten_minutes_after_its_build_not_after_its_loading(cycle, monkeypatch):
+    from portal.matches import cohort
+
+    asha = mentor(cycle, name="Asha Rao")
+    mentee(cycle)
+
+    def listed() -> bool:
+        db.session.refresh(cycle)
+        return asha.id in {slot.person.id for slot in cohort.mentor_index(cycle).slots}
+
+    assert listed()  # built, and shared
+    clocks = {"monotonic": time.monotonic(), "time": time.time()}
+
+    def move_on(seconds):
+        for name, start in clocks.items():
+            monkeypatch.setattr(time, name, lambda start=start: start + seconds)
+
+    move_on(540)  # nine minutes after the build, another process loads it
+    forget_here()
+    assert listed()
+    # As psql would: the enrolment changes and its stamp does not.
+    version = db.session.execute(text("SELECT version FROM data_stamps WHERE name = 'enrolments'")).scalar()
+    db.session.execute(text("UPDATE enrolments SET paused = :yes WHERE user_id = :id"), {"yes": True, "id": asha.id})
+    db.session.commit()
+    db.session.execute(text("UPDATE data_stamps SET version = :v WHERE name = 'enrolments'"), {"v": version})
+    db.session.commit()
+    move_on(660)  # eleven minutes after the build, two after the loading
+    assert not listed()
+
+
+def test_the_recount_job_builds_the_mentor_index_afresh_for_every_process(client, cycle):
+    asha = mentor(cycle, name="Asha Rao")
+    me = mentee(cycle)
+    assert "Asha Rao" in _listed(client, me)
+    # As psql would: the enrolment changes and its stamp does not, so the index kept it as it was.
+    version = db.session.execute(text("SELECT version FROM data_stamps WHERE name = 'enrolments'")).scalar()
+    db.session.execute(text("UPDATE enrolments SET paused = :yes WHERE user_id = :id"), {"yes": True, "id": asha.id})
+    db.session.commit()
+    db.session.execute(text("UPDATE data_stamps SET version = :v WHERE name = 'enrolments'"), {"v": version})
+    db.session.commit()
+    assert "Asha Rao" in _listed(client, me)
+    assert queue.recount_kept.call_local()[1] == 1
+    assert "Asha Rao" not in _listed(client, me)
+    forget_here()  # and the other processes follow the job's build
     assert "Asha Rao" not in _listed(client, me)
 
 

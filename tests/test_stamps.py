@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import event, text, update
 
+from portal import queue, stamps
 from portal.extensions import db
 from portal.models import Goal, Meeting
 from portal.reports import measures, services
-from portal.stamps import WATCHED, stamp
-from tests.factories import make_cycle, make_meeting, make_pairing
+from portal.stamps import KEPT_SECONDS, WATCHED, Kept, forget_all, forget_here, make_store, stamp
+from tests.conftest import count_queries, login_as
+from tests.factories import make_cycle, make_director, make_meeting, make_pairing
 from tests.test_reports_measures import backup, world  # noqa: F401  (the hand-counted data sets)
 
 
@@ -125,7 +128,7 @@ def test_every_table_the_mentor_index_reads_is_watched():
 
     cycle = make_cycle()
     mentor(cycle), mentee(cycle)
-    cohort._INDEX_CACHE.clear()
+    forget_all()
     db.session.refresh(cycle)  # loaded, as the page has it
     read = _tables_read_by(lambda: cohort.mentor_index(cycle))
     assert "profile_answers" in read  # the capture sees every mentor's answers being read
@@ -149,3 +152,100 @@ def test_only_watched_tables_are_stamped():
     db.session.commit()
     names = {row[0] for row in db.session.execute(text("SELECT name FROM data_stamps"))}
     assert "goals" in names and names <= WATCHED
+
+
+# -- kept for every process --------------------------------------------------------------------------------
+
+
+def _meetings_held(cycle) -> int:
+    return services.cycle_report(cycle, services.report_cycles()).tables["meetings"].rows[1][1].value
+
+
+def test_a_restarted_process_finds_the_report_counted_by_another_and_counts_nothing(world):  # noqa: F811
+    assert _meetings_held(world["now"]) == 12
+    forget_here()  # as a restart, or another worker: this process keeps nothing
+    with count_queries() as counted:
+        assert _meetings_held(world["now"]) == 12
+    assert counted[0] == 2  # the cycles and the stamps: no measure was counted
+
+
+def test_a_figure_shared_by_the_processes_is_counted_again_once_its_tables_change(world):  # noqa: F811
+    assert _meetings_held(world["now"]) == 12
+    make_meeting(world["pairings"][2])  # committed: the meetings' stamp rises
+    forget_here()
+    assert _meetings_held(world["now"]) == 13
+
+
+def test_a_shared_figure_older_than_kept_seconds_is_counted_again(world, monkeypatch):  # noqa: F811
+    assert _meetings_held(world["now"]) == 12
+    forget_here()
+    later = time.time() + KEPT_SECONDS + 1
+    monkeypatch.setattr(stamps.time, "time", lambda: later)
+    with count_queries() as counted:
+        assert _meetings_held(world["now"]) == 12
+    assert counted[0] > 2
+
+
+def test_a_figure_kept_by_another_release_of_the_code_is_not_read(world, monkeypatch):  # noqa: F811
+    assert _meetings_held(world["now"]) == 12
+    forget_here()
+    monkeypatch.setattr(stamps, "_code_digest", lambda: "another release")
+    with count_queries() as counted:
+        assert _meetings_held(world["now"]) == 12
+    assert counted[0] > 2
+
+
+def test_the_recount_job_counts_the_report_afresh_for_every_process_even_while_it_is_kept(world):  # noqa: F811
+    assert _meetings_held(world["now"]) == 12
+    # A write the stamps do not see (as from psql): kept figures stay as they were until they are counted again.
+    db.session.add(Meeting(pairing_id=world["pairings"][2].id, status="held", starts_at=world["now"].created_at,
+                           format="video"))  # fmt: skip
+    db.session.flush()
+    Kept.tables_written_here(db.session.connection()).clear()
+    db.session.commit()
+    assert _meetings_held(world["now"]) == 12
+    assert queue.recount_kept.call_local() == (1, 1)
+    assert _meetings_held(world["now"]) == 13  # the job's count, kept here
+    forget_here()
+    with count_queries() as counted:
+        assert _meetings_held(world["now"]) == 13  # and for the other processes
+    assert counted[0] == 2
+
+
+def test_the_recount_job_has_nothing_to_count_before_a_cycle_starts():
+    assert queue.recount_kept.call_local() == (0, 0)
+
+
+def test_the_report_is_counted_on_the_page_when_the_shared_store_cannot_be_reached(client, world, app):  # noqa: F811
+    login_as(client, make_director())
+    kept = app.extensions["kept_store"]
+    app.extensions["kept_store"] = make_store("redis://127.0.0.1:1/0", app.instance_path)  # nothing listens there
+    try:
+        page = client.get("/reports/")
+    finally:
+        app.extensions["kept_store"] = kept
+    assert page.status_code == 200
+    assert '<h2 id="report-title">Now</h2>' in page.get_data(as_text=True)
+
+
+def test_processes_sharing_the_instance_folder_share_the_report(world, app, tmp_path):  # noqa: F811
+    kept = app.extensions["kept_store"]
+    app.extensions["kept_store"] = make_store("", str(tmp_path))
+    try:
+        assert _meetings_held(world["now"]) == 12
+        app.extensions["kept_store"] = make_store("", str(tmp_path))  # another process opens the same folder
+        forget_here()
+        with count_queries() as counted:
+            assert _meetings_held(world["now"]) == 12
+    finally:
+        app.extensions["kept_store"] = kept
+    assert counted[0] == 2
+
+
+def test_each_cycles_report_reads_the_measures_that_another_cycles_report_counted_for_every_cycle(world):  # noqa: F811
+    cycles = services.report_cycles()
+    services.cycle_report(world["now"], cycles)  # counts every measure of every cycle
+    with count_queries() as other:
+        services.cycle_report(world["earlier"], cycles)
+    # The stamps, then the earlier cycle's skill growth, nudges and free text: what is counted for one cycle.
+    assert other[0] == 4

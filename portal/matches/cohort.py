@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -30,7 +30,7 @@ from portal.models import (
     RosterEntry,
     User,
 )
-from portal.stamps import KEPT_SECONDS, Kept, keep_until_forgotten, watch
+from portal.stamps import KEPT_SECONDS, Kept, keep_until_forgotten, recounting_now, share, shared, watch
 from portal.stamps import read as read_stamps
 
 LABEL_LISTS = ("values", "interests", "experiences", "skills", "formats")
@@ -273,8 +273,20 @@ ANSWERS_MARGIN = timedelta(seconds=30)
 # stamps cannot see (psql, a restored backup) or the margin above missed.
 REBUILD_SECONDS = KEPT_SECONDS
 
-# cycle id -> the cached index. Each worker keeps its own; the stamps tell when it is stale.
+# cycle id -> the cached index. Each worker keeps its own; the stamps tell when it is stale. Each build from every
+# mentor's answers is also kept for the other processes (``portal.stamps.share``), which follow it from its stamps.
 _INDEX_CACHE: dict[int, _CachedIndex] = keep_until_forgotten({})
+_SHARED_NAME = "mentor-index"
+
+
+def _shared_build(cycle_id: int) -> _CachedIndex | None:
+    """The newest build of the cycle's index that a process kept for the others, if it is younger than
+    REBUILD_SECONDS, as if built here (its ``built_at`` on this process's clock)."""
+    found = shared(_SHARED_NAME, cycle_id)
+    if found is None:
+        return None
+    built_at, kept = found
+    return replace(kept, built_at=time.monotonic() - (time.time() - built_at))
 
 
 def _mentor_rows(cycle: Cycle) -> dict[int, _Mentor]:
@@ -368,24 +380,31 @@ def mentor_index(cycle: Cycle) -> MentorIndex:
     the tables it comes from take one small query. When some moved, only what those tables can have changed
     is read again, and only the mentors who changed have their answers read and their rows updated
     (``MentorIndex.updated``). A choice-list change, which can move every answer at once, rebuilds the index, and
-    so does time (REBUILD_SECONDS). Paused and full mentors are left out.
+    so does time (REBUILD_SECONDS). Paused and full mentors are left out. A process that has no index of its
+    own follows the newest one another process built, when it is younger than REBUILD_SECONDS; within
+    ``portal.stamps.recounting()`` the index is built afresh.
     """
     checked_at = utcnow()
     # The stamps first: a commit after this read moves them again, so the next request looks again.
     stamps = read_stamps(INDEX_TABLES)
     # This request's own writes, not committed yet, have no stamp: they are read, and nothing is kept.
     written = Kept.tables_written_here(db.session.connection()) & set(INDEX_TABLES)
-    cached = _INDEX_CACHE.get(cycle.id)
+    cached = None if recounting_now() else _INDEX_CACHE.get(cycle.id)
     if cached is None or time.monotonic() - cached.built_at > REBUILD_SECONDS:
+        # Another process's build, if there is one young enough: kept here as it was shared, and followed below
+        # like this process's own.
+        cached = None if recounting_now() else _shared_build(cycle.id)
+        if cached is not None and not written:
+            _INDEX_CACHE[cycle.id] = cached
+    moved = set() if cached is None else {t for t in INDEX_TABLES if stamps.get(t) != cached.stamps.get(t)} | written
+    if cached is not None and not moved:
+        return cached.index
+    if cached is None or moved & _REBUILT_BY:
         kept = _built(cycle, stamps, checked_at)
+        if not written:
+            share(_SHARED_NAME, cycle.id, replace(kept, built_at=0.0))
     else:
-        moved = {table for table in INDEX_TABLES if stamps.get(table) != cached.stamps.get(table)} | written
-        if not moved:
-            return cached.index
-        if moved & _REBUILT_BY:
-            kept = _built(cycle, stamps, checked_at)
-        else:
-            kept = _followed(cycle, cached, moved, stamps, checked_at)
+        kept = _followed(cycle, cached, moved, stamps, checked_at)
     if not written:
         _INDEX_CACHE[cycle.id] = kept
     return kept.index

@@ -21,6 +21,7 @@ from portal.reports.services import (
     LEVELS,
     answer_retrospective,
     cycle_report,
+    default_report_cycle,
     next_cycle,
     program_numbers,
     report_cycles,
@@ -51,7 +52,7 @@ def _report_cycle(cycle_id: int | None):
     """
     cycles = report_cycles()
     if cycle_id is None:
-        chosen = next((c for c in cycles if c.is_current), cycles[0] if cycles else None)
+        chosen = default_report_cycle(cycles)
     else:
         chosen = next((c for c in cycles if c.id == cycle_id), None)
         if chosen is None:

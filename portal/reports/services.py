@@ -28,7 +28,7 @@ from portal.models import (
 from portal.pairings import pairing_for
 from portal.reports import measures
 from portal.reports.measures import DEFINITIONS, Figure
-from portal.stamps import Kept
+from portal.stamps import Kept, recounting
 from portal.stamps import read as read_stamps
 from portal.support.services import Waiting
 
@@ -379,9 +379,28 @@ def label(key: str) -> str:
 
 
 # Reports computed at the current stamps of the tables they read, for a few cycles and days; and each measure
-# on its own, so that a change recomputes only the measures that read what changed.
-_KEPT_REPORTS = Kept(*measures.REPORT_TABLES)
-_KEPT_MEASURES = {name: Kept(*tables) for name, tables in measures.MEASURE_TABLES.items()}
+# on its own, so that a change recomputes only the measures that read what changed. Every process shares them.
+_KEPT_REPORTS = Kept(*measures.REPORT_TABLES, shared="report")
+_KEPT_MEASURES = {name: Kept(*tables, shared=f"measure-{name}") for name, tables in measures.MEASURE_TABLES.items()}
+
+
+def default_report_cycle(cycles: list[Cycle]) -> Cycle | None:
+    """The cycle the report opens on: the current one, else the newest started (``cycles`` newest first)."""
+    return next((c for c in cycles if c.is_current), cycles[0] if cycles else None)
+
+
+def recount_reports() -> int:
+    """Count the report the director opens first (and the program's figures) afresh, and keep them for every
+    process, so that nobody waits for the count after a restart, a new day or ``KEPT_SECONDS``. Returns the
+    number of reports counted (0 before any cycle has started)."""
+    with recounting():
+        program_numbers()
+        cycles = report_cycles()
+        cycle = default_report_cycle(cycles)
+        if cycle is None:
+            return 0
+        cycle_report(cycle, cycles)
+        return 1
 
 
 def cycle_report(cycle: Cycle, cycles: list[Cycle]) -> Report:
@@ -408,7 +427,8 @@ def _compute_report(cycle: Cycle, cycles: list[Cycle], previous: Cycle | None, s
     # Every cycle at once: the table across cycles needs them, and grouped queries cost the same number.
     everyone = list({c.id: c for c in [cycle, *cycles]}.values())
     stamps = read_stamps(measures.REPORT_TABLES) if stamps is None else stamps
-    day, ids = today(), tuple(c.id for c in everyone)
+    # In order of id: the report of each cycle then finds the measures another cycle's report counted.
+    day, ids = today(), tuple(sorted(c.id for c in everyone))
 
     def kept(name: str, compute, *key):
         return _KEPT_MEASURES[name].get((day, ids, *key), compute, stamps)
@@ -647,7 +667,7 @@ def _program_select():
 
 _PROGRAM = _program_select()
 # The program page is every employee's: its totals are kept until one of their tables changes.
-_KEPT_PROGRAM = Kept("cycles", "pairings", "meetings", "goals", "retrospectives")
+_KEPT_PROGRAM = Kept("cycles", "pairings", "meetings", "goals", "retrospectives", shared="program")
 
 
 def program_numbers() -> ProgramNumbers:
