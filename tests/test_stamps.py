@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Goal, Meeting
 from portal.reports import measures, services
 from portal.stamps import KEPT_SECONDS, WATCHED, Kept, forget_all, forget_here, make_store, stamp
-from tests.conftest import count_queries, login_as
+from tests.conftest import count_queries, login_as, post
 from tests.factories import make_cycle, make_director, make_meeting, make_pairing
 from tests.test_reports_measures import backup, world  # noqa: F401  (the hand-counted data sets)
 
@@ -210,6 +210,18 @@ def test_the_recount_job_counts_the_report_afresh_for_every_process_even_while_i
     with count_queries() as counted:
         assert _meetings_held(world["now"]) == 13  # and for the other processes
     assert counted[0] == 2
+
+
+def test_a_cycle_created_or_changed_is_counted_again_by_the_queue_before_the_director_asks(client, world):  # noqa: F811
+    from tests.test_programs import cycle_form
+
+    assert _meetings_held(world["now"]) == 12
+    login_as(client, make_director())
+    assert post(client, "/programs/new", cycle_form(name="Autumn")).status_code == 303  # every figure reads cycles
+    forget_here()
+    with count_queries() as counted:
+        assert _meetings_held(world["now"]) == 12
+    assert counted[0] == 2  # the queue counted it when the change committed
 
 
 def test_the_recount_job_has_nothing_to_count_before_a_cycle_starts():

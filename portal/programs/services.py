@@ -101,6 +101,7 @@ def create_cycle(data: CycleInput) -> Cycle:
     cycle = Cycle(**{**data.__dict__, "name": data.name.strip()})
     db.session.add(cycle)
     db.session.flush()
+    _recount_after_commit()
     return cycle
 
 
@@ -110,7 +111,16 @@ def update_cycle(cycle: Cycle, data: CycleInput) -> Cycle:
     for key, value in data.__dict__.items():
         setattr(cycle, key, value.strip() if key == "name" else value)
     db.session.flush()
+    _recount_after_commit()
     return cycle
+
+
+def _recount_after_commit() -> None:
+    # Every figure of the report reads the cycles: have the queue count them again for every process once this
+    # change commits, rather than the director's next visit.
+    from portal.queue import after_commit, recount_kept
+
+    after_commit(recount_kept)
 
 
 # Built once: most pages run these.
