@@ -578,18 +578,22 @@ def test_an_answer_saved_before_the_index_was_read_and_committed_after_is_not_mi
     assert "Asha offers negotiation" not in _listed(client, me)
 
 
+def _pause_behind_the_stamps(user) -> None:
+    """Pause the mentor as psql or a restored backup would: the enrolment changes and its stamp does not."""
+    version = db.session.execute(text("SELECT version FROM data_stamps WHERE name = 'enrolments'")).scalar()
+    db.session.execute(text("UPDATE enrolments SET paused = :yes WHERE user_id = :id"), {"yes": True, "id": user.id})
+    db.session.commit()
+    db.session.execute(text("UPDATE data_stamps SET version = :v WHERE name = 'enrolments'"), {"v": version})
+    db.session.commit()
+
+
 def test_a_change_the_stamps_cannot_see_shows_after_the_rebuild_interval(client, cycle, monkeypatch):
     from portal.matches import cohort
 
     asha = mentor(cycle, name="Asha Rao")
     me = mentee(cycle)
     assert "Asha Rao" in _listed(client, me)
-    # As psql or a restored backup would: the enrolment changes and its stamp does not.
-    version = db.session.execute(text("SELECT version FROM data_stamps WHERE name = 'enrolments'")).scalar()
-    db.session.execute(text("UPDATE enrolments SET paused = :yes WHERE user_id = :id"), {"yes": True, "id": asha.id})
-    db.session.commit()
-    db.session.execute(text("UPDATE data_stamps SET version = :v WHERE name = 'enrolments'"), {"v": version})
-    db.session.commit()
+    _pause_behind_the_stamps(asha)
     assert "Asha Rao" in _listed(client, me)  # kept, as the stamps say
     # Ten minutes on, for this process's index and for the build it shared with the others.
     later, later_wall = time.monotonic() + cohort.REBUILD_SECONDS + 1, time.time() + cohort.REBUILD_SECONDS + 1
@@ -648,12 +652,7 @@ def test_a_shared_mentor_index_is_built_again_ten_minutes_after_its_build_not_af
     move_on(540)  # nine minutes after the build, another process loads it
     forget_here()
     assert listed()
-    # As psql would: the enrolment changes and its stamp does not.
-    version = db.session.execute(text("SELECT version FROM data_stamps WHERE name = 'enrolments'")).scalar()
-    db.session.execute(text("UPDATE enrolments SET paused = :yes WHERE user_id = :id"), {"yes": True, "id": asha.id})
-    db.session.commit()
-    db.session.execute(text("UPDATE data_stamps SET version = :v WHERE name = 'enrolments'"), {"v": version})
-    db.session.commit()
+    _pause_behind_the_stamps(asha)
     move_on(660)  # eleven minutes after the build, two after the loading
     assert not listed()
 
@@ -662,12 +661,7 @@ def test_the_recount_job_builds_the_mentor_index_afresh_for_every_process(client
     asha = mentor(cycle, name="Asha Rao")
     me = mentee(cycle)
     assert "Asha Rao" in _listed(client, me)
-    # As psql would: the enrolment changes and its stamp does not, so the index kept it as it was.
-    version = db.session.execute(text("SELECT version FROM data_stamps WHERE name = 'enrolments'")).scalar()
-    db.session.execute(text("UPDATE enrolments SET paused = :yes WHERE user_id = :id"), {"yes": True, "id": asha.id})
-    db.session.commit()
-    db.session.execute(text("UPDATE data_stamps SET version = :v WHERE name = 'enrolments'"), {"v": version})
-    db.session.commit()
+    _pause_behind_the_stamps(asha)
     assert "Asha Rao" in _listed(client, me)
     assert queue.recount_kept.call_local()[1] == 1
     assert "Asha Rao" not in _listed(client, me)
