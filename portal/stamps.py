@@ -21,9 +21,10 @@ from a watched table when its parent table is not watched (a test checks that ev
 
 A ``Kept`` given a name also keeps its values in a store every process of the portal shares (Redis, or files in
 the instance folder), under the same stamps: a restarted or newly forked worker, or the queue's worker, finds what
-another process counted instead of counting it again. The queue's ``recount_reports`` job counts the report anew
+another process counted instead of counting it again. The queue's ``recount_kept`` job counts the report anew
 every five minutes within ``recounting()``, so that a director's first visit after a restart, after the ten
-minutes, or at a new day finds it counted.
+minutes, or at a new day finds it counted. ``share`` and ``shared`` keep other values there the same way (the
+mentor index keeps each whole build).
 """
 
 from __future__ import annotations
@@ -204,9 +205,9 @@ class Kept:
                 found = self._kept.get(full)
             if found is not None and found[0] > now:
                 return found[1]
-            shared = self._from_store(key, current)
-            if shared is not None:
-                counted_at, value = shared
+            stored = self._from_store(key, current)
+            if stored is not None:
+                counted_at, value = stored
                 self._keep(full, now + KEPT_SECONDS - (time.time() - counted_at), value)
                 return value
         counted_at = time.time()
