@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cachelib import BaseCache, FileSystemCache, RedisCache, SimpleCache
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -200,7 +200,7 @@ class Kept:
         current = tuple(stamps.get(table, 0) for table in self.tables)
         full = (current, key)
         now = time.monotonic()
-        if not _RECOUNTING.get():
+        if not recounting_now():
             with self._lock:
                 found = self._kept.get(full)
             if found is not None and found[0] > now:
@@ -348,7 +348,5 @@ def forget_all() -> None:
     """Forget every kept result, in this process and, within an application context, in the shared store (the
     tests roll their data back, and the stamps with it)."""
     forget_here()
-    from flask import has_app_context
-
     if has_app_context() and "kept_store" in current_app.extensions:
         _store().clear()
