@@ -105,6 +105,9 @@ def _describe(violations: list[dict]) -> str:
 
 def check_a11y(page: Page, label: str) -> None:
     """Assert that axe finds no WCAG 2.x A/AA violation on the page as it is now, and no CSP report."""
+    # A click that follows a link returns once the next page has started loading, not once it has
+    # loaded: without this wait, axe could read the empty document of a page still on its way.
+    page.wait_for_load_state("load")
     assert_no_csp_violations(page)
     violations = _axe_results(page)["violations"]
     assert not violations, (

@@ -91,8 +91,10 @@ def test_the_director_matches_the_rest_drops_one_and_publishes(page: Page, run_p
     people = scenario(run_python)
     sign_in(page, people["director"]["email"], people["password"])
     page.get_by_role("link", name="Cycles").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Program cycles")
     check_a11y(page, "cycles")
     page.get_by_role("link", name="E2E season").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("E2E season")
     check_a11y(page, "the current cycle")
     page.get_by_role("button", name="Match the rest").click()
     if not js_enabled(page):
