@@ -633,3 +633,32 @@ def test_the_report_takes_a_fixed_number_of_queries(world):
     assert (small[0], bigger[0], kept[0]) == (19, 19, 2)
     # Only the measures that read what changed ran again: the funnel (5 queries), meetings (1), satisfaction (5).
     assert changed[0] == 2 + 5 + 1 + 5
+
+
+def test_meetings_moved_and_cancelled_in_the_journal_are_counted_as_they_happen():
+    from portal.journals.services import cancel_meeting, reschedule_meeting
+    from portal.models import User
+
+    cycle = make_cycle()
+    pairing = make_pairing(cycle=cycle)
+    mentor = db.session.get(User, pairing.mentor_id)
+    first, second = (make_meeting(pairing, status="planned", days_from_now=days) for days in (3, 4))
+
+    def cancelled_and_moved():
+        counted = measures.meetings([cycle])[cycle.id]
+        return counted.cancelled.value, counted.moved.value
+
+    assert cancelled_and_moved() == (0, 0)
+    for days in (6, 7):  # moved twice: still one meeting moved
+        at = first.starts_at.time()
+        reschedule_meeting(first, pairing, mentor, on=today() + timedelta(days=days), at=at, reason="Offsite",
+                           today=today())  # fmt: skip
+        db.session.commit()
+        assert cancelled_and_moved() == (0, 1)
+    for meeting in (first, second):
+        cancel_meeting(meeting, pairing, mentor, reason="Unwell")
+        db.session.commit()
+    assert cancelled_and_moved() == (2, 1)
+    db.session.delete(first)
+    db.session.commit()
+    assert cancelled_and_moved() == (1, 0)

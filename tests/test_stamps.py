@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import time
 
-from sqlalchemy import event, text, update
+from sqlalchemy import event, select, text, update
 
 from portal import queue, stamps
 from portal.extensions import db
-from portal.models import Goal, Meeting
+from portal.models import Goal, Meeting, Pairing
 from portal.reports import measures, services
 from portal.stamps import KEPT_SECONDS, WATCHED, Kept, forget_all, forget_here, make_store, stamp
 from tests.conftest import count_queries, login_as, post
@@ -19,9 +19,9 @@ from tests.test_reports_measures import backup, world  # noqa: F401  (the hand-c
 
 def test_a_committed_write_raises_the_stamp_of_the_tables_it_wrote_by_one():
     pairing = make_pairing(cycle=make_cycle())
-    meetings, goals = stamp(["meetings"]), stamp(["goals"])
-    make_meeting(pairing)  # adds and commits a held meeting
-    assert (stamp(["meetings"]), stamp(["goals"])) == (meetings + 1, goals)
+    activity, goals = stamp(["pairing_activity"]), stamp(["goals"])
+    make_meeting(pairing)  # adds and commits a held meeting, which counts it in the pair's activity row
+    assert (stamp(["pairing_activity"]), stamp(["goals"])) == (activity + 1, goals)
 
 
 def test_core_statements_and_raw_sql_raise_the_stamp_too():
@@ -31,24 +31,23 @@ def test_core_statements_and_raw_sql_raise_the_stamp_too():
                 due_on=pairing.created_at.date(), created_by_id=pairing.mentee_id)  # fmt: skip
     db.session.add(goal)
     db.session.commit()
-    before = stamp(["meetings", "goals"])
-    db.session.execute(update(Meeting).where(Meeting.pairing_id == pairing.id).values(reschedules=1))
+    before = stamp(["pairings", "goals"])
+    db.session.execute(update(Pairing).where(Pairing.id == pairing.id).values(score=12))
     db.session.commit()
     db.session.execute(text("UPDATE goals SET status = :status WHERE id = :id"), {"status": "achieved", "id": goal.id})
     db.session.commit()
-    assert stamp(["meetings", "goals"]) == before + 2
+    assert stamp(["pairings", "goals"]) == before + 2
 
 
 def test_an_update_or_delete_that_matched_no_row_leaves_the_stamps_as_they_were():
     pairing = make_pairing(cycle=make_cycle())
     make_meeting(pairing)
-    before = stamp(["meetings", "goals"])
-    # A save refused because the notes moved on, a tick sent twice: conditional writes that change nothing.
-    db.session.execute(update(Meeting).where(Meeting.pairing_id == pairing.id, Meeting.reschedules == 99).values(
-        reschedules=100))  # fmt: skip
+    before = stamp(["pairings", "goals"])
+    # A save refused because the row moved on, a tick sent twice: conditional writes that change nothing.
+    db.session.execute(update(Pairing).where(Pairing.id == pairing.id, Pairing.score == 999).values(score=1000))
     db.session.execute(text("DELETE FROM goals WHERE id = 0"))
     db.session.commit()
-    assert stamp(["meetings", "goals"]) == before
+    assert stamp(["pairings", "goals"]) == before
     # With RETURNING the rows are counted only as they are fetched (SQLite), so such a statement always counts.
     goals = stamp(["goals"])
     db.session.execute(text("UPDATE goals SET status = 'achieved' WHERE id = 0 RETURNING id")).all()
@@ -67,12 +66,12 @@ def test_a_write_that_is_the_transactions_first_statement_is_stamped():
 
 def test_a_savepoint_is_stamped_once_with_the_transaction_around_it():
     pairing = make_pairing(cycle=make_cycle())
-    before = stamp(["meetings"])
+    before = stamp(["pairing_activity"])
     with db.session.begin_nested():
         db.session.add(Meeting(pairing_id=pairing.id, status="held", starts_at=pairing.created_at, format="video"))
-    assert stamp(["meetings"]) == before  # not committed yet: nobody else can see the meeting
+    assert stamp(["pairing_activity"]) == before  # not committed yet: nobody else can see the meeting
     db.session.commit()
-    assert stamp(["meetings"]) == before + 1
+    assert stamp(["pairing_activity"]) == before + 1
 
 
 def test_a_transaction_that_changed_the_reports_data_computes_it_afresh_and_keeps_nothing(world):  # noqa: F811
@@ -167,6 +166,20 @@ def test_a_restarted_process_finds_the_report_counted_by_another_and_counts_noth
     with count_queries() as counted:
         assert _meetings_held(world["now"]) == 12
     assert counted[0] == 2  # the cycles and the stamps: no measure was counted
+
+
+def test_saving_a_meetings_notes_leaves_the_report_kept(world):  # noqa: F811
+    from portal.journals.services import save_notes
+    from portal.models import User
+
+    assert _meetings_held(world["now"]) == 12
+    meeting = db.session.scalar(select(Meeting).where(Meeting.pairing_id.in_([p.id for p in world["pairings"]])))
+    author = db.session.get(User, db.session.get(Pairing, meeting.pairing_id).mentor_id)
+    save_notes(meeting, author, body="We talked about the vendor call.", base_version=meeting.notes_version)
+    db.session.commit()
+    with count_queries() as counted:
+        assert _meetings_held(world["now"]) == 12
+    assert counted[0] == 2  # the cycles and the stamps: nothing counted again
 
 
 def test_a_figure_shared_by_the_processes_is_counted_again_once_its_tables_change(world):  # noqa: F811

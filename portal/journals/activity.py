@@ -1,11 +1,12 @@
 """Each pairing's activity and signals, worked out once when they change instead of on every visit to the board.
 
 ``pairing_activity`` holds, per pairing, how many meetings were held and the first and last day one was (the
-UTC day of its start), how many of its questions for the director are open, the day a pause not yet resumed
-runs to, whether a partner said "Not a good fit" at the first check-in, and the lower of the two partners'
-latest pulses. A session listener works a pairing out again in the same transaction whenever one of its
-meetings, check-ins, questions or pauses is added, changed or deleted through the ORM; code that writes those
-rows with Core statements (bulk inserts, conditional updates) calls ``refresh`` itself.
+UTC day of its start), how many were cancelled and how many moved at least once, how many of its questions for
+the director are open, the day a pause not yet resumed runs to, whether a partner said "Not a good fit" at the
+first check-in, and the lower of the two partners' latest pulses. A session listener works a pairing out again
+in the same transaction whenever one of its meetings, check-ins, questions or pauses is added, changed or deleted
+through the ORM; code that writes those rows with Core statements (bulk inserts, conditional updates) calls
+``refresh`` itself.
 
 The refresh takes the activity row's lock first: on PostgreSQL two requests changing one pair at once then run
 one after the other, and the second one's reads (new statements, so new snapshots under READ COMMITTED) see the
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy import and_, bindparam, event, func, inspect, select, update
+from sqlalchemy import and_, bindparam, case, event, func, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,7 @@ from portal.models import (
 
 # Changing any other column of these rows (notes, topics, messages) leaves the activity as it is.
 _WATCHED = {
-    Meeting: ("status", "starts_at", "pairing_id"),
+    Meeting: ("status", "starts_at", "reschedules", "pairing_id"),
     CheckIn: ("pairing_id", "user_id", "round", "fit", "score", "answered_at"),
     HelpRequest: ("pairing_id", "status"),
     PairingPause: ("pairing_id", "until", "resumed_at"),
@@ -60,15 +61,31 @@ def refresh(connection: Connection, pairing_ids) -> None:
         select(PairingActivity.pairing_id).where(mine).order_by(PairingActivity.pairing_id).with_for_update()
     )
     # Parameters named apart from the columns: the columns' own names are taken by the SET clause.
-    start = {"count": 0, "first": None, "last": None, **{f"new_{name}": value for name, value in _SIGNALS.items()}}
+    start = {
+        "count": 0,
+        "first": None,
+        "last": None,
+        "cancelled": 0,
+        "moved": 0,
+        **{f"new_{name}": value for name, value in _SIGNALS.items()},
+    }
     found = {pairing_id: dict(start) for pairing_id in ids}
-    for pairing_id, count, first, last in connection.execute(
-        select(Meeting.pairing_id, func.count(), func.min(Meeting.starts_at), func.max(Meeting.starts_at))
-        .where(Meeting.pairing_id.in_(ids), Meeting.status == MeetingStatus.HELD)
+    held = Meeting.status == MeetingStatus.HELD
+    for pairing_id, count, first, last, cancelled, moved in connection.execute(
+        select(
+            Meeting.pairing_id,
+            func.count(case((held, 1))),
+            func.min(case((held, Meeting.starts_at))),
+            func.max(case((held, Meeting.starts_at))),
+            func.count(case((Meeting.status == MeetingStatus.CANCELLED, 1))),
+            func.count(case((Meeting.reschedules > 0, 1))),
+        )
+        .where(Meeting.pairing_id.in_(ids))
         .group_by(Meeting.pairing_id)
     ):
-        first, last = first.astimezone(UTC).date(), last.astimezone(UTC).date()
-        found[pairing_id].update(count=count, first=first, last=last)
+        if first is not None:
+            first, last = first.astimezone(UTC).date(), last.astimezone(UTC).date()
+        found[pairing_id].update(count=count, first=first, last=last, cancelled=cancelled, moved=moved)
     for name, pairing_id, value in _signals(connection, ids):
         found[pairing_id][f"new_{name}"] = value
     connection.execute(
@@ -78,6 +95,8 @@ def refresh(connection: Connection, pairing_ids) -> None:
             held_meetings=bindparam("count"),
             first_held_on=bindparam("first"),
             last_held_on=bindparam("last"),
+            cancelled_meetings=bindparam("cancelled"),
+            moved_meetings=bindparam("moved"),
             **{name: bindparam(f"new_{name}") for name in _SIGNALS},
         ),
         [{"key": pairing_id, **values} for pairing_id, values in found.items()],

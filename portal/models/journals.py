@@ -66,6 +66,9 @@ class PairingActivity(db.Model):
     held_meetings: Mapped[int] = mapped_column(default=0)
     first_held_on: Mapped[date | None]
     last_held_on: Mapped[date | None]
+    # Meetings cancelled, and meetings moved to another time at least once (the impact report counts both).
+    cancelled_meetings: Mapped[int] = mapped_column(default=0, server_default="0")
+    moved_meetings: Mapped[int] = mapped_column(default=0, server_default="0")
     # Questions for the director about the pair that are not resolved.
     open_help: Mapped[int] = mapped_column(default=0, server_default="0")
     # The latest day a pause not yet resumed runs to (a pause whose day has passed has ended by itself).

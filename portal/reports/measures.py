@@ -57,12 +57,11 @@ from portal.models import (
     HelpRequest,
     InterestEvent,
     InterestKind,
-    Meeting,
-    MeetingStatus,
     Nudge,
     Objective,
     ObjectiveLevel,
     Pairing,
+    PairingActivity,
     PairingEnd,
     Retrospective,
     RetrospectiveSkill,
@@ -79,8 +78,18 @@ SMALL = 5
 # until one of its tables changes (``portal.stamps``): logging a meeting recounts the funnel and the meetings,
 # not the goals. Every measure reads the cycles' dates.
 MEASURE_TABLES: dict[str, tuple[str, ...]] = {
-    "funnels": ("cycles", "enrolments", "goals", "interest_events", "meetings", "pairings", "roster_entries", "users"),
-    "meetings": ("cycles", "meetings", "pairings"),
+    "funnels": (
+        "cycles",
+        "enrolments",
+        "goals",
+        "interest_events",
+        "pairing_activity",
+        "pairings",
+        "roster_entries",
+        "users",
+    ),
+    # Meetings are counted from each pair's activity row: saving a meeting's notes leaves these figures kept.
+    "meetings": ("cycles", "pairing_activity", "pairings"),
     "goals": ("choices", "cycles", "goal_skills", "goals", "objectives", "pairings"),
     "satisfaction": (
         "check_ins",
@@ -400,7 +409,8 @@ def funnels(cycles: list[Cycle]) -> dict[int, Funnel]:
             .group_by(Enrolment.cycle_id)
         )
     }
-    held = exists().where(Meeting.pairing_id == Pairing.id, Meeting.status == MeetingStatus.HELD)
+    # Held meetings as each pair's activity row counts them, as in ``_meetings_select``.
+    held = exists().where(PairingActivity.pairing_id == Pairing.id, PairingActivity.held_meetings > 0)
     has_goal = exists().where(Goal.pairing_id == Pairing.id)
     achieved = exists().where(Goal.pairing_id == Pairing.id, Goal.status == GoalStatus.ACHIEVED)
     people = {
@@ -498,24 +508,18 @@ def median_of_counts(counts: list[tuple[int, int]]) -> float | int | None:
 
 def _meetings_select():
     """How many pairs of each cycle held each number of meetings, with their cancelled and moved meetings: a row
-    per cycle and number held. Each pair's counts are read from the meetings index (three lookups a pair), not
-    by grouping every meeting."""
-
-    def per_pair(*conditions):
-        return (
-            select(func.count())
-            .select_from(Meeting)
-            .where(Meeting.pairing_id == Pairing.id, *conditions)
-            .scalar_subquery()
-        )
-
+    per cycle and number held. Each pair's counts come from its ``pairing_activity`` row, which counts them
+    whenever its meetings change: no meeting is read.
+    """
+    # A pairing without an activity row has never had a meeting.
     pairs = (
         select(
             Pairing.cycle_id,
-            per_pair(Meeting.status == MeetingStatus.HELD).label("held"),
-            per_pair(Meeting.status == MeetingStatus.CANCELLED).label("cancelled"),
-            per_pair(Meeting.reschedules > 0).label("moved"),
+            func.coalesce(PairingActivity.held_meetings, 0).label("held"),
+            func.coalesce(PairingActivity.cancelled_meetings, 0).label("cancelled"),
+            func.coalesce(PairingActivity.moved_meetings, 0).label("moved"),
         )
+        .outerjoin(PairingActivity, PairingActivity.pairing_id == Pairing.id)
         .where(Pairing.cycle_id.in_(bindparam("cycle_ids", expanding=True)))
         .subquery()
     )

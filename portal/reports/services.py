@@ -14,9 +14,8 @@ from portal.models import (
     Cycle,
     Goal,
     GoalStatus,
-    Meeting,
-    MeetingStatus,
     Pairing,
+    PairingActivity,
     PairingStatus,
     ProfileAnswer,
     Retrospective,
@@ -656,7 +655,8 @@ def _program_select():
     return select(
         scalar(select(func.count()).select_from(Cycle)),
         scalar(select(func.count()).select_from(Pairing)),
-        scalar(select(func.count()).select_from(Meeting).where(Meeting.status == MeetingStatus.HELD)),
+        # Each pair's activity row counts its held meetings: a row per pair summed, not every meeting read.
+        scalar(select(func.coalesce(func.sum(PairingActivity.held_meetings), 0))),
         scalar(select(func.count()).select_from(Goal).where(Goal.status == GoalStatus.ACHIEVED)),
         scalar(select(func.count()).select_from(with_goal)),
         scalar(select(func.count(Retrospective.recommend)).where(answered)),
@@ -667,7 +667,7 @@ def _program_select():
 
 _PROGRAM = _program_select()
 # The program page is every employee's: its totals are kept until one of their tables changes.
-_KEPT_PROGRAM = Kept("cycles", "pairings", "meetings", "goals", "retrospectives", shared="program")
+_KEPT_PROGRAM = Kept("cycles", "pairings", "pairing_activity", "goals", "retrospectives", shared="program")
 
 
 def program_numbers() -> ProgramNumbers:
