@@ -599,9 +599,10 @@ def measure_report(app, args, ids: list[int]) -> None:
 
 def measure_report_after_changes(app, client, cycle_id: int, runs: int) -> None:
     """The report and the program page are kept until their data changes: time the first request after a
-    change, a held meeting logged (the funnel and the meetings are counted again); after the process forgot what
-    it kept (a restart: the figures come from the store every process shares); and with nothing kept anywhere
-    (every measure is counted again, as after a change to the cycles before the queue's recount)."""
+    change, a held meeting logged (the funnel's matched part and the meetings are counted again); after the
+    process forgot what it kept (a restart: the figures come from the store every process shares); and with
+    nothing kept anywhere (every measure is counted again, as after a change to the cycles before the queue's
+    recount)."""
     from sqlalchemy import select
 
     from portal.clock import utcnow

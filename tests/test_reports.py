@@ -184,7 +184,7 @@ def test_the_leadership_summary_is_one_printable_page(client, world):  # noqa: F
 
 
 # Queries of a report page when the report is computed: the director, the cycles, the stamp, the measures.
-REPORT_PAGE_QUERIES = 20
+REPORT_PAGE_QUERIES = 21
 
 
 @pytest.mark.parametrize(

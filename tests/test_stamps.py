@@ -104,7 +104,9 @@ def test_every_table_each_measure_and_the_program_page_read_is_watched(backup): 
     cycles = services.report_cycles()
     cycle = backup["now"]
     computations = {
-        "funnels": lambda: measures.funnels(cycles),
+        "funnel_enrolment": lambda: measures.funnel_enrolment(cycles),
+        "funnel_matched": lambda: measures.funnel_matched(cycles),
+        "funnel_goals": lambda: measures.funnel_goals(cycles),
         "meetings": lambda: measures.meetings(cycles),
         "goals": lambda: measures.goals(cycles),
         "satisfaction": lambda: measures.satisfaction(cycles),

@@ -75,19 +75,13 @@ from portal.support.services import CLOSING_LABELS, FIT_LABELS, Waiting, waiting
 SMALL = 5
 
 # The tables each measure reads (a test checks that their SQL names no other). A measure is kept per process
-# until one of its tables changes (``portal.stamps``): logging a meeting recounts the funnel and the meetings,
-# not the goals. Every measure reads the cycles' dates.
+# until one of its tables changes (``portal.stamps``): logging a meeting recounts the funnel's matched part and
+# the meetings, nothing else. Every measure reads the cycles' dates.
 MEASURE_TABLES: dict[str, tuple[str, ...]] = {
-    "funnels": (
-        "cycles",
-        "enrolments",
-        "goals",
-        "interest_events",
-        "pairing_activity",
-        "pairings",
-        "roster_entries",
-        "users",
-    ),
+    # The funnel in three parts, each kept until its own tables change.
+    "funnel_enrolment": ("cycles", "enrolments", "interest_events", "pairings", "roster_entries", "users"),
+    "funnel_matched": ("cycles", "pairing_activity", "pairings"),
+    "funnel_goals": ("cycles", "goals", "pairings"),
     # Meetings are counted from each pair's activity row: saving a meeting's notes leaves these figures kept.
     "meetings": ("cycles", "pairing_activity", "pairings"),
     "goals": ("choices", "cycles", "goal_skills", "goals", "objectives", "pairings"),
@@ -388,15 +382,12 @@ def _roster_select():
 _ROSTER = _roster_select()
 
 
-def funnels(cycles: list[Cycle]) -> dict[int, Funnel]:
-    """The funnel of each cycle: roster, curious visits, enrolled, matched, met, set and achieved a goal.
-
-    Six queries whatever the number of cycles or people.
-    """
+def funnel_enrolment(cycles: list[Cycle]) -> dict[int, tuple]:
+    """The funnel's first steps for each cycle: (roster, curious visits, enrolled mentees, enrolled mentors, the
+    matched mentees' waits as (days, mentees) in increasing days). Four queries whatever the number of cycles."""
     ids = [cycle.id for cycle in cycles]
     accounts, entries, both = db.session.execute(_ROSTER).one()
     roster = accounts + entries - both
-
     enrolled = {
         cycle_id: (mentees or 0, mentors or 0)
         for cycle_id, mentees, mentors in db.session.execute(
@@ -407,24 +398,6 @@ def funnels(cycles: list[Cycle]) -> dict[int, Funnel]:
             )
             .where(Enrolment.cycle_id.in_(ids))
             .group_by(Enrolment.cycle_id)
-        )
-    }
-    # Held meetings as each pair's activity row counts them, as in ``_meetings_select``.
-    held = exists().where(PairingActivity.pairing_id == Pairing.id, PairingActivity.held_meetings > 0)
-    has_goal = exists().where(Goal.pairing_id == Pairing.id)
-    achieved = exists().where(Goal.pairing_id == Pairing.id, Goal.status == GoalStatus.ACHIEVED)
-    people = {
-        row[0]: row[1:]
-        for row in db.session.execute(
-            select(
-                Pairing.cycle_id,
-                func.count(distinct(Pairing.mentee_id)),
-                func.count(distinct(case((held, Pairing.mentee_id)))),
-                func.count(distinct(case((has_goal, Pairing.mentee_id)))),
-                func.count(distinct(case((achieved, Pairing.mentee_id)))),
-            )
-            .where(Pairing.cycle_id.in_(ids))
-            .group_by(Pairing.cycle_id)
         )
     }
     visits = dict(
@@ -445,25 +418,80 @@ def funnels(cycles: list[Cycle]) -> dict[int, Funnel]:
     waits: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for cycle_id, days, mentees in db.session.execute(_WAITS, {"cycle_ids": ids}):
         waits[cycle_id].append((days, mentees))
+    return {
+        cycle_id: (roster, visits.get(cycle_id, 0), *enrolled.get(cycle_id, (0, 0)), waits.get(cycle_id, []))
+        for cycle_id in ids
+    }
 
+
+def funnel_matched(cycles: list[Cycle]) -> dict[int, tuple[int, int]]:
+    """(mentees matched, mentees whose pairing held a meeting) of each cycle, in one query. Held meetings as
+    each pair's activity row counts them, as in ``_meetings_select``."""
+    ids = [cycle.id for cycle in cycles]
+    held = exists().where(PairingActivity.pairing_id == Pairing.id, PairingActivity.held_meetings > 0)
+    found = {
+        cycle_id: (matched, met)
+        for cycle_id, matched, met in db.session.execute(
+            select(
+                Pairing.cycle_id,
+                func.count(distinct(Pairing.mentee_id)),
+                func.count(distinct(case((held, Pairing.mentee_id)))),
+            )
+            .where(Pairing.cycle_id.in_(ids))
+            .group_by(Pairing.cycle_id)
+        )
+    }
+    return {cycle_id: found.get(cycle_id, (0, 0)) for cycle_id in ids}
+
+
+def funnel_goals(cycles: list[Cycle]) -> dict[int, tuple[int, int]]:
+    """(mentees who set a goal, mentees who achieved one) of each cycle, in one query."""
+    ids = [cycle.id for cycle in cycles]
+    has_goal = exists().where(Goal.pairing_id == Pairing.id)
+    achieved = exists().where(Goal.pairing_id == Pairing.id, Goal.status == GoalStatus.ACHIEVED)
+    found = {
+        cycle_id: (set_goal, achieved_goal)
+        for cycle_id, set_goal, achieved_goal in db.session.execute(
+            select(
+                Pairing.cycle_id,
+                func.count(distinct(case((has_goal, Pairing.mentee_id)))),
+                func.count(distinct(case((achieved, Pairing.mentee_id)))),
+            )
+            .where(Pairing.cycle_id.in_(ids))
+            .group_by(Pairing.cycle_id)
+        )
+    }
+    return {cycle_id: found.get(cycle_id, (0, 0)) for cycle_id in ids}
+
+
+def funnel_from(enrolment: dict[int, tuple], matched: dict[int, tuple], goals: dict[int, tuple]) -> dict[int, Funnel]:
+    """Each cycle's funnel from its three parts, which change with different tables and so are kept apart: a
+    meeting logged counts the matched part again, a goal set the goals part, an enrolment the first."""
     result = {}
-    for cycle_id in ids:
-        mentees, mentors = enrolled.get(cycle_id, (0, 0))
-        matched, met, set_goal, achieved_goal = people.get(cycle_id, (0, 0, 0, 0))
-        days = waits.get(cycle_id, [])
+    for cycle_id, (roster, visits, mentees, mentors, days) in enrolment.items():
+        matched_here, met = matched[cycle_id]
+        set_goal, achieved_goal = goals[cycle_id]
         result[cycle_id] = Funnel(
             roster=count("roster", roster),
-            curious=Figure("curious", visits.get(cycle_id, 0), visits.get(cycle_id, 0)),
+            curious=Figure("curious", visits, visits),
             mentees=count("mentees", mentees),
             mentors=count("mentors", mentors),
-            matched=count("matched", matched),
+            matched=count("matched", matched_here),
             met=count("met", met),
             set_goal=count("set_goal", set_goal),
             achieved_goal=count("achieved_goal", achieved_goal),
-            match_rate=rate("match_rate", matched, mentees),
-            days_to_match=Figure("days_to_match", median_of_counts(days), sum(mentees for _, mentees in days), "days"),
+            match_rate=rate("match_rate", matched_here, mentees),
+            days_to_match=Figure("days_to_match", median_of_counts(days), sum(people for _, people in days), "days"),
         )
     return result
+
+
+def funnels(cycles: list[Cycle]) -> dict[int, Funnel]:
+    """The funnel of each cycle: roster, curious visits, enrolled, matched, met, set and achieved a goal.
+
+    Six queries whatever the number of cycles or people.
+    """
+    return funnel_from(funnel_enrolment(cycles), funnel_matched(cycles), funnel_goals(cycles))
 
 
 # -- meetings ----------------------------------------------------------------------------------------------

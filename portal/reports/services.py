@@ -418,6 +418,20 @@ def cycle_report(cycle: Cycle, cycles: list[Cycle]) -> Report:
     return replace(kept, cycle=cycle, previous=previous)
 
 
+def _kept_funnel(key: tuple, cycles: list[Cycle], stamps=None) -> dict[int, measures.Funnel]:
+    """The funnel of these cycles from its three parts, each kept under ``key`` until its own tables change."""
+    parts = (
+        ("funnel_enrolment", measures.funnel_enrolment),
+        ("funnel_matched", measures.funnel_matched),
+        ("funnel_goals", measures.funnel_goals),
+    )
+    if stamps is None:  # one read for the three
+        stamps = read_stamps({table for name, _ in parts for table in measures.MEASURE_TABLES[name]})
+    return measures.funnel_from(
+        *(_KEPT_MEASURES[name].get(key, lambda count=count: count(cycles), stamps) for name, count in parts)
+    )
+
+
 def _compute_report(cycle: Cycle, cycles: list[Cycle], previous: Cycle | None, stamps=None) -> Report:
     """The report of one cycle from the measures; each asks once for every cycle together, or is kept.
 
@@ -432,7 +446,7 @@ def _compute_report(cycle: Cycle, cycles: list[Cycle], previous: Cycle | None, s
     def kept(name: str, compute, *key):
         return _KEPT_MEASURES[name].get((day, ids, *key), compute, stamps)
 
-    funnel = kept("funnels", lambda: measures.funnels(everyone))
+    funnel = _kept_funnel((day, ids), everyone, stamps)
     meets = kept("meetings", lambda: measures.meetings(everyone))
     # The funnel has counted the mentees with a goal already (and reads every table that count depends on).
     people = {c.id: funnel[c.id].set_goal.value for c in everyone}
@@ -719,7 +733,7 @@ def program_state() -> ProgramState:
     if cycle is None:
         return ProgramState(None, None, None, None, None, help_waiting, waiting)
     # Kept like the report's funnel: enrolment and matching move with each enrolment and pairing, not per visit.
-    funnel = _KEPT_MEASURES["funnels"].get((today(), (cycle.id,)), lambda: measures.funnels([cycle]))[cycle.id]
+    funnel = _kept_funnel((today(), (cycle.id,)), [cycle])[cycle.id]
     return ProgramState(
         cycle=cycle,
         mentees=funnel.mentees,
