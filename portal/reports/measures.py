@@ -424,44 +424,35 @@ def funnel_enrolment(cycles: list[Cycle]) -> dict[int, tuple]:
     }
 
 
-def funnel_matched(cycles: list[Cycle]) -> dict[int, tuple[int, int]]:
+def _mentees_in_pairings(cycles: list[Cycle], *conditions) -> dict[int, tuple[int, ...]]:
+    """For each cycle, how many mentees have a pairing that meets each condition (``None``: any pairing), each
+    counted once; one query whatever the number of cycles."""
+    ids = [cycle.id for cycle in cycles]
+    columns = [
+        func.count(distinct(Pairing.mentee_id if condition is None else case((condition, Pairing.mentee_id))))
+        for condition in conditions
+    ]
+    found = {
+        row[0]: tuple(row[1:])
+        for row in db.session.execute(
+            select(Pairing.cycle_id, *columns).where(Pairing.cycle_id.in_(ids)).group_by(Pairing.cycle_id)
+        )
+    }
+    return {cycle_id: found.get(cycle_id, (0,) * len(conditions)) for cycle_id in ids}
+
+
+def funnel_matched(cycles: list[Cycle]) -> dict[int, tuple[int, ...]]:
     """(mentees matched, mentees whose pairing held a meeting) of each cycle, in one query. Held meetings as
     each pair's activity row counts them, as in ``_meetings_select``."""
-    ids = [cycle.id for cycle in cycles]
     held = exists().where(PairingActivity.pairing_id == Pairing.id, PairingActivity.held_meetings > 0)
-    found = {
-        cycle_id: (matched, met)
-        for cycle_id, matched, met in db.session.execute(
-            select(
-                Pairing.cycle_id,
-                func.count(distinct(Pairing.mentee_id)),
-                func.count(distinct(case((held, Pairing.mentee_id)))),
-            )
-            .where(Pairing.cycle_id.in_(ids))
-            .group_by(Pairing.cycle_id)
-        )
-    }
-    return {cycle_id: found.get(cycle_id, (0, 0)) for cycle_id in ids}
+    return _mentees_in_pairings(cycles, None, held)
 
 
-def funnel_goals(cycles: list[Cycle]) -> dict[int, tuple[int, int]]:
+def funnel_goals(cycles: list[Cycle]) -> dict[int, tuple[int, ...]]:
     """(mentees who set a goal, mentees who achieved one) of each cycle, in one query."""
-    ids = [cycle.id for cycle in cycles]
     has_goal = exists().where(Goal.pairing_id == Pairing.id)
     achieved = exists().where(Goal.pairing_id == Pairing.id, Goal.status == GoalStatus.ACHIEVED)
-    found = {
-        cycle_id: (set_goal, achieved_goal)
-        for cycle_id, set_goal, achieved_goal in db.session.execute(
-            select(
-                Pairing.cycle_id,
-                func.count(distinct(case((has_goal, Pairing.mentee_id)))),
-                func.count(distinct(case((achieved, Pairing.mentee_id)))),
-            )
-            .where(Pairing.cycle_id.in_(ids))
-            .group_by(Pairing.cycle_id)
-        )
-    }
-    return {cycle_id: found.get(cycle_id, (0, 0)) for cycle_id in ids}
+    return _mentees_in_pairings(cycles, has_goal, achieved)
 
 
 def funnel_from(enrolment: dict[int, tuple], matched: dict[int, tuple], goals: dict[int, tuple]) -> dict[int, Funnel]:
